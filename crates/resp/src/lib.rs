@@ -1,0 +1,1 @@
+//! RESP protocol (see docs in later commits).

@@ -1,0 +1,1 @@
+//! Ferrite: a Redis-compatible in-memory data store.
