@@ -1,0 +1,59 @@
+//! Commands: the table, dispatch, and the handlers.
+//!
+//! A handler is `fn(&mut Ctx, &Args, &mut ReplyBuf) -> CmdResult`. It parses and validates every argument
+//! before touching data, so an error leaves nothing half-done, and writes its reply into `out` (nothing is
+//! written when it returns an error: the dispatcher writes the error line). Handlers never do I/O; data is
+//! reached through `ctx`, whose keyspace view applies lazy expiry, counts hits and misses, bumps the dirty
+//! counter and feeds the journal.
+
+pub mod args;
+pub mod dispatch;
+pub mod keyspace;
+pub mod spec;
+pub mod table;
+
+pub mod connection;
+pub mod server;
+pub mod string;
+
+use resp::ReplyBuf;
+
+pub use args::{Args, OwnedArgs};
+pub use keyspace::DbView;
+pub use spec::Command;
+pub use table::Lookup;
+
+use crate::error::CmdResult;
+use crate::server::client::Client;
+use crate::server::core::Core;
+use crate::server::net::Net;
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx<'_>, &Args<'_>, &mut ReplyBuf) -> CmdResult;
+
+/// What a handler can reach: the shard's data (`core`), the client running the command, and the network
+/// layer (other clients, the busy hook) when the command comes from a connection.
+pub struct Ctx<'a> {
+    pub core: &'a mut Core,
+    pub client: &'a mut Client,
+    pub net: Option<&'a mut Net>,
+    pub cmd: &'static Command,
+}
+
+impl<'a> Ctx<'a> {
+    /// The client's selected database, with Redis's access policy (lazy expiry, stats, journal).
+    pub fn db(&mut self) -> DbView<'_> {
+        let index = self.client.db;
+        self.core.db_view(index)
+    }
+
+    /// Another database, by index (MOVE, SWAPDB, COPY ... DB).
+    pub fn db_at(&mut self, index: usize) -> DbView<'_> {
+        self.core.db_view(index)
+    }
+
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        self.core.now_ms
+    }
+}

@@ -1,0 +1,186 @@
+//! The journal: one ordered stream of write effects, as RESP commands (DESIGN §5).
+//!
+//! Every write command's effect passes through here: by default the command as received, or what the
+//! handler says it did instead (relative expiries become absolute `PXAT`/`PEXPIREAT`, lazily expired keys
+//! become `DEL`, random commands become what they chose). The effects of one command are committed
+//! together: several are wrapped in `MULTI`/`EXEC`, and a `SELECT` is emitted whenever the database
+//! differs from the stream's last one. The stream's length is the replication offset.
+//!
+//! Invariant: when nobody consumes the journal (no AOF, no replica, no test tap), nothing is recorded or
+//! serialized; recording calls return at the first branch.
+
+use crate::commands::Args;
+
+/// The effects of the command being executed, committed when it completes.
+#[derive(Debug, Default)]
+pub struct Journal {
+    consumers: usize,
+    /// Effects of the current command: (database, arguments).
+    pending: Vec<(usize, Vec<Vec<u8>>)>,
+    /// The handler replaced the default effect (the command as received).
+    overridden: bool,
+    /// Serialized stream not yet taken by consumers.
+    stream: Vec<u8>,
+    /// Bytes ever appended (the replication offset).
+    offset: u64,
+    selected_db: Option<usize>,
+}
+
+impl Journal {
+    /// Whether anything consumes the journal; recording is skipped otherwise.
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.consumers > 0
+    }
+
+    /// Register a consumer (AOF, replication, tests).
+    pub fn attach(&mut self) {
+        self.consumers += 1;
+    }
+
+    pub fn detach(&mut self) {
+        self.consumers = self.consumers.saturating_sub(1);
+        if self.consumers == 0 {
+            self.stream.clear();
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Start recording a new command's effects.
+    #[inline]
+    pub fn begin(&mut self) {
+        if self.active() {
+            self.pending.clear();
+            self.overridden = false;
+        }
+    }
+
+    /// Record an effect in addition to the command's own (e.g. the `DEL` of a lazily expired key).
+    pub fn also(&mut self, db: usize, args: &[&[u8]]) {
+        if self.active() {
+            self.pending.push((db, args.iter().map(|a| a.to_vec()).collect()));
+        }
+    }
+
+    /// Replace the command's default effect with this one (may be called several times to record
+    /// several effects, e.g. one per key).
+    pub fn replace(&mut self, db: usize, args: &[&[u8]]) {
+        if self.active() {
+            self.overridden = true;
+            self.pending.push((db, args.iter().map(|a| a.to_vec()).collect()));
+        }
+    }
+
+    /// The command has no effect to propagate even though it changed data.
+    pub fn suppress(&mut self) {
+        if self.active() {
+            self.overridden = true;
+        }
+    }
+
+    /// Append a standalone effect now, outside any command (the active expiry cycle's `DEL`s).
+    pub fn record(&mut self, db: usize, args: &[&[u8]]) {
+        if !self.active() {
+            return;
+        }
+        if self.selected_db != Some(db) {
+            let n = db.to_string();
+            self.emit_raw(&[b"SELECT", n.as_bytes()]);
+            self.selected_db = Some(db);
+        }
+        self.emit_raw(args);
+    }
+
+    /// Finish the command: append its effects to the stream. `dirty` says whether the command wrote
+    /// (its default effect, the command itself, is recorded only then).
+    pub fn commit(&mut self, db: usize, args: &Args<'_>, dirty: bool) {
+        if !self.active() {
+            return;
+        }
+        if dirty && !self.overridden {
+            self.pending.push((db, args.to_vec()));
+        }
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let wrap = pending.len() > 1;
+        if wrap {
+            self.emit_raw(&[b"MULTI"]);
+        }
+        for (db, effect) in &pending {
+            if self.selected_db != Some(*db) {
+                let n = db.to_string();
+                self.emit_raw(&[b"SELECT", n.as_bytes()]);
+                self.selected_db = Some(*db);
+            }
+            let refs: Vec<&[u8]> = effect.iter().map(|a| a.as_slice()).collect();
+            self.emit_raw(&refs);
+        }
+        if wrap {
+            self.emit_raw(&[b"EXEC"]);
+        }
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    fn emit_raw(&mut self, args: &[&[u8]]) {
+        let start = self.stream.len();
+        self.stream.push(b'*');
+        self.stream.extend_from_slice(args.len().to_string().as_bytes());
+        self.stream.extend_from_slice(b"\r\n");
+        for a in args {
+            self.stream.push(b'$');
+            self.stream.extend_from_slice(a.len().to_string().as_bytes());
+            self.stream.extend_from_slice(b"\r\n");
+            self.stream.extend_from_slice(a);
+            self.stream.extend_from_slice(b"\r\n");
+        }
+        self.offset += (self.stream.len() - start) as u64;
+    }
+
+    /// Take the serialized stream appended since the last call (for the single consumer of today).
+    pub fn drain(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.stream)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::OwnedArgs;
+
+    #[test]
+    fn nothing_recorded_without_consumers() {
+        let mut j = Journal::default();
+        let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
+        j.begin();
+        j.also(0, &[b"DEL", b"x"]);
+        j.commit(0, &a.view(), true);
+        assert!(j.drain().is_empty());
+        assert_eq!(j.offset(), 0);
+    }
+
+    #[test]
+    fn select_and_multi_wrapping() {
+        let mut j = Journal::default();
+        j.attach();
+        let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
+        j.begin();
+        j.commit(0, &a.view(), true);
+        j.begin();
+        j.also(1, &[b"DEL", b"old"]);
+        j.commit(1, &a.view(), true);
+        let s = String::from_utf8(j.drain()).unwrap();
+        assert_eq!(
+            s,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
+             *1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n\
+             *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
+        assert_eq!(j.offset() as usize, s.len());
+    }
+}

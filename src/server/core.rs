@@ -1,0 +1,161 @@
+//! The data half of a shard: databases, configuration, statistics, the journal and the clock.
+//!
+//! `Core` never sees a socket; see `net.rs` for the other half and docs/architecture.md for why the two
+//! are kept apart.
+
+use std::collections::HashMap;
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+
+use crate::clock::{Clock, SystemClock};
+use crate::commands::keyspace::DbView;
+use crate::commands::table;
+use crate::config::Config;
+use crate::journal::Journal;
+use crate::storage::Db;
+
+/// Server-wide counters reported by INFO.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Changes since the last save (`rdb_changes_since_last_save`); also decides propagation.
+    pub dirty: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_cpu_us: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_commands: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub client_query_buffer_limit_disconnections: u64,
+    pub client_output_buffer_limit_disconnections: u64,
+}
+
+/// Per-command counters (`INFO commandstats`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// An active `CLIENT PAUSE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    /// `true` for `ALL`, `false` for `WRITE`.
+    pub all: bool,
+    pub end_ms: i64,
+}
+
+pub struct Core {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub stats: Stats,
+    pub cmdstats: Vec<CmdStat>,
+    pub errorstats: HashMap<String, u64>,
+    pub journal: Journal,
+    clock: Box<dyn Clock>,
+    /// Cached time, refreshed once per event-loop iteration.
+    pub now_us: i64,
+    pub now_ms: i64,
+    /// Redis's 24-bit LRU clock (seconds), refreshed with the time.
+    pub lru_clock: u32,
+    pub start_ms: i64,
+    pub run_id: String,
+    pub rng: SmallRng,
+    pub pause: Option<Pause>,
+    pub is_replica: bool,
+    pub loading: bool,
+    pub active_expire_enabled: bool,
+    /// Number of clients in MONITOR mode (feeding is skipped when zero).
+    pub monitors: usize,
+}
+
+/// Redis's LRU clock resolution is one second and it wraps at 24 bits.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+impl Core {
+    pub fn new(config: Config, clock: Box<dyn Clock>) -> Core {
+        let now_us = clock.now_us();
+        let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let mut rng = SmallRng::from_entropy();
+        let run_id: String = (0..40).map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8))).collect();
+        let mut core = Core {
+            config,
+            dbs,
+            stats: Stats::default(),
+            cmdstats: vec![CmdStat::default(); table::count_all()],
+            errorstats: HashMap::new(),
+            journal: Journal::default(),
+            clock,
+            now_us,
+            now_ms: now_us / 1000,
+            lru_clock: 0,
+            start_ms: now_us / 1000,
+            run_id,
+            rng,
+            pause: None,
+            is_replica: false,
+            loading: false,
+            active_expire_enabled: true,
+            monitors: 0,
+        };
+        core.update_time();
+        core
+    }
+
+    /// A core with default settings and the system clock (tests).
+    pub fn with_defaults() -> Core {
+        Core::new(Config::default(), Box::new(SystemClock))
+    }
+
+    /// Refresh the cached clock (once per event-loop iteration).
+    pub fn update_time(&mut self) {
+        self.now_us = self.clock.now_us();
+        self.now_ms = self.now_us / 1000;
+        self.lru_clock = ((self.now_ms / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32;
+    }
+
+    /// Replace the clock (tests).
+    pub fn set_clock(&mut self, clock: Box<dyn Clock>) {
+        self.clock = clock;
+        self.update_time();
+    }
+
+    /// A view of database `index` with Redis's access policy.
+    pub fn db_view(&mut self, index: usize) -> DbView<'_> {
+        DbView {
+            db: &mut self.dbs[index],
+            index,
+            now_ms: self.now_ms,
+            lru_clock: self.lru_clock,
+            stats: &mut self.stats,
+            journal: &mut self.journal,
+            is_replica: self.is_replica,
+        }
+    }
+
+    /// Count an error reply by its code (`INFO errorstats`).
+    pub fn count_error(&mut self, line: &str) {
+        self.stats.total_error_replies += 1;
+        let code = line.split(' ').next().unwrap_or("ERR");
+        let known = self.errorstats.len();
+        match self.errorstats.get_mut(code) {
+            Some(n) => *n += 1,
+            // Redis stops tracking new error codes past 128 distinct ones.
+            None if known < 128 => {
+                self.errorstats.insert(code.to_string(), 1);
+            }
+            None => {}
+        }
+    }
+
+    /// Seconds since start.
+    pub fn uptime_s(&self) -> i64 {
+        (self.now_ms - self.start_ms) / 1000
+    }
+}

@@ -1,0 +1,124 @@
+//! Periodic work (`hz` times per second) and the active expiry cycle.
+
+use super::core::Core;
+use super::Server;
+use crate::clock::monotonic_us;
+use crate::storage::expire::{expire_cycle, ExpireParams};
+
+/// Which active expiry cycle runs (Redis 7.0: slow from the cron, fast before sleeping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycleKind {
+    Slow,
+    Fast,
+}
+
+/// State the expiry cycle keeps between runs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExpireState {
+    next_db: usize,
+    timelimit_exit: bool,
+    last_fast_cycle_us: i64,
+}
+
+/// Redis 7.0's activeExpireCycle driver: picks the databases to visit and the time budget; the sampling
+/// loop per database lives in `storage::expire`.
+pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) {
+    if !core.active_expire_enabled || core.is_replica {
+        return;
+    }
+    let effort = core.config.active_expire_effort.clamp(1, 10) - 1;
+    let fast_duration_us = 1000 + 1000 / 4 * effort as i64;
+    let slow_time_perc = 25 + 2 * effort as i64;
+    let acceptable_stale = 10 - effort as i64;
+    let start = monotonic_us();
+    if kind == CycleKind::Fast {
+        if !state.timelimit_exit && core.stats.expired_stale_perc < acceptable_stale as f64 {
+            return;
+        }
+        if start < state.last_fast_cycle_us + fast_duration_us * 2 {
+            return;
+        }
+        state.last_fast_cycle_us = start;
+    }
+    let hz = core.config.hz.clamp(1, 500) as i64;
+    let timelimit_us =
+        if kind == CycleKind::Fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).max(1) };
+    let ndbs = core.dbs.len();
+    let dbs_per_call = if state.timelimit_exit { ndbs } else { ndbs.min(16) };
+    state.timelimit_exit = false;
+    let params = ExpireParams { effort: effort + 1 };
+    let (mut sampled, mut expired) = (0u64, 0u64);
+    let now_ms = core.now_ms;
+    for _ in 0..dbs_per_call {
+        let index = state.next_db % ndbs;
+        state.next_db = state.next_db.wrapping_add(1);
+        let Core { dbs, stats, journal, .. } = core;
+        let st = expire_cycle(
+            &mut dbs[index],
+            now_ms,
+            &params,
+            || monotonic_us() - start > timelimit_us,
+            |key, _value| {
+                stats.expired_keys += 1;
+                journal.record(index, &[b"DEL", key]);
+            },
+        );
+        sampled += st.sampled;
+        expired += st.expired;
+        if st.timed_out {
+            state.timelimit_exit = true;
+            core.stats.expired_time_cap_reached_count += 1;
+            break;
+        }
+    }
+    let elapsed = (monotonic_us() - start).max(0) as u64;
+    core.stats.expire_cycle_cpu_us += elapsed;
+    let current_perc = if sampled > 0 { expired as f64 / sampled as f64 } else { 0.0 };
+    core.stats.expired_stale_perc = current_perc * 0.05 + core.stats.expired_stale_perc * 0.95;
+}
+
+impl Server {
+    /// Redis's serverCron.
+    pub(crate) fn cron(&mut self) {
+        self.cron_loops += 1;
+        if let Some(p) = self.core.pause {
+            if p.end_ms <= self.core.now_ms {
+                self.unpause();
+            }
+        }
+        let mut st = self.expire_state;
+        active_expire(&mut self.core, &mut st, CycleKind::Slow);
+        self.expire_state = st;
+        if self.core.config.activerehashing {
+            for db in &mut self.core.dbs {
+                if db.rehash_for(1000) {
+                    break;
+                }
+            }
+        }
+        for db in &mut self.core.dbs {
+            db.try_shrink();
+        }
+        self.close_timed_out_clients();
+    }
+
+    fn close_timed_out_clients(&mut self) {
+        let timeout = self.core.config.timeout as i64;
+        if timeout == 0 {
+            return;
+        }
+        let now = self.core.now_ms;
+        let idle: Vec<usize> = self
+            .net
+            .iter()
+            .filter(|c| c.blocked.is_none() && now - c.last_interaction_ms > timeout * 1000)
+            .map(|c| c.slot)
+            .collect();
+        for slot in idle {
+            if let Some(c) = self.net.take(slot) {
+                crate::log_verbose!("Closing idle client");
+                self.net.close(c);
+            }
+        }
+    }
+}
