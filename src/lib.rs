@@ -1,3 +1,4 @@
 //! Ferrite: a Redis-compatible in-memory data store.
 
+pub mod config;
 pub mod util;
