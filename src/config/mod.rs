@@ -603,6 +603,7 @@ impl Config {
         };
         cfg.load_text(&text, &mut loader)?;
         cfg.save_loaded = false;
+        table::after_load(&mut cfg);
         cfg.check_support_at_start(&mut loader)?;
         Ok((cfg, loader.log))
     }
@@ -617,6 +618,7 @@ impl Config {
         };
         self.load_text(text.as_bytes(), &mut loader)?;
         self.save_loaded = false;
+        table::after_load(self);
         self.check_support_at_start(&mut loader)?;
         Ok(loader.log)
     }
@@ -782,7 +784,8 @@ impl Config {
             }
             Kind::Special(sp) => (sp.set)(self, args, reading_file)?,
         }
-        if let Some(normalize) = d.normalize {
+        // Redis applies these when CONFIG SET changes a value; after a file, `after_load` does.
+        if let (Some(normalize), false) = (d.normalize, reading_file) {
             normalize(self);
         }
         Ok(())
@@ -1247,7 +1250,7 @@ fn parse_number(n: &table::NumSpec, raw: &[u8]) -> Result<i64, &'static str> {
         }
     }
     if n.nflags & OCTAL != 0 {
-        if let Some(v) = parse::strtoll_full(raw, 8).filter(|_| !raw.is_empty()) {
+        if let Some(v) = parse::strtoll_full(raw, 8) {
             return Ok(v);
         }
     }

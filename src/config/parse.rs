@@ -248,8 +248,34 @@ pub fn string2d(s: &[u8]) -> Option<f64> {
         return None;
     }
     let lower = text.to_ascii_lowercase();
-    // strtod also takes hex floats and "inf"/"infinity"; Rust's parser takes the latter too.
-    let v: f64 = lower.parse().ok()?;
+    // strtod also takes hex ("0x10", "0x1.8"); Rust's parser takes the rest, "inf" included.
+    let (neg, unsigned) = match lower.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, lower.strip_prefix('+').unwrap_or(&lower)),
+    };
+    let v: f64 = match unsigned.strip_prefix("0x") {
+        Some(hex) => {
+            let (int, frac) = hex.split_once('.').unwrap_or((hex, ""));
+            if int.is_empty() && frac.is_empty() {
+                return None;
+            }
+            let mut v = 0f64;
+            for ch in int.chars() {
+                v = v * 16.0 + f64::from(ch.to_digit(16)?);
+            }
+            let mut scale = 1.0 / 16.0;
+            for ch in frac.chars() {
+                v += f64::from(ch.to_digit(16)?) * scale;
+                scale /= 16.0;
+            }
+            if neg {
+                -v
+            } else {
+                v
+            }
+        }
+        None => lower.parse().ok()?,
+    };
     if v.is_nan() {
         return None;
     }

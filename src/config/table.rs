@@ -307,7 +307,7 @@ fn valid_hostname(_: &Config, v: &str) -> Result<(), &'static str> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err("Hostname may only contain alphanumeric characters, hyphens or dots");
+        return Err("Hostnames may only contain alphanumeric characters, hyphens or dots");
     }
     Ok(())
 }
@@ -328,6 +328,25 @@ fn valid_shutdown_flags(v: i32) -> Result<(), &'static str> {
 
 fn clamp_hz(c: &mut Config) {
     c.hz = c.hz.clamp(1, 500);
+}
+
+/// Redis's `enableWatchdog`: a period shorter than two cron ticks is raised to that.
+fn watchdog_min_period(c: &mut Config) {
+    let min = (1000 / c.hz.max(1)) * 2;
+    if c.watchdog_period != 0 && c.watchdog_period < min {
+        c.watchdog_period = min;
+    }
+}
+
+/// Redis's `resizeReplicationBacklog` raises a CONFIG SET value below 16kb to 16kb.
+fn backlog_min_size(c: &mut Config) {
+    c.repl_backlog_size = c.repl_backlog_size.max(16 * 1024);
+}
+
+/// What Redis does once a whole file is loaded (clamp `hz`, then start the watchdog).
+pub fn after_load(c: &mut Config) {
+    clamp_hz(c);
+    watchdog_min_period(c);
 }
 
 fn shutdown_flags(
@@ -396,7 +415,7 @@ fn build() -> Vec<Directive> {
         boolean!("replica-read-only", Some("slave-read-only"), NONE, Inert, true, replica_read_only),
         boolean!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), NONE, Inert, true, replica_ignore_maxmemory),
         boolean!("jemalloc-bg-thread", None, NONE, Inert, true, jemalloc_bg_thread),
-        boolean!("activedefrag", None, NONE, Inert, false, activedefrag),
+        boolean!("activedefrag", None, NONE, unbuilt(|c| !c.activedefrag, "active defragmentation"), false, activedefrag),
         boolean!("syslog-enabled", None, IMMUTABLE, SYSLOG, false, syslog_enabled),
         boolean!("cluster-enabled", None, IMMUTABLE, CLUSTER, false, cluster_enabled),
         boolean!("appendonly", None, NONE, AOF, false, appendonly),
@@ -556,6 +575,12 @@ fn build() -> Vec<Directive> {
     for d in &mut t {
         if d.name == "hz" {
             d.normalize = Some(clamp_hz);
+        }
+        if d.name == "repl-backlog-size" {
+            d.normalize = Some(backlog_min_size);
+        }
+        if d.name == "watchdog-period" {
+            d.normalize = Some(watchdog_min_period);
         }
     }
     t
