@@ -20,3 +20,4 @@ pub mod journal;
 pub mod memory;
 pub mod server;
 pub mod storage;
+pub mod util;

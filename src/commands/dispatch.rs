@@ -125,11 +125,7 @@ pub fn execute(
 
 /// Whether a `protected` command (DEBUG) may run for this client (`enable-debug-command`).
 fn protected_allowed(core: &Core, client: &Client) -> bool {
-    match core.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => client.is_local(),
-        _ => false,
-    }
+    core.config.enable_debug_command.allows(client.is_local())
 }
 
 /// Run the handler and do the bookkeeping Redis's `call()` does.

@@ -363,11 +363,11 @@ impl Server {
 
 fn net_settings(config: &Config) -> NetSettings {
     NetSettings {
-        maxclients: config.maxclients,
+        maxclients: config.maxclients as usize,
         protected_mode: config.protected_mode,
-        requirepass_set: config.requirepass.is_some(),
+        requirepass_set: !config.requirepass.is_empty(),
         proto_max_bulk_len: config.proto_max_bulk_len,
         client_query_buffer_limit: config.client_query_buffer_limit,
-        tcp_keepalive: config.tcp_keepalive,
+        tcp_keepalive: config.tcp_keepalive as u64,
     }
 }
