@@ -73,9 +73,9 @@ impl fmt::Display for CmdError {
             CmdError::ReadOnly => f.write_str("READONLY You can't write against a read only replica."),
             CmdError::NoReplicas => f.write_str("NOREPLICAS Not enough good replicas to write."),
             CmdError::ExecAbort => f.write_str("EXECABORT Transaction discarded because of previous errors."),
-            CmdError::MasterDown => f.write_str(
-                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-            ),
+            CmdError::MasterDown => {
+                f.write_str("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+            }
         }
     }
 }

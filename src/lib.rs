@@ -20,4 +20,6 @@ pub mod journal;
 pub mod memory;
 pub mod server;
 pub mod storage;
+#[doc(hidden)]
+pub mod testing;
 pub mod util;

@@ -18,7 +18,11 @@ pub struct CountingAllocator;
 /// The size class jemalloc serves for `layout` (the bytes the allocation really occupies).
 #[inline]
 fn usable(layout: &Layout) -> usize {
-    let flags = if layout.align() <= 16 { 0 } else { layout.align().trailing_zeros() as i32 };
+    let flags = if layout.align() <= 16 {
+        0
+    } else {
+        layout.align().trailing_zeros() as i32
+    };
     // SAFETY: nallocx only computes a size; a zero size is not passed (GlobalAlloc forbids it).
     unsafe { tikv_jemalloc_sys::nallocx(layout.size(), flags) }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{redis_available, Oracle};
+use common::{redis_available, Server};
 use ferrite::config::{Config, Support};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -17,23 +17,16 @@ fn defaults_match_config_get_star() {
     if !redis_available("defaults_match_config_get_star") {
         return;
     }
-    let oracle = Oracle::start(&[]);
-    let mut con = oracle.connection();
+    let oracle = Server::redis_plain(&[]);
+    let mut con = oracle.conn();
     let flat: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg("*")
         .query(&mut con)
         .expect("CONFIG GET");
-    let theirs: BTreeMap<String, String> = flat
-        .chunks(2)
-        .map(|kv| (kv[0].clone(), kv[1].clone()))
-        .collect();
+    let theirs: BTreeMap<String, String> = flat.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())).collect();
     let cfg = Config::default();
-    let ours: BTreeMap<String, String> = cfg
-        .get(&[b"*"])
-        .into_iter()
-        .map(|(k, v)| (k.into_owned(), v))
-        .collect();
+    let ours: BTreeMap<String, String> = cfg.get(&[b"*"]).into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
     let names_theirs: Vec<&String> = theirs.keys().collect();
     let names_ours: Vec<&String> = ours.keys().collect();
     assert_eq!(names_ours, names_theirs, "the same directive names");
@@ -143,9 +136,7 @@ fn bad_values_fail_like_redis() {
                 }
                 let theirs = redis_parse_error(&[&arg, probe]);
                 if ours != theirs {
-                    mismatches.push(format!(
-                        "--{name} {probe:?}:\n ours:   {ours:?}\n theirs: {theirs:?}"
-                    ));
+                    mismatches.push(format!("--{name} {probe:?}:\n ours:   {ours:?}\n theirs: {theirs:?}"));
                 }
                 checked += 1;
             }
@@ -200,8 +191,7 @@ fn config_file_errors_like_redis() {
             .expect("run");
         let theirs = String::from_utf8_lossy(&out.stderr).into_owned();
         let theirs_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let ours = match Config::from_args(&[p.clone(), "--zz-not-a-directive".into(), "x".into()])
-        {
+        let ours = match Config::from_args(&[p.clone(), "--zz-not-a-directive".into(), "x".into()]) {
             Ok(_) => "<accepted>".to_string(),
             Err(e) => e.to_string(),
         };
@@ -225,8 +215,8 @@ fn set_then_get_like_redis() {
     if !redis_available("set_then_get_like_redis") {
         return;
     }
-    let oracle = Oracle::start(&[]);
-    let mut con = oracle.connection();
+    let oracle = Server::redis_plain(&[]);
+    let mut con = oracle.conn();
     let mut cfg = Config::default();
     let mut checked = 0;
     for d in Config::directives() {
@@ -234,11 +224,8 @@ fn set_then_get_like_redis() {
             continue; // Side effects on the oracle's listener and directory.
         }
         for probe in PROBES {
-            let theirs: redis::RedisResult<String> = redis::cmd("CONFIG")
-                .arg("SET")
-                .arg(d.name)
-                .arg(*probe)
-                .query(&mut con);
+            let theirs: redis::RedisResult<String> =
+                redis::cmd("CONFIG").arg("SET").arg(d.name).arg(*probe).query(&mut con);
             let ours = cfg.set(&[(d.name.as_bytes(), probe.as_bytes())]);
             match (&ours, &theirs) {
                 (Err(e), _) if e.contains("is not yet supported by Ferrite") => {}
@@ -247,10 +234,7 @@ fn set_then_get_like_redis() {
                     let t = format!("{} {}", t.code().unwrap_or(""), t.detail().unwrap_or(""));
                     assert_eq!(e.trim(), t.trim(), "CONFIG SET {} {probe:?}", d.name);
                 }
-                _ => panic!(
-                    "CONFIG SET {} {probe:?}: ours {ours:?}, theirs {theirs:?}",
-                    d.name
-                ),
+                _ => panic!("CONFIG SET {} {probe:?}: ours {ours:?}, theirs {theirs:?}", d.name),
             }
             let theirs: Vec<String> = redis::cmd("CONFIG")
                 .arg("GET")
@@ -259,11 +243,7 @@ fn set_then_get_like_redis() {
                 .expect("GET");
             let ours = cfg.get(&[d.name.as_bytes()]);
             if !matches!(d.support, Support::Unbuilt { .. }) || ours[0].1 == theirs[1] {
-                assert_eq!(
-                    ours[0].1, theirs[1],
-                    "CONFIG GET {} after SET {probe:?}",
-                    d.name
-                );
+                assert_eq!(ours[0].1, theirs[1], "CONFIG GET {} after SET {probe:?}", d.name);
             }
             checked += 1;
         }

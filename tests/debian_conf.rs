@@ -37,10 +37,7 @@ fn bundled_debian_redis_conf_loads() {
     assert_eq!(c.client_output_buffer_limit.replica.hard_bytes, 256 << 20);
     assert!(!c.appendonly);
     for line in &log {
-        assert!(
-            line.contains("accepted because it changes nothing"),
-            "{line}"
-        );
+        assert!(line.contains("accepted because it changes nothing"), "{line}");
     }
 }
 

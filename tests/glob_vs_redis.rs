@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{redis_available, Oracle, Rng};
+use common::{redis_available, Rng, Server};
 use ferrite::util::glob::glob_match;
 use std::collections::BTreeSet;
 
@@ -20,8 +20,8 @@ fn keys_patterns_match_like_redis() {
     if !redis_available("keys_patterns_match_like_redis") {
         return;
     }
-    let oracle = Oracle::start(&[]);
-    let mut con = oracle.connection();
+    let oracle = Server::redis_plain(&[]);
+    let mut con = oracle.conn();
     let mut rng = Rng::new(0x5eed_1234);
     let mut keys = BTreeSet::new();
     while keys.len() < 400 {
@@ -35,9 +35,7 @@ fn keys_patterns_match_like_redis() {
 
     let mut checked = 0;
     for _batch in 0..20 {
-        let patterns: Vec<Vec<u8>> = (0..200)
-            .map(|_| random_bytes(&mut rng, PATTERN_BYTES, 0, 7))
-            .collect();
+        let patterns: Vec<Vec<u8>> = (0..200).map(|_| random_bytes(&mut rng, PATTERN_BYTES, 0, 7)).collect();
         let mut pipe = redis::pipe();
         for p in &patterns {
             pipe.cmd("KEYS").arg(p);
@@ -48,17 +46,8 @@ fn keys_patterns_match_like_redis() {
                 continue; // KEYS special-cases a lone "*" (it skips matching entirely).
             }
             let want: BTreeSet<Vec<u8>> = got.into_iter().collect();
-            let ours: BTreeSet<Vec<u8>> = keys
-                .iter()
-                .filter(|k| glob_match(p, k, false))
-                .cloned()
-                .collect();
-            assert_eq!(
-                ours,
-                want,
-                "pattern {:?}: ours vs redis",
-                String::from_utf8_lossy(p)
-            );
+            let ours: BTreeSet<Vec<u8>> = keys.iter().filter(|k| glob_match(p, k, false)).cloned().collect();
+            assert_eq!(ours, want, "pattern {:?}: ours vs redis", String::from_utf8_lossy(p));
             checked += 1;
         }
     }
@@ -70,13 +59,9 @@ fn config_get_patterns_match_like_redis_nocase() {
     if !redis_available("config_get_patterns_match_like_redis_nocase") {
         return;
     }
-    let oracle = Oracle::start(&[]);
-    let mut con = oracle.connection();
-    let all: Vec<Vec<u8>> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("*")
-        .query(&mut con)
-        .expect("GET");
+    let oracle = Server::redis_plain(&[]);
+    let mut con = oracle.conn();
+    let all: Vec<Vec<u8>> = redis::cmd("CONFIG").arg("GET").arg("*").query(&mut con).expect("GET");
     let names: BTreeSet<Vec<u8>> = all.chunks(2).map(|kv| kv[0].clone()).collect();
     let alphabet: &[u8] = b"aeiolmnprstAEPR-*?*[]^\\";
     let mut rng = Rng::new(0xfeed_beef);
@@ -87,17 +72,9 @@ fn config_get_patterns_match_like_redis_nocase() {
         if !p.iter().any(|b| b"[*?".contains(b)) {
             p.push(b'*');
         }
-        let got: Vec<Vec<u8>> = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg(&p)
-            .query(&mut con)
-            .expect("GET");
+        let got: Vec<Vec<u8>> = redis::cmd("CONFIG").arg("GET").arg(&p).query(&mut con).expect("GET");
         let want: BTreeSet<Vec<u8>> = got.chunks(2).map(|kv| kv[0].clone()).collect();
-        let ours: BTreeSet<Vec<u8>> = names
-            .iter()
-            .filter(|n| glob_match(&p, n, true))
-            .cloned()
-            .collect();
+        let ours: BTreeSet<Vec<u8>> = names.iter().filter(|n| glob_match(&p, n, true)).cloned().collect();
         assert_eq!(ours, want, "pattern {:?}", String::from_utf8_lossy(&p));
         checked += 1;
     }

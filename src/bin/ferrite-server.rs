@@ -35,7 +35,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    log::configure(log::Level::parse(config.loglevel.name()).unwrap_or(log::Level::Notice), &config.logfile);
+    log::configure(
+        log::Level::parse(config.loglevel.name()).unwrap_or(log::Level::Notice),
+        &config.logfile,
+    );
     let pid = std::process::id();
     log_warning!("oO0OoO0OoO0Oo Ferrite is starting oO0OoO0OoO0Oo");
     log_warning!(

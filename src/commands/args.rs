@@ -38,7 +38,9 @@ impl<'a> Args<'a> {
 
     /// Arguments from `start` on.
     pub fn rest(&self, start: usize) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.spans[start.min(self.spans.len())..].iter().map(|r| &self.src[r.clone()])
+        self.spans[start.min(self.spans.len())..]
+            .iter()
+            .map(|r| &self.src[r.clone()])
     }
 
     /// Whether argument `i` equals `word`, ignoring ASCII case (option keywords).

@@ -53,7 +53,10 @@ fn c_string(a: &[u8]) -> &[u8] {
 fn unknown_subcommand_error(container: &Command, sub: &[u8]) -> String {
     let sub = c_string(sub);
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-    format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.name.to_ascii_uppercase())
+    format!(
+        "ERR unknown subcommand '{sub}'. Try {} HELP.",
+        container.name.to_ascii_uppercase()
+    )
 }
 
 /// Reply with an error line and count it.
@@ -74,7 +77,7 @@ fn reject(core: &mut Core, out: &mut ReplyBuf, idx: Option<usize>, line: &str) -
 /// Execute one request for `client`, writing its reply into `out`.
 pub fn execute(
     core: &mut Core,
-    mut net: Option<&mut Net>,
+    net: Option<&mut Net>,
     client: &mut Client,
     args: &Args<'_>,
     out: &mut ReplyBuf,
@@ -115,11 +118,14 @@ pub fn execute(
     if let Some(p) = core.pause {
         let writes = cmd.has(flags::WRITE) || cmd.has(flags::MAY_REPLICATE);
         if p.end_ms > core.now_ms && (p.all || writes) {
-            client.blocked = Some(Blocked { reason: BlockReason::Pause, timeout_ms: None });
+            client.blocked = Some(Blocked {
+                reason: BlockReason::Pause,
+                timeout_ms: None,
+            });
             return Outcome::Blocked;
         }
     }
-    call(core, net.as_deref_mut(), client, cmd, idx, args, out);
+    call(core, net, client, cmd, idx, args, out);
     Outcome::Done
 }
 
@@ -146,7 +152,12 @@ fn call(
     core.journal.begin();
     let start = monotonic_us();
     let result = {
-        let mut ctx = Ctx { core: &mut *core, client: &mut *client, net, cmd };
+        let mut ctx = Ctx {
+            core: &mut *core,
+            client: &mut *client,
+            net,
+            cmd,
+        };
         handler(&mut ctx, args, out)
     };
     let duration = (monotonic_us() - start).max(0) as u64;

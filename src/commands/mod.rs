@@ -12,7 +12,13 @@ pub mod keyspace;
 pub mod spec;
 pub mod table;
 
+pub mod client;
+pub mod config_cmd;
 pub mod connection;
+pub mod debug;
+pub mod info;
+pub mod introspection;
+pub mod keys;
 pub mod server;
 pub mod string;
 

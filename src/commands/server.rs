@@ -53,7 +53,13 @@ fn debug_sleep(ctx: &mut Ctx<'_>, secs: f64) {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdResult {
-    let mut req = ShutdownRequest { nosave: false, save: false, now: false, force: false, signal: None };
+    let mut req = ShutdownRequest {
+        nosave: false,
+        save: false,
+        now: false,
+        force: false,
+        signal: None,
+    };
     let mut abort = false;
     for a in args.rest(1) {
         match a.to_ascii_lowercase().as_slice() {

@@ -31,6 +31,11 @@ pub static COMMANDS: &[Command] = &[
         keys: (0, 0, 0), specs: [],
         handler: Some(connection::select),
         doc: ("Switches the connection to another numbered database.", "1.0.0", "connection", "O(1)")),
+    // ---- client ----
+    // ---- config ----
+    // ---- info ----
+    // ---- introspection: command, slowlog, latency, memory ----
+    // ---- keys and databases ----
     // ---- strings ----
     cmd!("get", arity: 2, flags: f::READONLY | f::FAST, acl: a::READ | a::STRING | a::FAST,
         keys: (1, 1, 1), specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0])],
@@ -125,7 +130,9 @@ pub fn find(name: &[u8]) -> Option<(&'static Command, usize)> {
 /// Look up the command a request names.
 pub fn lookup_args(args: &super::Args<'_>) -> Lookup {
     let first = args.get(0);
-    let Some((cmd, i)) = find(first) else { return Lookup::Unknown };
+    let Some((cmd, i)) = find(first) else {
+        return Lookup::Unknown;
+    };
     if cmd.subcommands.is_empty() {
         return Lookup::Found(cmd, i);
     }

@@ -56,15 +56,9 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Fatal { line, reason } => {
-                write!(
-                    f,
-                    "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n"
-                )?;
+                write!(f, "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n")?;
                 if let Some((n, text)) = line {
-                    write!(
-                        f,
-                        "Reading the configuration file, at line {n}\n>>> '{text}'\n"
-                    )?;
+                    write!(f, "Reading the configuration file, at line {n}\n>>> '{text}'\n")?;
                 }
                 writeln!(f, "{reason}")
             }
@@ -371,10 +365,7 @@ impl Config {
             .unwrap_or_else(|_| PathBuf::from("/"));
         let mut c = Config {
             port: 0,
-            bind: special::bind::DEFAULT
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            bind: special::bind::DEFAULT.iter().map(|s| s.to_string()).collect(),
             bind_source_addr: String::new(),
             protected_mode: false,
             tcp_backlog: 0,
@@ -465,8 +456,7 @@ impl Config {
             slowlog_max_len: 0,
             latency_monitor_threshold: 0,
             latency_tracking: false,
-            latency_tracking_info_percentiles: special::latency_tracking_info_percentiles::DEFAULT
-                .to_vec(),
+            latency_tracking_info_percentiles: special::latency_tracking_info_percentiles::DEFAULT.to_vec(),
             busy_reply_threshold: 0,
             lua_enable_deprecated_api: false,
             // Ferrite exception: Redis's built-in default is "3600 1 300 100 60 10000"; Ferrite
@@ -573,9 +563,7 @@ impl Config {
     pub fn from_args(args: &[String]) -> Result<(Config, Vec<String>), ConfigError> {
         let mut cfg = Config::default();
         if args.iter().any(|a| a == "--sentinel") {
-            return Err(ConfigError::fatal(
-                "Sentinel mode is not yet supported by Ferrite",
-            ));
+            return Err(ConfigError::fatal("Sentinel mode is not yet supported by Ferrite"));
         }
         let mut j = 0;
         if let Some(first) = args.first() {
@@ -590,9 +578,8 @@ impl Config {
             text = read_config_files(&path)?;
         }
         if from_stdin {
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut text).map_err(|e| {
-                ConfigError::fatal(format!("Reading config from stdin: {}", io_strerror(&e)))
-            })?;
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut text)
+                .map_err(|e| ConfigError::fatal(format!("Reading config from stdin: {}", io_strerror(&e))))?;
         }
         text.push(b'\n');
         text.extend_from_slice(options.as_bytes());
@@ -651,12 +638,11 @@ impl Config {
                 if !d.is_multi_arg() && argv.len() != 2 {
                     return Err(fail("wrong number of arguments".into()));
                 }
-                let args: Vec<Vec<u8>> =
-                    if d.is_multi_arg() && argv.len() == 2 && !argv[1].is_empty() {
-                        parse::split_args(&argv[1]).unwrap_or_default()
-                    } else {
-                        argv[1..].to_vec()
-                    };
+                let args: Vec<Vec<u8>> = if d.is_multi_arg() && argv.len() == 2 && !argv[1].is_empty() {
+                    parse::split_args(&argv[1]).unwrap_or_default()
+                } else {
+                    argv[1..].to_vec()
+                };
                 self.set_directive(d, &args, true).map_err(fail)?;
                 if let Some(idx) = table::table().iter().position(|x| std::ptr::eq(x, d)) {
                     loader.set_at[idx] = Some((linenum, shown.clone()));
@@ -695,9 +681,7 @@ impl Config {
                 if loader.depth > 32 {
                     return Err("include nesting is too deep (an include loop?)".into());
                 }
-                let path = self
-                    .dir
-                    .join(String::from_utf8(argv[1].clone()).map_err(|_| NOT_UTF8)?);
+                let path = self.dir.join(String::from_utf8(argv[1].clone()).map_err(|_| NOT_UTF8)?);
                 let text = read_config_files(&path).map_err(LineError::Nested)?;
                 loader.depth += 1;
                 let result = self.load_text(&text, loader);
@@ -746,12 +730,7 @@ impl Config {
 
     /// Sets one directive from its arguments, as Redis's `interface.set` does (the caller has
     /// already checked the argument count of single-argument directives).
-    fn set_directive(
-        &mut self,
-        d: &Directive,
-        args: &[Vec<u8>],
-        reading_file: bool,
-    ) -> Result<(), Cow<'static, str>> {
+    fn set_directive(&mut self, d: &Directive, args: &[Vec<u8>], reading_file: bool) -> Result<(), Cow<'static, str>> {
         match &d.kind {
             Kind::Bool(b) => {
                 let v = args.first().map(|a| a.to_ascii_lowercase());
@@ -813,15 +792,15 @@ impl Config {
                         });
                     }
                     if !self.is_default(d) {
-                        loader.note(d.name, &format!("{feature} is not yet supported; accepted because it changes nothing"));
+                        loader.note(
+                            d.name,
+                            &format!("{feature} is not yet supported; accepted because it changes nothing"),
+                        );
                     }
                 }
                 Support::Inert => {
                     if !self.is_default(d) {
-                        loader.note(
-                            d.name,
-                            "not yet supported; accepted because it changes nothing",
-                        );
+                        loader.note(d.name, "not yet supported; accepted because it changes nothing");
                     }
                 }
             }
@@ -835,8 +814,7 @@ impl Config {
     pub fn get<'p>(&self, patterns: &[&'p [u8]]) -> Vec<(Cow<'p, str>, String)> {
         let mut out: Vec<(Cow<'p, str>, String)> = Vec::new();
         let seen = |out: &[(Cow<'p, str>, String)], name: &[u8]| {
-            out.iter()
-                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            out.iter().any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
         };
         for &pat in patterns {
             if !pat.iter().any(|b| b"[*?".contains(b)) {
@@ -853,9 +831,7 @@ impl Config {
                     continue;
                 }
                 for name in std::iter::once(d.name).chain(d.alias) {
-                    if !seen(&out, name.as_bytes())
-                        && crate::util::glob::glob_match(pat, name.as_bytes(), true)
-                    {
+                    if !seen(&out, name.as_bytes()) && crate::util::glob::glob_match(pat, name.as_bytes(), true) {
                         out.push((Cow::Borrowed(name), self.value_of(d)));
                     }
                 }
@@ -907,15 +883,10 @@ impl Config {
     /// On failure nothing changed and the error is the full Redis error line without the leading
     /// `-` (e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`). An odd
     /// argument count is the caller's "ERR syntax error".
-    pub fn set_with(
-        &mut self,
-        pairs: &[(&[u8], &[u8])],
-        ctx: SetContext,
-    ) -> Result<Vec<&'static str>, String> {
+    pub fn set_with(&mut self, pairs: &[(&[u8], &[u8])], ctx: SetContext) -> Result<Vec<&'static str>, String> {
         let shown = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let failed = |name: &str, why: &str| {
-            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
-        };
+        let failed =
+            |name: &str, why: &str| format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}");
 
         // Pass 1, as Redis: find every directive; the first unknown name wins, then the first
         // immutable/protected/duplicate.
@@ -964,11 +935,7 @@ impl Config {
         // Pass 2: set everything on a copy; the first failure discards the copy.
         let mut next = self.clone();
         for &(d, is_alias, _, value) in &chosen {
-            let name = if is_alias {
-                d.alias.unwrap_or(d.name)
-            } else {
-                d.name
-            };
+            let name = if is_alias { d.alias.unwrap_or(d.name) } else { d.name };
             let args: Vec<Vec<u8>> = if d.is_multi_arg() {
                 if value.is_empty() {
                     Vec::new()
@@ -978,8 +945,7 @@ impl Config {
             } else {
                 vec![value.to_vec()]
             };
-            next.set_directive(d, &args, false)
-                .map_err(|why| failed(name, &why))?;
+            next.set_directive(d, &args, false).map_err(|why| failed(name, &why))?;
         }
 
         // Ferrite: refuse what would promise an unbuilt feature.
@@ -1017,8 +983,7 @@ impl Config {
             Err(e) => return Err(format!("ERR Rewriting config file: {}", io_strerror(&e))),
         };
         let content = rewrite::render(self, &old);
-        rewrite::write_atomically(path, &content)
-            .map_err(|e| format!("ERR Rewriting config file: {}", io_strerror(&e)))
+        rewrite::write_atomically(path, &content).map_err(|e| format!("ERR Rewriting config file: {}", io_strerror(&e)))
     }
 
     /// The config file the server was started with (absolute), if any.
@@ -1124,10 +1089,7 @@ fn is_neutral_default_user(args: &[Vec<u8>]) -> bool {
 fn trim_line(raw: &[u8]) -> &[u8] {
     let is_trim = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let start = raw.iter().position(|b| !is_trim(b)).unwrap_or(raw.len());
-    let end = raw
-        .iter()
-        .rposition(|b| !is_trim(b))
-        .map_or(start, |e| e + 1);
+    let end = raw.iter().rposition(|b| !is_trim(b)).map_or(start, |e| e + 1);
     &raw[start..end.max(start)]
 }
 
@@ -1180,8 +1142,7 @@ fn read_config_files(path: &Path) -> Result<Vec<u8>, ConfigError> {
             .filter(|e| {
                 let n = e.file_name();
                 let n = n.to_string_lossy();
-                !n.starts_with('.')
-                    && crate::util::glob::glob_match(pattern.as_bytes(), n.as_bytes(), false)
+                !n.starts_with('.') && crate::util::glob::glob_match(pattern.as_bytes(), n.as_bytes(), false)
             })
             .map(|e| e.path())
             .collect(),
@@ -1214,9 +1175,7 @@ fn options_from_args(args: &[String], start: usize) -> (String, bool) {
             }
             options.push_str(&a[2..]);
             options.push(' ');
-            let words = parse::split_args(a.as_bytes())
-                .map(|v| v.len())
-                .unwrap_or(0);
+            let words = parse::split_args(a.as_bytes()).map(|v| v.len()).unwrap_or(0);
             if words == 1 {
                 handled_last = false;
                 if a.eq_ignore_ascii_case("--save") && (j == last || next_is_option) {
@@ -1281,19 +1240,13 @@ fn check_bounds(n: &table::NumSpec, v: i64) -> Result<(), String> {
     }
     if n.nflags & PERCENT != 0 && v < 0 {
         if v < n.min {
-            return Err(format!(
-                "percentage argument must be less or equal to {}",
-                -n.min
-            ));
+            return Err(format!("percentage argument must be less or equal to {}", -n.min));
         }
         return Ok(());
     }
     if v < n.min || v > n.max {
         return Err(if n.nflags & OCTAL != 0 {
-            format!(
-                "argument must be between {:o} and {:o} inclusive",
-                n.min, n.max
-            )
+            format!("argument must be between {:o} and {:o} inclusive", n.min, n.max)
         } else {
             format!("argument must be between {} and {} inclusive", n.min, n.max)
         });
@@ -1304,20 +1257,14 @@ fn check_bounds(n: &table::NumSpec, v: i64) -> Result<(), String> {
 fn parse_enum(e: &table::EnumSpec, args: &[Vec<u8>]) -> Result<i32, String> {
     let bad = || {
         let names: Vec<&str> = e.names.iter().map(|(n, _)| *n).collect();
-        format!(
-            "argument(s) must be one of the following: {}",
-            names.join(", ")
-        )
+        format!("argument(s) must be one of the following: {}", names.join(", "))
     };
     if args.is_empty() || (!e.bitflags && args.len() != 1) {
         return Err(bad());
     }
     let mut v = 0;
     for a in args {
-        let found = e
-            .names
-            .iter()
-            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(a));
+        let found = e.names.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(a));
         match found {
             Some((_, x)) => v |= x,
             None => return Err(bad()),

@@ -145,11 +145,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, Unbalanced> {
         loop {
             let c = at(p);
             if inq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && at(p + 2).is_ascii_hexdigit()
-                    && at(p + 3).is_ascii_hexdigit()
-                {
+                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
                     let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
                     cur.push(hex(at(p + 2)) * 16 + hex(at(p + 3)));
                     p += 3;
@@ -348,15 +344,9 @@ mod tests {
     #[test]
     fn split_args_like_sds() {
         let v = |s: &str| split_args(s.as_bytes());
-        assert_eq!(
-            v("a b  c"),
-            Ok(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
-        );
+        assert_eq!(v("a b  c"), Ok(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]));
         assert_eq!(v("save \"\""), Ok(vec![b"save".to_vec(), b"".to_vec()]));
-        assert_eq!(
-            v("x \"a\\x41\\n\""),
-            Ok(vec![b"x".to_vec(), b"aA\n".to_vec()])
-        );
+        assert_eq!(v("x \"a\\x41\\n\""), Ok(vec![b"x".to_vec(), b"aA\n".to_vec()]));
         assert_eq!(v("x 'it\\'s'"), Ok(vec![b"x".to_vec(), b"it's".to_vec()]));
         assert_eq!(v("x ab\"cd\""), Ok(vec![b"x".to_vec(), b"abcd".to_vec()]));
         assert_eq!(v("x \"a\"b"), Err(Unbalanced));

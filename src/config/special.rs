@@ -84,8 +84,7 @@ pub mod dir {
             Ok(_) => return Err(super::super::strerror(libc::ENOTDIR).into()),
             Err(e) => return Err(super::super::io_strerror(&e).into()),
         }
-        c.dir = std::fs::canonicalize(&target)
-            .map_err(|e| Cow::Owned(super::super::io_strerror(&e)))?;
+        c.dir = std::fs::canonicalize(&target).map_err(|e| Cow::Owned(super::super::io_strerror(&e)))?;
         Ok(())
     }
 
@@ -136,11 +135,7 @@ pub mod save {
     }
 
     pub fn get(c: &Config) -> String {
-        let parts: Vec<String> = c
-            .save
-            .iter()
-            .map(|p| format!("{} {}", p.seconds, p.changes))
-            .collect();
+        let parts: Vec<String> = c.save.iter().map(|p| format!("{} {}", p.seconds, p.changes)).collect();
         parts.join(" ")
     }
 
@@ -180,15 +175,10 @@ pub mod client_output_buffer_limit {
         for (j, a) in args.iter().enumerate() {
             if j % 4 == 0 {
                 if class_index(a).is_none() {
-                    return Err(
-                        "Invalid client class specified in buffer limit configuration.".into(),
-                    );
+                    return Err("Invalid client class specified in buffer limit configuration.".into());
                 }
             } else if memtoull(a).is_none() {
-                return Err(
-                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
-                        .into(),
-                );
+                return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
             }
         }
         for group in args.chunks(4) {
@@ -199,11 +189,7 @@ pub mod client_output_buffer_limit {
             limit.hard_bytes = memtoull(&group[1]).unwrap_or(0);
             limit.soft_bytes = memtoull(&group[2]).unwrap_or(0);
             // Redis validated with memtoull but stores strtoll's reading ("1kb" is 1 second).
-            let digits: Vec<u8> = group[3]
-                .iter()
-                .copied()
-                .take_while(u8::is_ascii_digit)
-                .collect();
+            let digits: Vec<u8> = group[3].iter().copied().take_while(u8::is_ascii_digit).collect();
             limit.soft_seconds = strtoll_full(&digits, 10).unwrap_or(0);
         }
         Ok(())
@@ -251,12 +237,7 @@ pub mod oom_score_adj_values {
         for (v, a) in values.iter_mut().zip(args) {
             match strtoll_full(a, 10) {
                 Some(x) if (-2000..=2000).contains(&x) => *v = x as i32,
-                _ => {
-                    return Err(
-                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
-                            .into(),
-                    )
-                }
+                _ => return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into()),
             }
         }
         c.oom_score_adj_values = values;
@@ -294,8 +275,7 @@ pub mod notify_keyspace_events {
     const NEW: u32 = 1 << 13;
     const KEYSPACE: u32 = 1;
     const KEYEVENT: u32 = 1 << 1;
-    const ALL: u32 =
-        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
     /// Redis's `keyspaceEventsStringToFlags`.
     pub fn parse(s: &[u8]) -> Option<u32> {
@@ -359,8 +339,7 @@ pub mod notify_keyspace_events {
         if args.len() != 1 {
             return Err("wrong number of arguments".into());
         }
-        c.notify_keyspace_events =
-            parse(&args[0]).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+        c.notify_keyspace_events = parse(&args[0]).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
         Ok(())
     }
 
@@ -369,11 +348,7 @@ pub mod notify_keyspace_events {
     }
 
     pub fn rewrite(c: &Config, name: &'static str, st: &mut State) {
-        st.line(
-            name,
-            format!("{name} {}", repr(get(c).as_bytes())),
-            !is_default(c),
-        );
+        st.line(name, format!("{name} {}", repr(get(c).as_bytes())), !is_default(c));
     }
 
     pub fn is_default(c: &Config) -> bool {
@@ -484,10 +459,7 @@ pub mod latency_tracking_info_percentiles {
             };
             if !(0.0..=100.0).contains(&v) {
                 c.latency_tracking_info_percentiles.clear();
-                return Err(
-                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                        .into(),
-                );
+                return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
             }
             values.push(v);
         }

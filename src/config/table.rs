@@ -261,10 +261,7 @@ const SYSLOG: Support = unb(|c| !c.syslog_enabled, "logging to syslog");
 const UNIXSOCKET: Support = unb(|c| c.unixsocket.is_empty(), "listening on a unix socket");
 const ACLFILE: Support = unb(|c| c.aclfile.is_empty(), "ACL users");
 const CLIENT_EVICTION: Support = unb(|c| c.maxmemory_clients == 0, "client eviction");
-const OOM_ADJ: Support = unb(
-    |c| matches!(c.oom_score_adj, OomScoreAdj::No),
-    "setting the OOM score",
-);
+const OOM_ADJ: Support = unb(|c| matches!(c.oom_score_adj, OomScoreAdj::No), "setting the OOM score");
 const MIN_REPLICAS: Support = unb(|c| c.min_replicas_to_write == 0, "replication");
 const SOCKET_MARK: Support = unb(|c| c.socket_mark_id == 0, "socket marks");
 const EVICTION: Support = unb(
@@ -303,10 +300,7 @@ fn valid_hostname(_: &Config, v: &str) -> Result<(), &'static str> {
     if v.len() >= 256 {
         return Err("Hostnames must be less than 256 characters");
     }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
+    if !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
         return Err("Hostnames may only contain alphanumeric characters, hyphens or dots");
     }
     Ok(())
@@ -349,11 +343,7 @@ pub fn after_load(c: &mut Config) {
     watchdog_min_period(c);
 }
 
-fn shutdown_flags(
-    name: &'static str,
-    get: fn(&Config) -> i32,
-    set: fn(&mut Config, i32),
-) -> Directive {
+fn shutdown_flags(name: &'static str, get: fn(&Config) -> i32, set: fn(&mut Config, i32)) -> Directive {
     Directive {
         name,
         alias: None,
@@ -592,10 +582,7 @@ pub fn lookup(name: &[u8]) -> Option<(&'static Directive, bool)> {
     table().iter().find_map(|d| {
         if d.name.as_bytes().eq_ignore_ascii_case(name) {
             Some((d, false))
-        } else if d
-            .alias
-            .is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(name))
-        {
+        } else if d.alias.is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(name)) {
             Some((d, true))
         } else {
             None

@@ -57,7 +57,10 @@ fn bool_values() {
     assert!(c.set(&[(b"protected-mode", b"NO")]).is_ok());
     assert!(!c.protected_mode);
     let e = c.set(&[(b"protected-mode", b"maybe")]).unwrap_err();
-    assert_eq!(e, "ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'");
+    assert_eq!(
+        e,
+        "ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'"
+    );
 }
 
 #[test]
@@ -75,10 +78,7 @@ fn memory_and_percent_values() {
     let e = c.set(&[(b"maxmemory", b"abc")]).unwrap_err();
     assert!(e.ends_with("argument must be a memory value"), "{e}");
     let e = c.set(&[(b"maxmemory-clients", b"101%")]).unwrap_err();
-    assert!(
-        e.ends_with("percentage argument must be less or equal to 100"),
-        "{e}"
-    );
+    assert!(e.ends_with("percentage argument must be less or equal to 100"), "{e}");
     let e = c.set(&[(b"proto-max-bulk-len", b"1")]).unwrap_err();
     assert!(
         e.ends_with("argument must be between 1048576 and 9223372036854775807 inclusive"),
@@ -99,27 +99,17 @@ fn integer_octal_and_enum_values() {
     c.set(&[(b"loglevel", b"WARNING")]).unwrap();
     assert_eq!(c.loglevel, LogLevel::Warning);
     let e = c.set(&[(b"loglevel", b"loud")]).unwrap_err();
-    assert!(
-        e.ends_with("argument(s) must be one of the following: debug, verbose, notice, warning")
-    );
+    assert!(e.ends_with("argument(s) must be one of the following: debug, verbose, notice, warning"));
     c.set(&[(b"shutdown-on-sigint", b"now save")]).unwrap();
     assert_eq!(get1(&c, "shutdown-on-sigint"), "save now");
-    assert!(
-        c.set(&[(b"oom-score-adj", b"relative")]).is_err(),
-        "not built"
-    );
-    assert_eq!(
-        OomScoreAdj::Relative.name(),
-        "yes",
-        "CONFIG GET prints the first name"
-    );
+    assert!(c.set(&[(b"oom-score-adj", b"relative")]).is_err(), "not built");
+    assert_eq!(OomScoreAdj::Relative.name(), "yes", "CONFIG GET prints the first name");
 }
 
 #[test]
 fn special_values() {
     let mut c = Config::default();
-    c.set(&[(b"client-output-buffer-limit", b"pubsub 1mb 2kb 7")])
-        .unwrap();
+    c.set(&[(b"client-output-buffer-limit", b"pubsub 1mb 2kb 7")]).unwrap();
     assert_eq!(
         c.client_output_buffer_limit.pubsub,
         ObufLimit {
@@ -128,9 +118,7 @@ fn special_values() {
             soft_seconds: 7
         }
     );
-    let e = c
-        .set(&[(b"client-output-buffer-limit", b"master 1 1 1")])
-        .unwrap_err();
+    let e = c.set(&[(b"client-output-buffer-limit", b"master 1 1 1")]).unwrap_err();
     assert!(e.ends_with("Invalid client class specified in buffer limit configuration."));
     c.set(&[(b"bind", b"127.0.0.1 ::1")]).unwrap();
     assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
@@ -143,8 +131,7 @@ fn special_values() {
     assert!(e.contains("is not yet supported by Ferrite"), "{e}");
     let e = c.set(&[(b"notify-keyspace-events", b"Kq")]).unwrap_err();
     assert!(e.ends_with("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
-    c.set(&[(b"latency-tracking-info-percentiles", b"90 99.99")])
-        .unwrap();
+    c.set(&[(b"latency-tracking-info-percentiles", b"90 99.99")]).unwrap();
     assert_eq!(get1(&c, "latency-tracking-info-percentiles"), "90 99.99");
 }
 
@@ -165,24 +152,18 @@ fn set_is_atomic_and_reports_changes() {
 #[test]
 fn set_errors_follow_redis_precedence() {
     let mut c = Config::default();
-    let e = c
-        .set(&[(b"port", b"1"), (b"xx", b"1"), (b"PORT", b"2")])
-        .unwrap_err();
-    assert_eq!(
-        e,
-        "ERR Unknown option or number of arguments for CONFIG SET - 'xx'"
-    );
-    let e = c
-        .set(&[(b"port", b"1"), (b"PORT", b"2"), (b"xx", b"1")])
-        .unwrap_err();
+    let e = c.set(&[(b"port", b"1"), (b"xx", b"1"), (b"PORT", b"2")]).unwrap_err();
+    assert_eq!(e, "ERR Unknown option or number of arguments for CONFIG SET - 'xx'");
+    let e = c.set(&[(b"port", b"1"), (b"PORT", b"2"), (b"xx", b"1")]).unwrap_err();
     assert_eq!(
         e,
         "ERR CONFIG SET failed (possibly related to argument 'PORT') - duplicate parameter"
     );
-    let e = c
-        .set(&[(b"maxmemory", b"abc"), (b"daemonize", b"no")])
-        .unwrap_err();
-    assert_eq!(e, "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config");
+    let e = c.set(&[(b"maxmemory", b"abc"), (b"daemonize", b"no")]).unwrap_err();
+    assert_eq!(
+        e,
+        "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"
+    );
     let e = c.set(&[(b"dir", b"/tmp")]).unwrap_err();
     assert_eq!(
         e,
@@ -195,10 +176,7 @@ fn set_errors_follow_redis_precedence() {
     );
     assert!(c.replica_read_only);
     let e = c.set(&[(b"slave-priority", b"-1")]).unwrap_err();
-    assert!(
-        e.contains("'slave-priority'"),
-        "errors name the alias used: {e}"
-    );
+    assert!(e.contains("'slave-priority'"), "errors name the alias used: {e}");
 }
 
 #[test]
@@ -208,12 +186,7 @@ fn maxmemory_policy_needs_noeviction_once_maxmemory_is_set() {
     let e = c.set(&[(b"maxmemory", b"1gb")]).unwrap_err();
     assert!(e.contains("maxmemory-policy"), "{e}");
     assert_eq!(c.maxmemory, 0);
-    let r = Config::from_args(&args(&[
-        "--maxmemory-policy",
-        "allkeys-lru",
-        "--maxmemory",
-        "1gb",
-    ]));
+    let r = Config::from_args(&args(&["--maxmemory-policy", "allkeys-lru", "--maxmemory", "1gb"]));
     assert!(fatal_reason(r).contains("not yet supported by Ferrite"));
 }
 
@@ -270,27 +243,15 @@ fn unbuilt_features_refuse_to_start() {
         &["--user", "alice", "on"],
     ] {
         let reason = fatal_reason(Config::from_args(&args(a)));
-        assert!(
-            reason.contains("not yet supported by Ferrite"),
-            "{a:?}: {reason}"
-        );
+        assert!(reason.contains("not yet supported by Ferrite"), "{a:?}: {reason}");
     }
-    let (_, log) = Config::from_args(&args(&[
-        "--replicaof",
-        "no one",
-        "--hash-max-listpack-entries",
-        "7",
-    ]))
-    .unwrap();
+    let (_, log) = Config::from_args(&args(&["--replicaof", "no one", "--hash-max-listpack-entries", "7"])).unwrap();
     assert!(
-        log.iter().any(|l| l.contains("hash-max-listpack-entries")
-            && l.contains("accepted because it changes nothing")),
+        log.iter()
+            .any(|l| l.contains("hash-max-listpack-entries") && l.contains("accepted because it changes nothing")),
         "{log:?}"
     );
-    assert!(Config::from_args(&args(&[
-        "--user", "default", "on", "nopass", "~*", "&*", "+@all"
-    ]))
-    .is_ok());
+    assert!(Config::from_args(&args(&["--user", "default", "on", "nopass", "~*", "&*", "+@all"])).is_ok());
     let reason = fatal_reason(Config::from_args(&args(&["--sentinel"])));
     assert!(reason.contains("Sentinel"));
 }
@@ -313,14 +274,10 @@ fn file_features() {
     assert_eq!(c.renamed_commands[0].old, "FLUSHALL");
     assert_eq!(c.renamed_commands[0].new, "");
     assert_eq!(c.config_file(), Some(main.as_path()));
-    let e =
-        Config::from_args(&[dir.path().join("missing.conf").display().to_string()]).unwrap_err();
+    let e = Config::from_args(&[dir.path().join("missing.conf").display().to_string()]).unwrap_err();
     assert!(matches!(e, ConfigError::CantOpen { .. }));
     let mut c = Config::default();
-    assert!(
-        c.load_str("save 900 1\nsave \"\"\n").is_ok(),
-        "the final value counts"
-    );
+    assert!(c.load_str("save 900 1\nsave \"\"\n").is_ok(), "the final value counts");
 }
 
 #[test]
@@ -331,8 +288,7 @@ fn rewrite_keeps_the_file_shape() {
     std::fs::write(&path, old).unwrap();
     let (mut c, _) = Config::from_args(&[path.display().to_string()]).unwrap();
     assert_eq!(c.bind, vec!["127.0.0.2"]);
-    c.set(&[(b"maxmemory", b"3mb"), (b"timeout", b"7")])
-        .unwrap();
+    c.set(&[(b"maxmemory", b"3mb"), (b"timeout", b"7")]).unwrap();
     c.rewrite().unwrap();
     let new = std::fs::read_to_string(&path).unwrap();
     let expected = format!(

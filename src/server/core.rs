@@ -83,7 +83,9 @@ impl Core {
         let now_us = clock.now_us();
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let mut rng = SmallRng::from_entropy();
-        let run_id: String = (0..40).map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8))).collect();
+        let run_id: String = (0..40)
+            .map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8)))
+            .collect();
         let mut core = Core {
             config,
             dbs,

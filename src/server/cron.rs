@@ -41,8 +41,11 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
         state.last_fast_cycle_us = start;
     }
     let hz = core.config.hz.clamp(1, 500) as i64;
-    let timelimit_us =
-        if kind == CycleKind::Fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).max(1) };
+    let timelimit_us = if kind == CycleKind::Fast {
+        fast_duration_us
+    } else {
+        (slow_time_perc * 1_000_000 / hz / 100).max(1)
+    };
     let ndbs = core.dbs.len();
     let dbs_per_call = if state.timelimit_exit { ndbs } else { ndbs.min(16) };
     state.timelimit_exit = false;
@@ -52,7 +55,9 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     for _ in 0..dbs_per_call {
         let index = state.next_db % ndbs;
         state.next_db = state.next_db.wrapping_add(1);
-        let Core { dbs, stats, journal, .. } = core;
+        let Core {
+            dbs, stats, journal, ..
+        } = core;
         let st = expire_cycle(
             &mut dbs[index],
             now_ms,
@@ -73,7 +78,11 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     }
     let elapsed = (monotonic_us() - start).max(0) as u64;
     core.stats.expire_cycle_cpu_us += elapsed;
-    let current_perc = if sampled > 0 { expired as f64 / sampled as f64 } else { 0.0 };
+    let current_perc = if sampled > 0 {
+        expired as f64 / sampled as f64
+    } else {
+        0.0
+    };
     core.stats.expired_stale_perc = current_perc * 0.05 + core.stats.expired_stale_perc * 0.95;
 }
 

@@ -39,7 +39,10 @@ struct Sink {
     file: String,
 }
 
-static SINK: Mutex<Sink> = Mutex::new(Sink { level: Level::Notice, file: String::new() });
+static SINK: Mutex<Sink> = Mutex::new(Sink {
+    level: Level::Notice,
+    file: String::new(),
+});
 
 /// Set the minimum level and destination (`""` = stdout).
 pub fn configure(level: Level, file: &str) {
@@ -53,7 +56,9 @@ pub fn enabled(level: Level) -> bool {
     SINK.lock().map(|s| level >= s.level).unwrap_or(true)
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Format the timestamp as Redis does, in local time.
 fn timestamp() -> String {
@@ -82,7 +87,10 @@ pub fn log(level: Level, msg: &str) {
     if level < sink.level {
         return;
     }
-    write_line(&sink.file, &format!("{}:M {} {} {}\n", std::process::id(), timestamp(), level.mark(), msg));
+    write_line(
+        &sink.file,
+        &format!("{}:M {} {} {}\n", std::process::id(), timestamp(), level.mark(), msg),
+    );
 }
 
 /// Write raw text (the start-up logo) to the log destination.

@@ -50,7 +50,9 @@ impl Server {
         let net = Net::bind(&config.bind, config.port, settings)?;
         let core = Core::new(config, Box::new(crate::clock::SystemClock));
         let mut signals = Signals::new([SIGTERM, SIGINT])?;
-        net.poll.registry().register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
+        net.poll
+            .registry()
+            .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
         Ok(Server {
             core,
             net,
@@ -73,8 +75,11 @@ impl Server {
                 }
             }
             self.core.update_time();
-            let events: Vec<(Token, bool, bool)> =
-                self.events.iter().map(|e| (e.token(), e.is_readable() || e.is_read_closed(), e.is_writable())).collect();
+            let events: Vec<(Token, bool, bool)> = self
+                .events
+                .iter()
+                .map(|e| (e.token(), e.is_readable() || e.is_read_closed(), e.is_writable()))
+                .collect();
             for (token, readable, writable) in events {
                 if token == SIGNAL_TOKEN {
                     self.handle_signals();
@@ -123,8 +128,13 @@ impl Server {
                 std::process::exit(1);
             }
             crate::log_warning!("Received {name} scheduling shutdown...");
-            self.net.shutdown =
-                Some(ShutdownRequest { nosave: false, save: false, now: false, force: false, signal: Some(sig) });
+            self.net.shutdown = Some(ShutdownRequest {
+                nosave: false,
+                save: false,
+                now: false,
+                force: false,
+                signal: Some(sig),
+            });
         }
     }
 
@@ -149,7 +159,9 @@ impl Server {
         let mut rounds = self.net.pending.len();
         while rounds > 0 {
             rounds -= 1;
-            let Some(slot) = self.net.pending.pop_front() else { break };
+            let Some(slot) = self.net.pending.pop_front() else {
+                break;
+            };
             if slot == usize::MAX {
                 self.handle_signals();
                 continue;

@@ -109,7 +109,10 @@ impl Net {
                     if optional {
                         continue;
                     }
-                    return Err(io::Error::new(ErrorKind::InvalidInput, format!("Invalid bind address '{addr}'")));
+                    return Err(io::Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("Invalid bind address '{addr}'"),
+                    ));
                 }
             };
             match bind_listener(sock) {
@@ -118,12 +121,18 @@ impl Net {
                     continue
                 }
                 Err(e) => {
-                    return Err(io::Error::new(e.kind(), format!("Could not create server TCP listening socket {addr}:{port}: {e}")))
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
+                    ))
                 }
             }
         }
         if listeners.len() > LISTENER_TOKENS {
-            return Err(io::Error::new(ErrorKind::InvalidInput, "Too many bind addresses specified."));
+            return Err(io::Error::new(
+                ErrorKind::InvalidInput,
+                "Too many bind addresses specified.",
+            ));
         }
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
@@ -185,7 +194,11 @@ impl Net {
                     self.clients.len() - 1
                 }
             };
-            if let Err(e) = self.poll.registry().register(&mut stream, Token(CLIENT_BASE + slot), Interest::READABLE) {
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(&mut stream, Token(CLIENT_BASE + slot), Interest::READABLE)
+            {
                 crate::log_warning!("Error registering fd event for the new client: {e}");
                 self.free.push(slot);
                 continue;
@@ -246,7 +259,9 @@ impl Net {
     /// Read what the socket has into `dst`, appending. Returns the bytes read (`0` at EOF) and whether the
     /// read filled all the room it had (if not, the socket is drained).
     pub fn read_into(&mut self, c: &mut Client, dst: &mut Vec<u8>, want: usize) -> io::Result<(usize, bool)> {
-        let Some(stream) = c.stream.as_ref() else { return Ok((0, false)) };
+        let Some(stream) = c.stream.as_ref() else {
+            return Ok((0, false));
+        };
         dst.reserve(want);
         let spare = dst.spare_capacity_mut();
         let n = loop {
@@ -309,7 +324,9 @@ impl Net {
             c.out.buf = Vec::new();
         }
         if c.write_registered {
-            self.poll.registry().reregister(stream, Token(CLIENT_BASE + c.slot), Interest::READABLE)?;
+            self.poll
+                .registry()
+                .reregister(stream, Token(CLIENT_BASE + c.slot), Interest::READABLE)?;
             c.write_registered = false;
         }
         Ok(())
@@ -455,7 +472,13 @@ fn busy_verdict(args: &[&[u8]], authenticated: bool, mode: BusyMode) -> BusyVerd
         return BusyVerdict::Reply("NOAUTH Authentication required.".into());
     }
     if cmd.name == "shutdown" {
-        let mut req = ShutdownRequest { nosave: false, save: false, now: false, force: false, signal: None };
+        let mut req = ShutdownRequest {
+            nosave: false,
+            save: false,
+            now: false,
+            force: false,
+            signal: None,
+        };
         for a in &args[1..] {
             match a.to_ascii_lowercase().as_slice() {
                 b"nosave" => req.nosave = true,
@@ -490,7 +513,11 @@ fn bind_listener(addr: SocketAddr) -> io::Result<TcpListener> {
         let setopt = |opt| {
             libc::setsockopt(
                 fd,
-                if opt == libc::IPV6_V6ONLY { libc::IPPROTO_IPV6 } else { libc::SOL_SOCKET },
+                if opt == libc::IPV6_V6ONLY {
+                    libc::IPPROTO_IPV6
+                } else {
+                    libc::SOL_SOCKET
+                },
                 opt,
                 &one as *const _ as *const libc::c_void,
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
@@ -520,7 +547,9 @@ fn socket_addr_to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::sockl
             let sin = libc::sockaddr_in {
                 sin_family: libc::AF_INET as libc::sa_family_t,
                 sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_in fits in sockaddr_storage.
@@ -532,7 +561,9 @@ fn socket_addr_to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::sockl
                 sin6_family: libc::AF_INET6 as libc::sa_family_t,
                 sin6_port: a.port().to_be(),
                 sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
                 sin6_scope_id: a.scope_id(),
             };
             // SAFETY: sockaddr_in6 fits in sockaddr_storage.

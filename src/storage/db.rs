@@ -184,13 +184,25 @@ impl Db {
     }
     pub fn get_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
         if self.map.contains_key(key) {
-            Some(EntryMut { db: self, key: key.to_vec() })
+            Some(EntryMut {
+                db: self,
+                key: key.to_vec(),
+            })
         } else {
             None
         }
     }
     pub fn insert(&mut self, key: &[u8], value: NewValue<'_>, expire_at: Option<i64>, lru: u32) -> Option<OwnedValue> {
-        self.map.insert(key.to_vec(), Stored { value: own(value), expire: expire_at, lru }).map(|s| s.value)
+        self.map
+            .insert(
+                key.to_vec(),
+                Stored {
+                    value: own(value),
+                    expire: expire_at,
+                    lru,
+                },
+            )
+            .map(|s| s.value)
     }
     pub fn remove(&mut self, key: &[u8]) -> Option<(OwnedValue, Option<i64>)> {
         self.map.remove(key).map(|s| (s.value, s.expire))

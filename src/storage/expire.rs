@@ -28,7 +28,11 @@ pub fn expire_cycle(
             dead.push(e.key().to_vec());
         }
     });
-    let mut st = CycleStats { sampled: dead.len() as u64, expired: dead.len() as u64, ..Default::default() };
+    let mut st = CycleStats {
+        sampled: dead.len() as u64,
+        expired: dead.len() as u64,
+        ..Default::default()
+    };
     for k in dead {
         if let Some((v, _)) = db.remove(&k) {
             on_expired(&k, v);

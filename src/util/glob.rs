@@ -186,10 +186,7 @@ mod tests {
         assert!(glob_match(b"PORT", b"port", true));
         assert!(glob_match(b"P?rt", b"pORT", true));
         assert!(glob_match(b"[A-C]x", b"bX", true));
-        assert!(
-            !glob_match(b"[Z-a]", b"z", true),
-            "bounds swap before lowercasing"
-        );
+        assert!(!glob_match(b"[Z-a]", b"z", true), "bounds swap before lowercasing");
         assert!(!glob_match(b"PORT", b"port", false));
     }
 
@@ -214,9 +211,7 @@ mod tests {
 
         fn alphabet() -> impl Strategy<Value = Vec<u8>> {
             prop::collection::vec(
-                prop::sample::select(vec![
-                    b'a', b'b', b'*', b'?', b'[', b']', b'^', b'-', b'\\', 0xff,
-                ]),
+                prop::sample::select(vec![b'a', b'b', b'*', b'?', b'[', b']', b'^', b'-', b'\\', 0xff]),
                 0..24,
             )
         }

@@ -1,9 +1,14 @@
-//! Helpers for tests that compare Ferrite with a real `redis-server` (the oracle).
+//! Shared helpers for black-box tests: start the real `ferrite-server` binary (or a real `redis-server`,
+//! the oracle) on a free loopback port in a temporary directory, talk to it with the `redis` crate or with
+//! a raw RESP connection that keeps reply types exact, and kill it on drop. Every wait has a deadline.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub use resp::Value;
 
 /// Is `redis-server` on the PATH? When it is not, the caller skips with a message, unless
 /// `FERRITE_REQUIRE_REDIS=1`, in which case the test fails.
@@ -24,67 +29,258 @@ pub fn redis_available(test: &str) -> bool {
     ok
 }
 
-/// A `redis-server` child on a free loopback port, killed on drop.
-pub struct Oracle {
-    child: Child,
-    pub port: u16,
-    _dir: tempfile::TempDir,
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
-impl Oracle {
-    /// Starts `redis-server --save '' --port P` plus `extra` arguments, in a temporary directory.
-    pub fn start(extra: &[&str]) -> Oracle {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new("redis-server")
-            .current_dir(dir.path())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--bind",
-                "127.0.0.1",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited during start-up: {status}");
         }
-        Oracle {
-            child,
-            port,
-            _dir: dir,
-        }
+        assert!(Instant::now() < deadline, "{what} did not start listening on {port}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A server process (Ferrite or Redis) on a free loopback port, killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Start `ferrite-server` with test defaults (`--enable-debug-command yes`, loopback only) plus
+    /// `extra` directives.
+    pub fn ferrite(extra: &[&str]) -> Server {
+        Self::spawn(env!("CARGO_BIN_EXE_ferrite-server"), extra, "ferrite-server")
     }
 
-    pub fn connection(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .and_then(|c| c.get_connection())
-            .expect("connect to redis-server")
+    /// Start a real `redis-server` (the oracle) with the same test defaults. Call `redis_available` first.
+    pub fn redis(extra: &[&str]) -> Server {
+        Self::spawn("redis-server", extra, "redis-server")
+    }
+
+    /// Start a real `redis-server` with only the port, loopback bind and `save ""` set (for comparisons of
+    /// defaults).
+    pub fn redis_plain(extra: &[&str]) -> Server {
+        Self::spawn_with("redis-server", extra, "redis-server", false)
+    }
+
+    fn spawn(bin: &str, extra: &[&str], what: &str) -> Server {
+        Self::spawn_with(bin, extra, what, true)
+    }
+
+    fn spawn_with(bin: &str, extra: &[&str], what: &str, test_defaults: bool) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(bin)
+                .current_dir(dir.path())
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args(if test_defaults {
+                    &["--enable-debug-command", "yes", "--logfile", "server.log"][..]
+                } else {
+                    &[][..]
+                })
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+            std::thread::sleep(Duration::from_millis(5));
+            if let Ok(Some(_)) = child.try_wait() {
+                // Lost a race for the port, or a bad argument: retry once more, then report.
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                if !log.contains("Address already in use") {
+                    panic!("{what} failed to start: {err}{log}");
+                }
+                continue;
+            }
+            wait_for_port(port, &mut child, what);
+            return Server { child, port, dir };
+        }
+        panic!("{what}: could not find a free port");
     }
 
     pub fn dir(&self) -> &std::path::Path {
-        self._dir.path()
+        self.dir.path()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A `redis` crate connection.
+    pub fn conn(&self) -> redis::Connection {
+        let c = redis::Client::open(self.url()).expect("client");
+        let conn = c.get_connection_with_timeout(Duration::from_secs(10)).expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        conn
+    }
+
+    /// A raw RESP connection (exact reply types).
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait for the process to exit by itself (after SHUTDOWN or a signal).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Send a signal to the server process.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the PID of a child we spawned.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
     }
 }
 
-impl Drop for Oracle {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
+/// A raw RESP connection: sends commands as multibulk (or raw bytes) and parses replies into
+/// [`resp::Value`], keeping every type exact.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        stream.set_nodelay(true).expect("nodelay");
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn encode<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            let a = a.as_ref();
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
+        self.stream.write_all(&Self::encode(args)).expect("write");
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Read one reply (waits up to the read timeout).
+    pub fn read(&mut self) -> Value {
+        self.try_read().expect("reply")
+    }
+
+    /// Read one reply; `None` if the connection closed or timed out first.
+    pub fn try_read(&mut self) -> Option<Value> {
+        loop {
+            if let Ok(Some((v, n))) = resp::value::parse(&self.buf) {
+                self.buf.drain(..n);
+                return Some(v);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Send a command and read its reply.
+    pub fn cmd<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Value {
+        self.send(args);
+        self.read()
+    }
+
+    /// Whether the server closed the connection (reads until EOF or `within`).
+    pub fn closed_within(&mut self, within: Duration) -> bool {
+        self.stream.set_read_timeout(Some(within)).expect("timeout");
+        let mut chunk = [0u8; 4096];
+        let r = matches!(self.stream.read(&mut chunk), Ok(0));
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        r
+    }
+}
+
+/// `cmd(["SET", "k", "v"])` as a vector of byte strings.
+pub fn args(a: &[&str]) -> Vec<Vec<u8>> {
+    a.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+/// Shorthands for expected replies.
+pub fn bulk(s: &str) -> Value {
+    Value::Bulk(s.as_bytes().to_vec())
+}
+
+pub fn simple(s: &str) -> Value {
+    Value::Simple(s.as_bytes().to_vec())
+}
+
+pub fn err(s: &str) -> Value {
+    Value::Error(s.as_bytes().to_vec())
+}
+
+pub fn int(i: i64) -> Value {
+    Value::Int(i)
+}
+
+/// Poll `f` until it returns true or `within` passes.
+pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce from their seed.
 pub struct Rng(u64);
 
 impl Rng {

@@ -1,0 +1,1 @@
+//! The CLIENT command and its subcommands.

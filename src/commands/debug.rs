@@ -1,0 +1,1 @@
+//! DEBUG and its subcommands (gated by enable-debug-command).

@@ -1,0 +1,1 @@
+//! Introspection: COMMAND, SLOWLOG, LATENCY, MEMORY.

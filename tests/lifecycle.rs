@@ -1,0 +1,63 @@
+//! Start-up, shutdown and the "never deaf" mechanism.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{simple, Server};
+
+#[test]
+fn debug_sleep_queues_other_clients_like_redis() {
+    let f = Server::ferrite(&[]);
+    let mut sleeper = f.raw();
+    let mut other = f.raw();
+    sleeper.send(&["DEBUG", "SLEEP", "1"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    // Redis is deaf during DEBUG SLEEP: the PING is queued and answered when the sleep ends.
+    assert_eq!(other.cmd(&["PING"]), simple("PONG"));
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(600),
+        "PING answered during the sleep ({waited:?})"
+    );
+    assert_eq!(sleeper.read(), simple("OK"));
+}
+
+#[test]
+fn shutdown_nosave_gets_through_a_busy_server() {
+    let mut f = Server::ferrite(&[]);
+    let mut sleeper = f.raw();
+    sleeper.send(&["DEBUG", "SLEEP", "30"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut admin = f.raw();
+    admin.send(&["SHUTDOWN", "NOSAVE"]);
+    let status = f.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some(),
+        "server still running 10 s after SHUTDOWN NOSAVE during DEBUG SLEEP 30"
+    );
+    assert!(status.unwrap().success());
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+    f.signal(libc::SIGTERM);
+    let status = f.wait_exit(Duration::from_secs(10)).expect("exit after SIGTERM");
+    assert!(status.success());
+    let log = f.log();
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(log.contains("ready to exit, bye bye"), "{log}");
+}
+
+#[test]
+fn start_up_log_lines() {
+    let f = Server::ferrite(&["--always-show-logo", "yes"]);
+    let log = f.log();
+    assert!(log.contains(&format!("PID: {}", f.pid())), "{log}");
+    assert!(log.contains("Server initialized"), "{log}");
+    assert!(log.contains("Ready to accept connections"), "{log}");
+}
