@@ -8,6 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod diff;
+
 pub use resp::Value;
 
 /// Is `redis-server` on the PATH? When it is not, the caller skips with a message, unless
