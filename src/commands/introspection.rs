@@ -125,3 +125,89 @@ pub fn subcommand_syntax_error(args: &Args<'_>) -> CmdError {
         String::from_utf8_lossy(args.get(0)).to_ascii_uppercase()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::spec::acl;
+    use crate::commands::{table, OwnedArgs};
+    use crate::testing::Harness;
+    use crate::{cmd, key_spec};
+
+    static SECRET: Command = cmd!("secret", arity: -1, flags: flags::SKIP_SLOWLOG, acl: acl::SLOW,
+        keys: (0, 0, 0), specs: [], handler: None, doc: ("x", "7.0.0", "server", "O(1)"));
+    static FASTONE: Command = cmd!("fastone", arity: -2, flags: flags::FAST, acl: acl::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(crate::commands::spec::ks::RO, [index 1], [range 0 1 0])],
+        handler: None, doc: ("x", "7.0.0", "server", "O(1)"));
+
+    fn record(h: &mut Harness, cmd: &Command, idx: usize, argv: &[&str], us: u64) {
+        let owned = OwnedArgs::from_slices(argv.iter().map(|s| s.as_bytes()));
+        after_call(&mut h.core, &h.client, cmd, idx, &owned.view(), us);
+    }
+
+    #[test]
+    fn skip_slowlog_commands_and_redacted_arguments() {
+        let mut h = Harness::new();
+        h.core.config.slowlog_log_slower_than = 0;
+        record(&mut h, &SECRET, 0, &["secret", "pw"], 10);
+        assert!(h.core.introspection.slowlog.is_empty());
+        h.core.introspection.redacted.mark(2);
+        record(&mut h, &FASTONE, 0, &["fastone", "k", "pw"], 10);
+        let e = h.core.introspection.slowlog.iter().next().expect("entry");
+        assert_eq!(e.args, [b"fastone".to_vec(), b"k".to_vec(), b"(redacted)".to_vec()]);
+        // Marks last one command.
+        assert!(h.core.introspection.redacted.is_empty());
+        h.core.config.slowlog_log_slower_than = 100;
+        record(&mut h, &FASTONE, 0, &["fastone", "k"], 99);
+        assert_eq!(h.core.introspection.slowlog.len(), 1);
+        record(&mut h, &FASTONE, 0, &["fastone", "k"], 100);
+        assert_eq!(h.core.introspection.slowlog.len(), 2);
+    }
+
+    #[test]
+    fn latency_events_follow_the_fast_flag() {
+        let mut h = Harness::new();
+        record(&mut h, &FASTONE, 0, &["fastone", "k"], 50_000);
+        assert!(
+            h.core.introspection.latency.get("fast-command").is_none(),
+            "monitor off at 0"
+        );
+        h.core.config.latency_monitor_threshold = 5;
+        record(&mut h, &FASTONE, 0, &["fastone", "k"], 4_999);
+        assert!(h.core.introspection.latency.get("fast-command").is_none());
+        record(&mut h, &FASTONE, 0, &["fastone", "k"], 7_000);
+        record(&mut h, &SECRET, 0, &["secret"], 9_000);
+        let fast = h.core.introspection.latency.get("fast-command").expect("fast-command");
+        assert_eq!(fast.max, 7);
+        let slow = h.core.introspection.latency.get("command").expect("command");
+        assert_eq!(
+            slow.last().map(|s| (s.time, s.latency)),
+            Some((h.core.now_ms / 1000, 9))
+        );
+    }
+
+    #[test]
+    fn info_latencystats_lines() {
+        let mut h = Harness::new();
+        h.core.config.latency_tracking = true;
+        let (_, get) = table::find(b"get").expect("get");
+        let (_, slowlog_len) = table::find(b"slowlog|len").expect("slowlog|len");
+        record(&mut h, &FASTONE, get, &["get", "k"], 0);
+        record(&mut h, &FASTONE, get, &["get", "k"], 3);
+        record(&mut h, &FASTONE, slowlog_len, &["slowlog", "len"], 8);
+        // Table order.
+        assert_eq!(
+            info_latencystats(&h.core),
+            "# Latencystats\r\n\
+             latency_percentiles_usec_slowlog|len:p50=8.031,p99=8.031,p99.9=8.031\r\n\
+             latency_percentiles_usec_get:p50=0.001,p99=3.007,p99.9=3.007\r\n"
+        );
+        h.core.config.latency_tracking_info_percentiles = vec![0.0, 25.5];
+        assert!(info_latencystats(&h.core).contains("latency_percentiles_usec_get:p0=0.001,p25.5=0.001\r\n"));
+        h.core.config.latency_tracking = false;
+        record(&mut h, &FASTONE, get, &["get", "k"], 3);
+        assert_eq!(h.core.introspection.tracking.get(get).map(|x| x.total()), Some(2));
+        h.core.introspection.tracking.reset();
+        assert_eq!(info_latencystats(&h.core), "# Latencystats\r\n");
+    }
+}
