@@ -21,7 +21,8 @@
 //! - sorted set: per member, a fresh state gets `mix_in(member)` then `mix_in(score as %.17g)`, and
 //!   is `xor_in`ed ([`zset`]);
 //! - hash: per field, a fresh state gets `mix_in(field)` then `mix_in(value)`, `xor_in`ed ([`hash`]);
-//! - stream: per entry in ID order, `mix_in("<ms>-<seq>")` then `mix_in` of each field and value
+//! - stream: per entry in ID order, `mix_in("<ms>.<seq>")` (a dot, not the dash of the ID's usual
+//!   form) then `mix_in` of each field and value
 //!   ([`stream_entry`]).
 //!
 //! Collections plug in at [`value_digest`]'s `ValueRef::Obj` arm with these helpers; the rules are
@@ -105,7 +106,7 @@ pub fn zset<'a>(d: &mut Digest, members: impl IntoIterator<Item = (&'a [u8], f64
 
 /// One stream entry; call it for every entry in ID order.
 pub fn stream_entry<'a>(d: &mut Digest, ms: u64, seq: u64, fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) {
-    d.mix_in(format!("{ms}-{seq}").as_bytes());
+    d.mix_in(format!("{ms}.{seq}").as_bytes());
     for (f, v) in fields {
         d.mix_in(f);
         d.mix_in(v);
