@@ -172,6 +172,7 @@ fn call(
     core.stats.total_commands += 1;
     client.commands += 1;
     client.last_cmd = cmd.full_name;
+    super::introspection::after_call(core, client, cmd, idx, args, duration);
     let dirty = core.stats.dirty != dirty_before;
     core.journal.commit(client.db, args, dirty && cmd.has(flags::WRITE));
 }

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod dispatch;
+pub mod getkeys;
 pub mod keyspace;
 pub mod spec;
 pub mod table;

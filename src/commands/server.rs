@@ -1,54 +1,15 @@
-//! Server commands: DBSIZE, DEBUG, SHUTDOWN.
-
-use std::time::Duration;
+//! Server commands: DBSIZE, SHUTDOWN.
 
 use resp::ReplyBuf;
 
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::net::{BusyMode, ShutdownRequest};
+use crate::server::net::ShutdownRequest;
 
 /// DBSIZE
 pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     out.int(ctx.db().len() as i64);
     Ok(())
-}
-
-/// DEBUG subcommand [args...]
-pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    if args.is(1, "sleep") && args.len() == 3 {
-        let secs = args.float(2)?;
-        debug_sleep(ctx, secs);
-        out.ok();
-        return Ok(());
-    }
-    Err(CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        String::from_utf8_lossy(args.get(1))
-    )))
-}
-
-/// DEBUG SLEEP: hold the keyspace for `secs` like a long command would, while the network layer keeps
-/// queueing other clients' commands (Redis is deaf meanwhile) and still honours SHUTDOWN NOSAVE.
-fn debug_sleep(ctx: &mut Ctx<'_>, secs: f64) {
-    let total = Duration::from_secs_f64(secs.clamp(0.0, 1e9));
-    let start = std::time::Instant::now();
-    loop {
-        let elapsed = start.elapsed();
-        if elapsed >= total {
-            break;
-        }
-        let left = total - elapsed;
-        match ctx.net.as_deref_mut() {
-            Some(net) => {
-                net.serve_while_busy(BusyMode::Sleep, left.min(Duration::from_millis(100)), ctx.core.now_ms);
-                if net.shutdown.is_some() {
-                    break;
-                }
-            }
-            None => std::thread::sleep(left),
-        }
-    }
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]

@@ -173,8 +173,11 @@ pub struct Doc {
     pub since: &'static str,
     pub group: &'static str,
     pub complexity: &'static str,
-    /// `deprecated` commands name the one that replaces them.
+    /// `deprecated` commands name the one that replaces them (in our words) and the version that
+    /// deprecated them: `(replaced_by, deprecated_since)`.
     pub replaced_by: Option<(&'static str, &'static str)>,
+    /// The `syscmd` doc flag: a command meant for servers and tools, not applications.
+    pub syscmd: bool,
 }
 
 /// One row of the command table (a command or a subcommand).
@@ -194,6 +197,9 @@ pub struct Command {
     /// `None` for a container whose subcommands do the work (`CONFIG`).
     pub handler: Option<Handler>,
     pub subcommands: &'static [Command],
+    /// Finds the keys when the key specs cannot (variable flags, incomplete or unknown specs); see
+    /// `getkeys.rs`.
+    pub getkeys: Option<super::getkeys::KeysFn>,
     pub doc: Doc,
 }
 
@@ -239,7 +245,9 @@ macro_rules! key_spec {
     (@notes) => { None };
 }
 
-/// One table row; see `table.rs` for examples.
+/// One table row; see `table.rs` for examples. Optional parts: `tips: [...]`, `sub: &[...]` (a
+/// container's subcommands), `getkeys: f` (a key extractor, see `getkeys.rs`), and at the end of `doc`,
+/// `replaced_by: "..." "version"` for a deprecated command and `syscmd` for the doc flag.
 #[macro_export]
 macro_rules! cmd {
     (
@@ -248,7 +256,9 @@ macro_rules! cmd {
         $(tips: [$($tip:literal),* $(,)?],)?
         handler: $handler:expr,
         $(sub: $sub:expr,)?
-        doc: ($summary:literal, $since:literal, $group:literal, $complexity:literal $(, replaced_by: $rb:literal $rbv:literal)?) $(,)?
+        $(getkeys: $getkeys:expr,)?
+        doc: ($summary:literal, $since:literal, $group:literal, $complexity:literal
+            $(, replaced_by: $rb:literal $rbv:literal)? $(, $syscmd:ident)?) $(,)?
     ) => {
         $crate::commands::spec::Command {
             name: $name,
@@ -263,12 +273,14 @@ macro_rules! cmd {
             tips: &[$($($tip),*)?],
             handler: $handler,
             subcommands: $crate::cmd!(@sub $($sub)?),
+            getkeys: $crate::cmd!(@getkeys $($getkeys)?),
             doc: $crate::commands::spec::Doc {
                 summary: $summary,
                 since: $since,
                 group: $group,
                 complexity: $complexity,
                 replaced_by: $crate::cmd!(@rb $($rb $rbv)?),
+                syscmd: $crate::cmd!(@syscmd $($syscmd)?),
             },
         }
     };
@@ -278,4 +290,8 @@ macro_rules! cmd {
     (@sub) => { &[] };
     (@rb $rb:literal $rbv:literal) => { Some(($rb, $rbv)) };
     (@rb) => { None };
+    (@getkeys $g:expr) => { Some($g) };
+    (@getkeys) => { None };
+    (@syscmd syscmd) => { true };
+    (@syscmd) => { false };
 }

@@ -73,6 +73,8 @@ pub struct Core {
     pub active_expire_enabled: bool,
     /// Number of clients in MONITOR mode (feeding is skipped when zero).
     pub monitors: usize,
+    /// Slow log, latency monitor and latency histograms (`commands::introspection`).
+    pub introspection: crate::commands::introspection::State,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -105,6 +107,7 @@ impl Core {
             loading: false,
             active_expire_enabled: true,
             monitors: 0,
+            introspection: Default::default(),
         };
         core.update_time();
         core

@@ -101,6 +101,15 @@ impl<'a> EntryRef<'a> {
     pub fn lru(&self) -> u32 {
         self.s.lru
     }
+    /// Bytes of the entry's own allocation, not counting a heap string or collection it owns (MEMORY
+    /// USAGE adds those). INTERIM: the map slot, the key's buffer and an inline string's buffer.
+    pub fn alloc_size(&self) -> usize {
+        let inline = match &self.s.value {
+            OwnedValue::Str(v, StrEncoding::Embstr) => v.len(),
+            _ => 0,
+        };
+        std::mem::size_of::<(Vec<u8>, Stored)>() + self.key.len() + inline
+    }
 }
 
 pub struct EntryMut<'a> {
