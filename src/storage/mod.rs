@@ -6,5 +6,6 @@
 
 pub mod db;
 pub mod expire;
+pub mod object;
 
 pub use db::{Db, DbContents, EntryMut, EntryRef, NewValue, Object, OwnedValue, StrEncoding, ValueRef};

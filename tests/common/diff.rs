@@ -26,7 +26,10 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(f: &Server, r: &Server) -> Pair {
-        Pair { ferrite: f.raw(), redis: r.raw() }
+        Pair {
+            ferrite: f.raw(),
+            redis: r.raw(),
+        }
     }
 
     /// Send `args` to both and compare. On a mismatch, the error names the command and both replies.
@@ -52,7 +55,10 @@ impl Pair {
 }
 
 pub fn show_args<A: AsRef<[u8]>>(args: &[A]) -> String {
-    args.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a.as_ref()))).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|a| format!("{:?}", String::from_utf8_lossy(a.as_ref())))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A compact rendering of a reply for failure messages.
@@ -75,7 +81,14 @@ pub fn show(v: &Value) -> String {
         Value::Set(items) => format!("~[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
         Value::Push(items) => format!(">[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
         Value::Map(pairs) => {
-            format!("{{{}}}", pairs.iter().map(|(k, v)| format!("{}: {}", show(k), show(v))).collect::<Vec<_>>().join(", "))
+            format!(
+                "{{{}}}",
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", show(k), show(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
         Value::Attribute(_, inner) => format!("|{}", show(inner)),
     }
@@ -123,7 +136,10 @@ fn same_shape(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| same_shape(k1, k2) && same_shape(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| same_shape(k1, k2) && same_shape(v1, v2))
         }
         _ => discriminant(a) == discriminant(b),
     }
