@@ -59,6 +59,23 @@ pub struct NetSettings {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub tcp_keepalive: u64,
+    /// `client-output-buffer-limit` of the normal class.
+    pub obuf_normal: crate::config::ObufLimit,
+}
+
+impl NetSettings {
+    /// The network layer's copy of its settings.
+    pub fn from_config(config: &crate::config::Config) -> NetSettings {
+        NetSettings {
+            maxclients: config.maxclients as usize,
+            protected_mode: config.protected_mode,
+            requirepass_set: !config.requirepass.is_empty(),
+            proto_max_bulk_len: config.proto_max_bulk_len,
+            client_query_buffer_limit: config.client_query_buffer_limit,
+            tcp_keepalive: config.tcp_keepalive as u64,
+            obuf_normal: config.client_output_buffer_limit.normal,
+        }
+    }
 }
 
 pub struct Net {
@@ -79,6 +96,8 @@ pub struct Net {
     pub pending_writes: Vec<usize>,
     pub settings: NetSettings,
     pub shutdown: Option<ShutdownRequest>,
+    /// Clients in MONITOR mode (feeding is skipped when zero).
+    pub monitors: usize,
     pub rejected_connections: u64,
     pub total_connections: u64,
     pub net_input_bytes: u64,
@@ -92,48 +111,7 @@ impl Net {
     /// leading `-` marks an address that may be unavailable.
     pub fn bind(bind: &[String], port: u16, settings: NetSettings) -> io::Result<Net> {
         let poll = Poll::new()?;
-        let mut listeners = vec![];
-        for b in bind {
-            let (optional, addr) = match b.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, b.as_str()),
-            };
-            let ip = match addr {
-                "*" => "0.0.0.0".to_string(),
-                "::*" => "::".to_string(),
-                a => a.to_string(),
-            };
-            let sock: SocketAddr = match ip.parse::<std::net::IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, port),
-                Err(_) => {
-                    if optional {
-                        continue;
-                    }
-                    return Err(io::Error::new(
-                        ErrorKind::InvalidInput,
-                        format!("Invalid bind address '{addr}'"),
-                    ));
-                }
-            };
-            match bind_listener(sock) {
-                Ok(l) => listeners.push(l),
-                Err(e) if optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)) => {
-                    continue
-                }
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
-                    ))
-                }
-            }
-        }
-        if listeners.len() > LISTENER_TOKENS {
-            return Err(io::Error::new(
-                ErrorKind::InvalidInput,
-                "Too many bind addresses specified.",
-            ));
-        }
+        let mut listeners = open_listeners(bind, port)?;
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
         }
@@ -150,6 +128,7 @@ impl Net {
             pending_writes: vec![],
             settings,
             shutdown: None,
+            monitors: 0,
             rejected_connections: 0,
             total_connections: 0,
             net_input_bytes: 0,
@@ -159,6 +138,139 @@ impl Net {
         })
     }
 
+    /// Replace the listeners (CONFIG SET `port`/`bind`). On error the old listeners stay in place.
+    pub fn rebind(&mut self, bind: &[String], port: u16) -> io::Result<()> {
+        let mut fresh = open_listeners(bind, port)?;
+        for l in &mut self.listeners {
+            let _ = self.poll.registry().deregister(l);
+        }
+        for (i, l) in fresh.iter_mut().enumerate() {
+            self.poll.registry().register(l, Token(i), Interest::READABLE)?;
+        }
+        self.listeners = fresh;
+        Ok(())
+    }
+
+    /// Queue every client suspended by CLIENT PAUSE for re-processing, oldest first. Those whose command
+    /// is still paused block again when it runs.
+    pub fn release_paused(&mut self) {
+        let mut slots: Vec<(u64, usize)> = self
+            .iter()
+            .filter(|c| matches!(c.blocked, Some(ref b) if b.reason == super::client::BlockReason::Pause))
+            .map(|c| (c.id, c.slot))
+            .collect();
+        slots.sort_unstable();
+        for (_, slot) in slots {
+            if let Some(Some(c)) = self.clients.get_mut(slot) {
+                c.blocked = None;
+                c.flags |= cflags::PENDING_REPROCESS;
+                self.pending.push_back(slot);
+            }
+        }
+    }
+
+    /// Zero the counters INFO reports (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        self.rejected_connections = 0;
+        self.total_connections = 0;
+        self.net_input_bytes = 0;
+        self.net_output_bytes = 0;
+        self.total_reads = 0;
+        self.total_writes = 0;
+    }
+
+    /// Close a client that is not executing (CLIENT KILL of another connection, idle timeout).
+    pub fn kill(&mut self, slot: usize) {
+        if let Some(c) = self.take(slot) {
+            self.close(c);
+        }
+    }
+
+    /// Append `bytes` to the output of every MONITOR client but `except` (the executing client, which
+    /// the caller feeds itself) and schedule their writes.
+    pub fn feed_monitors(&mut self, bytes: &[u8], except: u64) {
+        for c in self.clients.iter_mut().flatten() {
+            if c.has(cflags::MONITOR) && c.id != except && c.reply_mode == super::client::ReplyMode::On {
+                c.out.raw(bytes);
+                if !self.pending_writes.contains(&c.slot) {
+                    self.pending_writes.push(c.slot);
+                }
+            }
+        }
+    }
+
+    /// Whether `c` went over its `client-output-buffer-limit` (Redis's checkClientOutputBufferLimits):
+    /// the hard limit at once, the soft one once it has been exceeded for longer than its seconds.
+    pub fn over_output_limit(&self, c: &mut Client, now_ms: i64) -> bool {
+        let limit = self.settings.obuf_normal;
+        let used = c.reply_list_bytes() as u64;
+        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+        if soft {
+            if c.obuf_soft_since_ms == 0 {
+                c.obuf_soft_since_ms = now_ms;
+                soft = false;
+            } else if (now_ms - c.obuf_soft_since_ms) / 1000 <= limit.soft_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_since_ms = 0;
+        }
+        hard || soft
+    }
+}
+
+/// Open the listening sockets for `bind` on `port` (none when `port` is 0, as Redis: no TCP).
+fn open_listeners(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = vec![];
+    if port == 0 {
+        return Ok(listeners);
+    }
+    for b in bind {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, b.as_str()),
+        };
+        let ip = match addr {
+            "*" => "0.0.0.0".to_string(),
+            "::*" => "::".to_string(),
+            a => a.to_string(),
+        };
+        let sock: SocketAddr = match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, port),
+            Err(_) => {
+                if optional {
+                    continue;
+                }
+                return Err(io::Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("Invalid bind address '{addr}'"),
+                ));
+            }
+        };
+        match bind_listener(sock) {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)) => {
+                continue
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
+                ))
+            }
+        }
+    }
+    if listeners.len() > LISTENER_TOKENS {
+        return Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            "Too many bind addresses specified.",
+        ));
+    }
+    Ok(listeners)
+}
+
+impl Net {
     /// Accept every waiting connection on listener `idx`.
     pub fn accept_all(&mut self, idx: usize, now_ms: i64) {
         loop {
@@ -249,6 +361,9 @@ impl Net {
         }
         if let Some(mut s) = c.stream.take() {
             let _ = self.poll.registry().deregister(&mut s);
+        }
+        if c.has(cflags::MONITOR) {
+            self.monitors = self.monitors.saturating_sub(1);
         }
         crate::log_verbose!("Client closed connection id={} addr={}", c.id, c.addr);
         self.clients[c.slot] = None;
