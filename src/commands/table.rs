@@ -222,20 +222,48 @@ struct Index {
 
 static INDEX: OnceLock<Index> = OnceLock::new();
 
-fn index() -> &'static Index {
-    INDEX.get_or_init(|| {
-        let mut all = vec![];
-        let mut by_name = HashMap::new();
-        for c in COMMANDS {
-            by_name.insert(c.name.as_bytes().to_vec(), all.len());
-            all.push(c);
-            for s in c.subcommands {
-                by_name.insert(s.full_name.as_bytes().to_vec(), all.len());
-                all.push(s);
-            }
+fn build_index() -> Index {
+    let mut all = vec![];
+    let mut by_name = HashMap::new();
+    for c in COMMANDS {
+        by_name.insert(c.name.as_bytes().to_vec(), all.len());
+        all.push(c);
+        for s in c.subcommands {
+            by_name.insert(s.full_name.as_bytes().to_vec(), all.len());
+            all.push(s);
         }
-        Index { by_name, all }
-    })
+    }
+    Index { by_name, all }
+}
+
+fn index() -> &'static Index {
+    INDEX.get_or_init(build_index)
+}
+
+/// Apply `rename-command old new` lines to the lookup (an empty `new` removes the command), as Redis
+/// does while loading its config: only the name clients type changes, the row (and what COMMAND
+/// reports) stays. Must run before the first lookup. On failure returns the position of the
+/// offending rename and Redis's reason.
+pub fn apply_renames(renames: &[(&str, &str)]) -> Result<(), (usize, &'static str)> {
+    let mut idx = build_index();
+    for (i, (old, new)) in renames.iter().enumerate() {
+        let old = old.to_ascii_lowercase().into_bytes();
+        let new = new.to_ascii_lowercase().into_bytes();
+        // Only top-level commands can be renamed; `a|b` names subcommands.
+        let Some(pos) = idx.by_name.get(&old).copied().filter(|_| !old.contains(&b'|')) else {
+            return Err((i, "No such command in rename-command"));
+        };
+        if !new.is_empty() && idx.by_name.contains_key(&new) {
+            return Err((i, "Target command name already exists"));
+        }
+        idx.by_name.remove(&old);
+        if !new.is_empty() {
+            idx.by_name.insert(new, pos);
+        }
+    }
+    INDEX
+        .set(idx)
+        .map_err(|_| (0, "rename-command applied after the command table was in use"))
 }
 
 /// Number of rows, subcommands included (sizes the statistics table).
