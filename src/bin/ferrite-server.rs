@@ -39,20 +39,20 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("{e}");
             return ExitCode::from(1);
         }
     };
     // The registry resolved `dir` without moving there (docs/config.md); Redis is in it by now.
     if let Err(e) = std::env::set_current_dir(&config.dir) {
-        eprintln!(
+        eprint!(
             "{}",
             ConfigError::fatal(format!("Can't chdir to '{}': {e}", config.dir.display()))
         );
         return ExitCode::from(1);
     }
     if let Err(e) = post_load_checks(&config) {
-        eprintln!("{e}");
+        eprint!("{e}");
         return ExitCode::from(1);
     }
     // Redis sends the log of a daemon without a log file to /dev/null.

@@ -12,9 +12,11 @@ use crate::error::{CmdError, CmdResult};
 use crate::server::client::{cflags, Client, ClientType, ReplyMode};
 use crate::server::core::Pause;
 
-fn subcommand_syntax(name: &str) -> CmdError {
+/// Redis's subcommand syntax error, quoting the subcommand as the client typed it.
+fn subcommand_syntax(args: &Args<'_>) -> CmdError {
     CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{name}'. Try CLIENT HELP."
+        "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+        String::from_utf8_lossy(args.get(1))
     ))
 }
 
@@ -247,7 +249,7 @@ pub fn no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
 /// clients already suspended are re-run, so a downgrade from ALL to WRITE releases the readers.
 pub fn pause(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     if args.len() > 4 {
-        return Err(subcommand_syntax("pause"));
+        return Err(subcommand_syntax(args));
     }
     let all = if args.len() == 4 {
         if args.is(3, "write") {
@@ -315,7 +317,7 @@ pub fn unblock(_ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
         return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
     }
     if args.len() > 4 {
-        return Err(subcommand_syntax("unblock"));
+        return Err(subcommand_syntax(args));
     }
     out.int(0);
     Ok(())
