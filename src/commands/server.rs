@@ -206,3 +206,39 @@ pub fn help_reply(out: &mut ReplyBuf, command: &str, entries: &[(&str, &str)]) {
     out.simple(b"HELP");
     out.simple(b"    Print this help.");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::{table, OwnedArgs};
+
+    fn line(args: &[&[u8]]) -> String {
+        let owned = OwnedArgs::from_slices(args.iter().copied());
+        let view = owned.view();
+        let table::Lookup::Found(cmd, _) = table::lookup_args(&view) else {
+            panic!("unknown command {args:?}")
+        };
+        String::from_utf8(monitor_line(1_700_000_000_000_042, 3, "127.0.0.1:5000", cmd, &view)).expect("utf8")
+    }
+
+    #[test]
+    fn monitor_lines_escape_like_sdscatrepr() {
+        assert_eq!(
+            line(&[b"ECHO", b"a\"b\\c\n\x01\xff "]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"ECHO\" \"a\\\"b\\\\c\\n\\x01\\xff \"\r\n"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            line(&[b"AUTH", b"pw"]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"AUTH\" \"(redacted)\"\r\n"
+        );
+        assert_eq!(
+            line(&[b"HELLO", b"3", b"SETNAME", b"auth", b"AUTH", b"u", b"p"]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"HELLO\" \"3\" \"SETNAME\" \"auth\" \"AUTH\" \"(redacted)\" \
+             \"(redacted)\"\r\n"
+        );
+    }
+}

@@ -712,3 +712,60 @@ fn set_keepalive(stream: &TcpStream, interval: u64) {
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ObufLimit};
+
+    fn net_with_limit(limit: ObufLimit) -> Net {
+        let mut settings = NetSettings::from_config(&Config::default());
+        settings.obuf_normal = limit;
+        Net::bind(&[], 0, settings).expect("poller")
+    }
+
+    fn client_with_output(bytes: usize) -> Client {
+        let mut c = Client::new(1, 0, None, 0);
+        c.out.raw(&vec![b'x'; bytes]);
+        c
+    }
+
+    #[test]
+    fn hard_limit_counts_only_the_reply_list() {
+        let net = net_with_limit(ObufLimit {
+            hard_bytes: 1000,
+            soft_bytes: 0,
+            soft_seconds: 0,
+        });
+        // Output that fits the fixed reply buffer is not counted, as in Redis.
+        assert!(!net.over_output_limit(&mut client_with_output(16 * 1024), 0));
+        assert!(!net.over_output_limit(&mut client_with_output(16 * 1024 + 999), 0));
+        assert!(net.over_output_limit(&mut client_with_output(16 * 1024 + 1000), 0));
+    }
+
+    #[test]
+    fn soft_limit_needs_to_last_longer_than_its_seconds() {
+        let net = net_with_limit(ObufLimit {
+            hard_bytes: 0,
+            soft_bytes: 100,
+            soft_seconds: 2,
+        });
+        let mut c = client_with_output(16 * 1024 + 200);
+        assert!(
+            !net.over_output_limit(&mut c, 10_000),
+            "first time over: the clock starts"
+        );
+        assert!(
+            !net.over_output_limit(&mut c, 12_000),
+            "two seconds is not more than two"
+        );
+        assert!(net.over_output_limit(&mut c, 13_000));
+        // Going back under the limit resets the clock.
+        let mut c = client_with_output(16 * 1024 + 200);
+        assert!(!net.over_output_limit(&mut c, 10_000));
+        c.out.buf.truncate(10);
+        assert!(!net.over_output_limit(&mut c, 11_000));
+        c.out.raw(&vec![b'x'; 16 * 1024 + 200]);
+        assert!(!net.over_output_limit(&mut c, 14_000));
+    }
+}
