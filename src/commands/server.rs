@@ -67,6 +67,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
         now: false,
         force: false,
         signal: None,
+        announced: false,
     };
     let mut abort = false;
     for a in args.rest(1) {
@@ -98,6 +99,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
         crate::log_warning!("Error trying to save the DB. Exit anyway.");
         req.save = false;
         req.nosave = true;
+        req.announced = true;
     }
     if let Some(net) = ctx.net.as_deref_mut() {
         net.shutdown = Some(req);

@@ -135,6 +135,7 @@ impl Server {
                 now: false,
                 force: false,
                 signal: Some(sig),
+                announced: false,
             });
         }
     }
@@ -359,8 +360,9 @@ impl Server {
 
     /// Decide whether to exit (Redis's prepareForShutdown). Returns false if the shutdown was refused.
     fn prepare_shutdown(&mut self, req: ShutdownRequest) -> bool {
-        crate::log_warning!("User requested shutdown...");
-        let _ = req;
+        if !req.announced {
+            crate::log_warning!("User requested shutdown...");
+        }
         if !self.core.config.pidfile.is_empty() {
             crate::log_notice!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.core.config.pidfile);

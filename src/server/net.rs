@@ -48,6 +48,8 @@ pub struct ShutdownRequest {
     pub now: bool,
     pub force: bool,
     pub signal: Option<i32>,
+    /// "User requested shutdown..." was already logged (by a SHUTDOWN that tried to save first).
+    pub announced: bool,
 }
 
 /// The few settings the network layer enforces on its own (copied from the config when it changes).
@@ -593,6 +595,7 @@ fn busy_verdict(args: &[&[u8]], authenticated: bool, mode: BusyMode) -> BusyVerd
             now: false,
             force: false,
             signal: None,
+            announced: false,
         };
         for a in &args[1..] {
             match a.to_ascii_lowercase().as_slice() {
