@@ -1,16 +1,18 @@
 //! `ferrite-server [config-file] [--directive value ...]`, started like `redis-server`.
+//!
+//! Start-up follows Redis's order: parse the configuration (fatal errors go to stderr, exit 1), check
+//! what Redis checks after loading (the log file opens, `rename-command` names exist), daemonize
+//! (fork, the parent exits, the child starts a session and drops the terminal), write the pid file,
+//! raise the open-files limit for `maxclients`, bind, and log Redis's start-up lines.
 
 use std::process::ExitCode;
 
-use ferrite::config::Config;
+use ferrite::config::{Config, ConfigError, REDIS_VERSION};
 use ferrite::server::{log, Server};
 use ferrite::{log_notice, log_warning};
 
 #[global_allocator]
 static ALLOC: ferrite::memory::CountingAllocator = ferrite::memory::CountingAllocator;
-
-/// The Redis version whose behaviour Ferrite reproduces.
-const REDIS_VERSION: &str = "7.0.15";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,27 +24,52 @@ fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        // Redis prints its usage on stderr and exits with 1.
         Some("-h") | Some("--help") => {
             print_usage();
-            return ExitCode::SUCCESS;
+            return ExitCode::from(1);
         }
         _ => {}
     }
-    let (config, notes) = match Config::from_args(&args) {
+    let (mut config, notes) = match Config::from_args(&args) {
         Ok(x) => x,
+        Err(e @ ConfigError::CantOpen { .. }) => {
+            // Redis logs this one (to stdout: the log is not configured yet) rather than failing loudly.
+            log_warning!("{e}");
+            return ExitCode::from(1);
+        }
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("{e}");
             return ExitCode::from(1);
         }
     };
-    log::configure(
-        log::Level::parse(config.loglevel.name()).unwrap_or(log::Level::Notice),
-        &config.logfile,
-    );
+    // The registry resolved `dir` without moving there (docs/config.md); Redis is in it by now.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprint!(
+            "{}",
+            ConfigError::fatal(format!("Can't chdir to '{}': {e}", config.dir.display()))
+        );
+        return ExitCode::from(1);
+    }
+    if let Err(e) = post_load_checks(&config) {
+        eprint!("{e}");
+        return ExitCode::from(1);
+    }
+    // Redis sends the log of a daemon without a log file to /dev/null.
+    let logfile = if config.daemonize && config.logfile.is_empty() {
+        "/dev/null".to_string()
+    } else {
+        config.logfile.clone()
+    };
+    log::configure(log::Level::from_config(config.loglevel), &logfile);
+    if config.daemonize {
+        daemonize();
+    }
     let pid = std::process::id();
     log_warning!("oO0OoO0OoO0Oo Ferrite is starting oO0OoO0OoO0Oo");
     log_warning!(
-        "Ferrite version={}, Redis compatibility={REDIS_VERSION}, bits=64, pid={pid}, just started",
+        "Ferrite version={}, Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={pid}, just \
+         started",
         env!("CARGO_PKG_VERSION")
     );
     if config.config_file().is_none() {
@@ -56,6 +83,17 @@ fn main() -> ExitCode {
     for n in notes {
         log_notice!("{n}");
     }
+    log::set_role('M');
+    if config.daemonize || !config.pidfile.is_empty() {
+        if config.pidfile.is_empty() {
+            config.pidfile = "/var/run/redis.pid".into();
+        }
+        if let Err(e) = std::fs::write(&config.pidfile, format!("{pid}\n")) {
+            log_warning!("Failed to write PID file: {e}");
+        }
+    }
+    config.maxclients = ferrite::server::adjust_open_files_limit(config.maxclients);
+    log_notice!("monotonic clock: POSIX clock_gettime");
     let mut server = match Server::new(config.clone()) {
         Ok(s) => s,
         Err(e) => {
@@ -68,10 +106,66 @@ fn main() -> ExitCode {
     } else {
         log_notice!("Running mode=standalone, port={}.", config.port);
     }
-    log_notice!("Server initialized");
+    log_warning!("Server initialized");
     log_notice!("Ready to accept connections");
     server.run();
     ExitCode::SUCCESS
+}
+
+/// What Redis checks once the configuration is read: the log file must open, and every
+/// `rename-command` must name an existing command and not clash with another.
+fn post_load_checks(config: &Config) -> Result<(), ConfigError> {
+    if let Err(e) = log::check_file(&config.logfile) {
+        let reason = match e.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code)
+                .to_string()
+                .split(" (os error")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            None => e.to_string(),
+        };
+        return Err(ConfigError::fatal(format!("Can't open the log file: {reason}")));
+    }
+    let renames: Vec<(&str, &str)> = config
+        .renamed_commands
+        .iter()
+        .map(|r| (r.old.as_str(), r.new.as_str()))
+        .collect();
+    if let Err((i, reason)) = ferrite::commands::table::apply_renames(&renames) {
+        return Err(match config.renamed_commands.get(i) {
+            Some(r) => r.error(reason),
+            None => ConfigError::fatal(reason),
+        });
+    }
+    Ok(())
+}
+
+/// Redis's daemonize(): fork (the parent exits at once), start a new session, and point the standard
+/// streams at /dev/null. Runs before any other thread exists.
+fn daemonize() {
+    // SAFETY: single-threaded at this point (nothing has spawned a thread yet), so fork is sound; the
+    // child only continues the same program.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                log_warning!("fork failed: {}", std::io::Error::last_os_error());
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd >= 0 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
 }
 
 fn logo(port: u16, pid: u32) -> String {
@@ -92,6 +186,7 @@ fn print_usage() {
          ./ferrite-server -h or --help\n\n\
          Examples:\n       \
          ./ferrite-server (run the server with default conf)\n       \
+         echo 'maxmemory 128mb' | ./ferrite-server -\n       \
          ./ferrite-server /etc/redis/6379.conf\n       \
          ./ferrite-server --port 7777\n       \
          ./ferrite-server /etc/myredis.conf --loglevel verbose -\n       \

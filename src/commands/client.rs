@@ -1,1 +1,379 @@
-//! The CLIENT command and its subcommands.
+//! CLIENT subcommands: ID, INFO, LIST, KILL, SETNAME, GETNAME, REPLY, NO-EVICT, PAUSE, UNPAUSE,
+//! GETREDIR, TRACKINGINFO, UNBLOCK, HELP.
+//!
+//! The executing client is out of the network layer's table while its command runs (see
+//! `server::net`), so every subcommand that walks the clients looks at `ctx.client` as well.
+
+use resp::ReplyBuf;
+
+use super::connection::{set_client_name, DEFAULT_USER};
+use super::{Args, Ctx};
+use crate::error::{CmdError, CmdResult};
+use crate::server::client::{cflags, Client, ClientType, ReplyMode};
+use crate::server::core::Pause;
+
+/// Redis's subcommand syntax error, quoting the subcommand as the client typed it.
+fn subcommand_syntax(args: &Args<'_>) -> CmdError {
+    CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+        String::from_utf8_lossy(args.get(1))
+    ))
+}
+
+/// The arguments' size, for the executing client's `argv-mem`.
+fn args_mem(args: &Args<'_>) -> usize {
+    args.iter().map(<[u8]>::len).sum()
+}
+
+/// The executing client's line (its `cmd` is the command running now, as Redis shows it).
+fn own_line(ctx: &mut Ctx<'_>, args: &Args<'_>) -> String {
+    ctx.client.last_cmd = ctx.cmd.full_name;
+    ctx.client.info_line(ctx.core.now_ms, args_mem(args))
+}
+
+/// Every client (the executing one included) sorted by id, i.e. by connection order.
+fn all_clients<'c>(ctx: &'c Ctx<'_>) -> Vec<&'c Client> {
+    let mut v: Vec<&Client> = vec![&*ctx.client];
+    if let Some(net) = ctx.net.as_deref() {
+        v.extend(net.iter());
+    }
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// CLIENT ID
+pub fn id(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    out.int(ctx.client.id as i64);
+    Ok(())
+}
+
+/// CLIENT INFO
+pub fn info(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let mut line = own_line(ctx, args);
+    line.push('\n');
+    out.verbatim(b"txt", line.as_bytes());
+    Ok(())
+}
+
+/// CLIENT LIST [TYPE type | ID id [id ...]]
+pub fn list(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let mut filter_type = None;
+    let mut ids = None;
+    if args.len() == 4 && args.is(2, "type") {
+        filter_type = Some(unknown_type(args.get(3))?);
+    } else if args.len() > 3 && args.is(2, "id") {
+        let mut v = Vec::new();
+        for a in args.rest(3) {
+            v.push(super::args::parse_int(a).map_err(|_| CmdError::err("Invalid client ID"))?);
+        }
+        ids = Some(v);
+    } else if args.len() != 2 {
+        return Err(CmdError::syntax());
+    }
+    let own = own_line(ctx, args);
+    let now = ctx.core.now_ms;
+    let clients = all_clients(ctx);
+    let line_of = |c: &Client| {
+        if std::ptr::eq(c, &*ctx.client) {
+            own.clone()
+        } else {
+            c.info_line(now, 0)
+        }
+    };
+    let mut text = String::new();
+    match ids {
+        Some(ids) => {
+            for id in ids {
+                if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
+                    text.push_str(&line_of(c));
+                    text.push('\n');
+                }
+            }
+        }
+        None => {
+            for c in clients.iter().filter(|c| filter_type.is_none_or(|t| c.kind() == t)) {
+                text.push_str(&line_of(c));
+                text.push('\n');
+            }
+        }
+    }
+    out.verbatim(b"txt", text.as_bytes());
+    Ok(())
+}
+
+fn unknown_type(name: &[u8]) -> Result<ClientType, CmdError> {
+    ClientType::parse(name)
+        .ok_or_else(|| CmdError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(name))))
+}
+
+/// The filters of CLIENT KILL's new form.
+#[derive(Default)]
+struct KillFilter {
+    id: Option<u64>,
+    kind: Option<ClientType>,
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    skipme: bool,
+}
+
+impl KillFilter {
+    fn matches(&self, c: &Client) -> bool {
+        self.id.is_none_or(|id| c.id == id)
+            && self.kind.is_none_or(|t| c.kind() == t)
+            && self.addr.as_deref().is_none_or(|a| c.addr.as_bytes() == a)
+            && self.laddr.as_deref().is_none_or(|a| c.laddr.as_bytes() == a)
+    }
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port]
+/// [SKIPME yes|no]
+pub fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let legacy = args.len() == 3;
+    let mut f = KillFilter {
+        skipme: !legacy,
+        ..KillFilter::default()
+    };
+    if legacy {
+        f.addr = Some(args.get(2).to_vec());
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            if i + 1 >= args.len() {
+                return Err(CmdError::syntax());
+            }
+            let v = args.get(i + 1);
+            if args.is(i, "id") {
+                let id = super::args::parse_int(v)
+                    .ok()
+                    .filter(|&id| id >= 1)
+                    .ok_or_else(|| CmdError::err("client-id should be greater than 0"))?;
+                f.id = Some(id as u64);
+            } else if args.is(i, "type") {
+                f.kind = Some(unknown_type(v)?);
+            } else if args.is(i, "addr") {
+                f.addr = Some(v.to_vec());
+            } else if args.is(i, "laddr") {
+                f.laddr = Some(v.to_vec());
+            } else if args.is(i, "user") {
+                if v != DEFAULT_USER.as_bytes() {
+                    return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(v))));
+                }
+            } else if args.is(i, "skipme") {
+                f.skipme = match v.to_ascii_lowercase().as_slice() {
+                    b"yes" => true,
+                    b"no" => false,
+                    _ => return Err(CmdError::syntax()),
+                };
+            } else {
+                return Err(CmdError::syntax());
+            }
+            i += 2;
+        }
+    }
+    let mut killed = 0;
+    let victims: Vec<usize> = match ctx.net.as_deref() {
+        Some(net) => net.iter().filter(|c| f.matches(c)).map(|c| c.slot).collect(),
+        None => Vec::new(),
+    };
+    if let Some(net) = ctx.net.as_deref_mut() {
+        for slot in victims {
+            net.kill(slot);
+            killed += 1;
+        }
+    }
+    if !f.skipme && f.matches(ctx.client) {
+        // Killing oneself: the reply still goes out, then the connection closes.
+        ctx.client.flags |= cflags::CLOSE_AFTER_REPLY;
+        killed += 1;
+    }
+    if legacy {
+        if killed == 0 {
+            return Err(CmdError::err("No such client"));
+        }
+        out.ok();
+    } else {
+        out.int(killed);
+    }
+    Ok(())
+}
+
+/// CLIENT SETNAME name
+pub fn setname(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    set_client_name(ctx.client, args.get(2))?;
+    out.ok();
+    Ok(())
+}
+
+/// CLIENT GETNAME
+pub fn getname(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    match &ctx.client.name {
+        Some(n) => out.bulk(n),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+/// CLIENT REPLY ON|OFF|SKIP. Only ON is answered; the loop applies the mode to later replies.
+pub fn reply(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let c = &mut *ctx.client;
+    match args.get(2).to_ascii_lowercase().as_slice() {
+        b"on" => {
+            c.reply_mode = ReplyMode::On;
+            out.ok();
+        }
+        b"off" => c.reply_mode = ReplyMode::Off,
+        b"skip" => {
+            if c.reply_mode != ReplyMode::Off {
+                c.reply_mode = ReplyMode::SkipNext;
+            }
+        }
+        _ => return Err(CmdError::syntax()),
+    }
+    Ok(())
+}
+
+/// CLIENT NO-EVICT ON|OFF
+pub fn no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    match args.get(2).to_ascii_lowercase().as_slice() {
+        b"on" => ctx.client.flags |= cflags::NO_EVICT,
+        b"off" => ctx.client.flags &= !cflags::NO_EVICT,
+        _ => return Err(CmdError::syntax()),
+    }
+    out.ok();
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]
+///
+/// As Redis 7.0 does, a new pause takes the new mode and keeps the later of the two end times; the
+/// clients already suspended are re-run, so a downgrade from ALL to WRITE releases the readers.
+pub fn pause(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    if args.len() > 4 {
+        return Err(subcommand_syntax(args));
+    }
+    let all = if args.len() == 4 {
+        if args.is(3, "write") {
+            false
+        } else if args.is(3, "all") {
+            true
+        } else {
+            return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL"));
+        }
+    } else {
+        true
+    };
+    let ms = args
+        .int(2)
+        .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let mut end_ms = ctx.core.now_ms.saturating_add(ms);
+    if let Some(p) = ctx.core.pause {
+        end_ms = end_ms.max(p.end_ms);
+    }
+    ctx.core.pause = Some(Pause { all, end_ms });
+    if let Some(net) = ctx.net.as_deref_mut() {
+        net.release_paused();
+    }
+    out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE
+pub fn unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    ctx.core.pause = None;
+    if let Some(net) = ctx.net.as_deref_mut() {
+        net.release_paused();
+    }
+    out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: tracking is not built, so there is never a redirection.
+pub fn getredir(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    out.int(-1);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: tracking is not built, so it is always off.
+pub fn trackinginfo(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(1);
+    out.bulk(b"off");
+    out.bulk(b"redirect");
+    out.int(-1);
+    out.bulk(b"prefixes");
+    out.array(0);
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no blocking command exists yet, and a client suspended by
+/// CLIENT PAUSE cannot be unblocked (as in Redis), so nothing is ever unblocked.
+pub fn unblock(_ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    args.int(2)?;
+    if args.len() == 4 && !args.is(3, "timeout") && !args.is(3, "error") {
+        return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+    }
+    if args.len() > 4 {
+        return Err(subcommand_syntax(args));
+    }
+    out.int(0);
+    Ok(())
+}
+
+/// CLIENT HELP (our own wording, Redis's layout).
+pub fn help(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    super::server::help_reply(
+        out,
+        "CLIENT",
+        &[
+            ("GETREDIR", "Always -1: client-side caching is not built yet."),
+            ("GETNAME", "The name of this connection, or null."),
+            ("ID", "The unique id of this connection."),
+            ("INFO", "One line describing this connection, in CLIENT LIST's format."),
+            ("KILL <ip:port>", "Close the connection coming from <ip:port>."),
+            (
+                "KILL <filter> <value> [<filter> <value> ...]",
+                "Close every connection matching all the filters:",
+            ),
+            ("    * ID <client-id>", "  the connection with this id;"),
+            (
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "  connections of this class;",
+            ),
+            ("    * USER <username>", "  connections authenticated as this user;"),
+            ("    * ADDR <ip:port>", "  the connection from this remote address;"),
+            ("    * LADDR <ip:port>", "  connections to this local address;"),
+            (
+                "    * SKIPME (YES|NO)",
+                "  whether to spare this connection (default YES).",
+            ),
+            (
+                "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> ...]",
+                "One line per connection.",
+            ),
+            ("UNPAUSE", "End a pause started by CLIENT PAUSE."),
+            (
+                "PAUSE <timeout> [WRITE|ALL]",
+                "Hold the commands (all, or writes only) of every client for <timeout> ms.",
+            ),
+            (
+                "REPLY (ON|OFF|SKIP)",
+                "Turn the replies to this connection on or off, or drop the next one.",
+            ),
+            ("SETNAME <name>", "Name this connection (an empty name removes it)."),
+            (
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "Wake a client blocked on a command.",
+            ),
+            (
+                "TRACKINGINFO",
+                "Tracking state of this connection (always off for now).",
+            ),
+            ("NO-EVICT (ON|OFF)", "Exempt this connection from client eviction."),
+        ],
+    );
+    Ok(())
+}

@@ -112,10 +112,15 @@ pub fn execute(
     if core.config.maxmemory > 0 && cmd.has(flags::DENYOOM) && crate::memory::used_memory() > core.config.maxmemory {
         return reject(core, out, Some(idx), &CmdError::Oom.to_string());
     }
+    // MONITOR clients are replicas to Redis: they may not touch the keyspace, and pauses skip them.
+    let monitor = client.has(crate::server::client::cflags::MONITOR);
+    if monitor && cmd.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+        return reject(core, out, Some(idx), "ERR Replica can't interact with the keyspace");
+    }
     if core.loading && !cmd.has(flags::LOADING) {
         return reject(core, out, Some(idx), &CmdError::Loading.to_string());
     }
-    if let Some(p) = core.pause {
+    if let (Some(p), false) = (core.pause, monitor) {
         let writes = cmd.has(flags::WRITE) || cmd.has(flags::MAY_REPLICATE);
         if p.end_ms > core.now_ms && (p.all || writes) {
             client.blocked = Some(Blocked {
@@ -151,15 +156,19 @@ fn call(
     let dirty_before = core.stats.dirty;
     core.journal.begin();
     let start = monotonic_us();
-    let result = {
-        let mut ctx = Ctx {
-            core: &mut *core,
-            client: &mut *client,
-            net,
-            cmd,
-        };
-        handler(&mut ctx, args, out)
+    let mut ctx = Ctx {
+        core: &mut *core,
+        client: &mut *client,
+        net,
+        cmd,
     };
+    let result = handler(&mut ctx, args, out);
+    // Redis 7.0 feeds MONITOR after execution, leaving out admin commands and rejected ones.
+    if let Some(net) = ctx.net {
+        if net.monitors > 0 && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            super::server::feed_monitors(net, ctx.client, cmd, args, out);
+        }
+    }
     let duration = (monotonic_us() - start).max(0) as u64;
     let stat = &mut core.cmdstats[idx];
     stat.calls += 1;

@@ -1,10 +1,12 @@
-//! Server commands: DBSIZE, SHUTDOWN.
+//! Server commands: DBSIZE, SHUTDOWN, TIME, LASTSAVE, MONITOR (and the MONITOR feed).
 
 use resp::ReplyBuf;
 
+use super::spec::Command;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::net::ShutdownRequest;
+use crate::server::client::{cflags, Client};
+use crate::server::net::{Net, ShutdownRequest};
 
 /// DBSIZE
 pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
@@ -13,6 +15,12 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+///
+/// Persistence is not built, so saving always fails, as Redis's SHUTDOWN fails when its final save
+/// does: without FORCE the server keeps running and answers `ERR Errors trying to SHUTDOWN. Check
+/// logs.`; with FORCE it logs the failure and exits anyway. `save` points cannot be configured yet,
+/// so a plain SHUTDOWN does not try to save. There are no replicas to wait for, so NOW changes
+/// nothing and ABORT never finds a shutdown in progress.
 pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdResult {
     let mut req = ShutdownRequest {
         nosave: false,
@@ -20,6 +28,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
         now: false,
         force: false,
         signal: None,
+        announced: false,
     };
     let mut abort = false;
     for a in args.rest(1) {
@@ -38,11 +47,161 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
     if abort {
         return Err(CmdError::err("No shutdown in progress."));
     }
-    if req.save {
-        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+    let saves = req.save || (!req.nosave && !ctx.core.config.save.is_empty());
+    if saves && !ctx.core.loading {
+        crate::log_warning!("User requested shutdown...");
+        crate::log_notice!("Saving the final RDB snapshot before exiting.");
+        crate::log_warning!("Failed saving the DB: persistence is not built in Ferrite yet");
+        if !req.force {
+            crate::log_warning!("Error trying to save the DB, can't exit.");
+            crate::log_warning!("Errors trying to shut down the server. Check the logs for more information.");
+            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+        }
+        crate::log_warning!("Error trying to save the DB. Exit anyway.");
+        req.save = false;
+        req.nosave = true;
+        req.announced = true;
     }
     if let Some(net) = ctx.net.as_deref_mut() {
         net.shutdown = Some(req);
     }
     Ok(())
+}
+
+/// TIME: seconds and microseconds, as bulk strings.
+pub fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let us = ctx.core.clock_now_us();
+    out.array(2);
+    out.bulk(us.div_euclid(1_000_000).to_string().as_bytes());
+    out.bulk(us.rem_euclid(1_000_000).to_string().as_bytes());
+    Ok(())
+}
+
+/// LASTSAVE: the time of the last successful save; nothing saves yet, so the start time, which is
+/// what Redis reports before its first save.
+pub fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    out.int(ctx.core.lastsave_s);
+    Ok(())
+}
+
+/// MONITOR: from now on the client receives every command the server executes. A second MONITOR
+/// gets no reply at all, as in Redis.
+pub fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    if ctx.client.has(cflags::MONITOR) {
+        return Ok(());
+    }
+    let Some(net) = ctx.net.as_deref_mut() else {
+        return Err(CmdError::err("MONITOR isn't allowed for DENY BLOCKING client"));
+    };
+    ctx.client.flags |= cflags::MONITOR;
+    net.monitors += 1;
+    out.ok();
+    Ok(())
+}
+
+/// Arguments Redis shows as `(redacted)`: passwords.
+fn redacted(cmd: &Command, args: &Args<'_>, i: usize) -> bool {
+    match cmd.name {
+        "auth" => i >= 1,
+        "hello" => {
+            // Only the option words HELLO really parses: AUTH user pass, SETNAME name.
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args.is(j, "auth") && more >= 2 {
+                    if i == j + 1 || i == j + 2 {
+                        return true;
+                    }
+                    j += 3;
+                } else if args.is(j, "setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// One MONITOR line: `+<sec>.<usec> [<db> <addr>] "arg" ...` with Redis's escaping.
+pub fn monitor_line(now_us: i64, db: usize, addr: &str, cmd: &Command, args: &Args<'_>) -> Vec<u8> {
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now_us.div_euclid(1_000_000),
+        now_us.rem_euclid(1_000_000),
+        db,
+        addr
+    );
+    for (i, a) in args.iter().enumerate() {
+        line.push(' ');
+        if redacted(cmd, args, i) {
+            line.push_str("\"(redacted)\"");
+        } else {
+            line.push_str(&crate::config::parse::repr(a));
+        }
+    }
+    line.push_str("\r\n");
+    line.into_bytes()
+}
+
+/// Feed an executed command to the MONITOR clients (the executing one included: it sees its own
+/// commands after their replies).
+pub fn feed_monitors(net: &mut Net, client: &Client, cmd: &Command, args: &Args<'_>, out: &mut ReplyBuf) {
+    let now_us = crate::clock::Clock::now_us(&crate::clock::SystemClock);
+    let line = monitor_line(now_us, client.db, &client.addr, cmd, args);
+    net.feed_monitors(&line, client.id);
+    if client.has(cflags::MONITOR) {
+        out.raw(&line);
+    }
+}
+
+/// A HELP reply in Redis's layout: a header line, each entry's usage and indented description, and
+/// HELP itself last.
+pub fn help_reply(out: &mut ReplyBuf, command: &str, entries: &[(&str, &str)]) {
+    out.array(2 + entries.len() * 2 + 1);
+    out.simple(format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes());
+    for (usage, what) in entries {
+        out.simple(usage.as_bytes());
+        out.simple(format!("    {what}").as_bytes());
+    }
+    out.simple(b"HELP");
+    out.simple(b"    Print this help.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::{table, OwnedArgs};
+
+    fn line(args: &[&[u8]]) -> String {
+        let owned = OwnedArgs::from_slices(args.iter().copied());
+        let view = owned.view();
+        let table::Lookup::Found(cmd, _) = table::lookup_args(&view) else {
+            panic!("unknown command {args:?}")
+        };
+        String::from_utf8(monitor_line(1_700_000_000_000_042, 3, "127.0.0.1:5000", cmd, &view)).expect("utf8")
+    }
+
+    #[test]
+    fn monitor_lines_escape_like_sdscatrepr() {
+        assert_eq!(
+            line(&[b"ECHO", b"a\"b\\c\n\x01\xff "]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"ECHO\" \"a\\\"b\\\\c\\n\\x01\\xff \"\r\n"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            line(&[b"AUTH", b"pw"]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"AUTH\" \"(redacted)\"\r\n"
+        );
+        assert_eq!(
+            line(&[b"HELLO", b"3", b"SETNAME", b"auth", b"AUTH", b"u", b"p"]),
+            "+1700000000.000042 [3 127.0.0.1:5000] \"HELLO\" \"3\" \"SETNAME\" \"auth\" \"AUTH\" \"(redacted)\" \
+             \"(redacted)\"\r\n"
+        );
+    }
 }

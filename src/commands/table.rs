@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::introspection::{command, latency, memory, slowlog};
 use super::spec::{acl as a, flags as f, ks, Command};
-use super::{connection, debug, server, string};
+use super::{client, config_cmd, connection, debug, info, server, string};
 use crate::{cmd, key_spec};
 
 pub static COMMANDS: &[Command] = &[
@@ -32,9 +32,37 @@ pub static COMMANDS: &[Command] = &[
         keys: (0, 0, 0), specs: [],
         handler: Some(connection::select),
         doc: ("Switches the connection to another numbered database.", "1.0.0", "connection", "O(1)")),
+    cmd!("hello", arity: -1, flags: f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        acl: a::FAST | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(connection::hello),
+        doc: ("Negotiates the protocol version, optionally authenticating and naming the connection.", "6.0.0", "connection", "O(1)")),
+    cmd!("auth", arity: -2, flags: f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        acl: a::FAST | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(connection::auth),
+        doc: ("Authenticates the connection with a password (and user name).", "1.0.0", "connection", "O(N) in the number of the user's passwords")),
+    cmd!("reset", arity: 1, flags: f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        acl: a::FAST | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(connection::reset),
+        doc: ("Returns the connection to the state of a fresh one.", "6.2.0", "connection", "O(1)")),
     // ---- client ----
+    cmd!("client", arity: -2, flags: 0, acl: a::SLOW,
+        keys: (0, 0, 0), specs: [],
+        handler: None, sub: CLIENT_SUBCOMMANDS,
+        doc: ("Inspects and controls client connections.", "2.4.0", "connection", "Depends on the subcommand.")),
     // ---- config ----
+    cmd!("config", arity: -2, flags: 0, acl: a::SLOW,
+        keys: (0, 0, 0), specs: [],
+        handler: None, sub: CONFIG_SUBCOMMANDS,
+        doc: ("Reads and changes the configuration at run time.", "2.0.0", "server", "Depends on the subcommand.")),
     // ---- info ----
+    cmd!("info", arity: -1, flags: f::LOADING | f::STALE, acl: a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+        handler: Some(info::info),
+        doc: ("Reports the server's state and statistics, by section.", "1.0.0", "server", "O(1)")),
     // ---- introspection: command, slowlog, latency, memory ----
     cmd!("command", arity: -1, flags: f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
         keys: (0, 0, 0), specs: [],
@@ -214,12 +242,123 @@ pub static COMMANDS: &[Command] = &[
         tips: ["request_policy:all_shards", "response_policy:agg_sum"],
         handler: Some(server::dbsize),
         doc: ("Returns how many keys the selected database holds.", "1.0.0", "server", "O(1)")),
+    cmd!("lastsave", arity: 1, flags: f::LOADING | f::STALE | f::FAST, acl: a::ADMIN | a::FAST | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        tips: ["nondeterministic_output"],
+        handler: Some(server::lastsave),
+        doc: ("Returns the Unix time of the last successful save.", "1.0.0", "server", "O(1)")),
+    cmd!("monitor", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(server::monitor),
+        doc: ("Streams every command the server executes to this connection.", "1.0.0", "server", "O(1)")),
     cmd!("shutdown", arity: -1,
         flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::ALLOW_BUSY,
         acl: a::ADMIN | a::SLOW | a::DANGEROUS,
         keys: (0, 0, 0), specs: [],
         handler: Some(server::shutdown),
         doc: ("Stops the server, optionally saving first.", "1.0.0", "server", "O(N) when saving, with N the number of keys")),
+    cmd!("time", arity: 1, flags: f::LOADING | f::STALE | f::FAST, acl: a::FAST,
+        keys: (0, 0, 0), specs: [],
+        tips: ["nondeterministic_output"],
+        handler: Some(server::time),
+        doc: ("Returns the server's clock as seconds and microseconds.", "2.6.0", "server", "O(1)")),
+];
+
+/// CLIENT's subcommands.
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    cmd!("no-evict" in "client", arity: 3, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::no_evict),
+        doc: ("Exempts the connection from client eviction, or stops doing so.", "7.0.0", "connection", "O(1)")),
+    cmd!("help" in "client", arity: 2, flags: f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::help),
+        doc: ("Lists CLIENT's subcommands.", "5.0.0", "connection", "O(1)")),
+    cmd!("list" in "client", arity: -2, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        tips: ["nondeterministic_output"],
+        handler: Some(client::list),
+        doc: ("Describes the connections, one line each.", "2.4.0", "connection", "O(N) with N the number of connections")),
+    cmd!("id" in "client", arity: 2, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::id),
+        doc: ("Returns the connection's unique id.", "5.0.0", "connection", "O(1)")),
+    cmd!("info" in "client", arity: 2, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        tips: ["nondeterministic_output"],
+        handler: Some(client::info),
+        doc: ("Describes this connection in CLIENT LIST's format.", "6.2.0", "connection", "O(1)")),
+    cmd!("reply" in "client", arity: 3, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::reply),
+        doc: ("Turns the replies to this connection on or off, or skips the next one.", "3.2.0", "connection", "O(1)")),
+    cmd!("unblock" in "client", arity: -3, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::unblock),
+        doc: ("Wakes a client blocked on a command.", "5.0.0", "connection", "O(log N) with N the number of blocked connections")),
+    cmd!("getredir" in "client", arity: 2, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::getredir),
+        doc: ("Returns the id tracking notifications are redirected to.", "6.0.0", "connection", "O(1)")),
+    cmd!("kill" in "client", arity: -3, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::kill),
+        doc: ("Closes connections chosen by address or by filters.", "2.4.0", "connection", "O(N) with N the number of connections")),
+    cmd!("unpause" in "client", arity: 2, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::unpause),
+        doc: ("Ends a pause started by CLIENT PAUSE.", "6.2.0", "connection", "O(N) with N the number of paused connections")),
+    cmd!("pause" in "client", arity: -3, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::pause),
+        doc: ("Holds the commands of every client, or only the writes, for a while.", "2.9.50", "connection", "O(1)")),
+    cmd!("trackinginfo" in "client", arity: 2, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::trackinginfo),
+        doc: ("Reports this connection's client-side caching state.", "6.2.0", "connection", "O(1)")),
+    cmd!("getname" in "client", arity: 2, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::getname),
+        doc: ("Returns the connection's name.", "2.6.9", "connection", "O(1)")),
+    cmd!("setname" in "client", arity: 3, flags: f::NOSCRIPT | f::LOADING | f::STALE, acl: a::SLOW | a::CONNECTION,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(client::setname),
+        doc: ("Names the connection.", "2.6.9", "connection", "O(1)")),
+];
+
+/// CONFIG's subcommands.
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    cmd!("rewrite" in "config", arity: 2, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(config_cmd::rewrite),
+        doc: ("Writes the running configuration back to the config file.", "2.8.0", "server", "O(1)")),
+    cmd!("get" in "config", arity: -3, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(config_cmd::get),
+        doc: ("Returns the directives matching glob patterns, with their values.", "2.0.0", "server", "O(N) with N the number of directives")),
+    cmd!("help" in "config", arity: 2, flags: f::LOADING | f::STALE, acl: a::SLOW,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(config_cmd::help),
+        doc: ("Lists CONFIG's subcommands.", "5.0.0", "server", "O(1)")),
+    cmd!("resetstat" in "config", arity: 2, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(config_cmd::resetstat),
+        doc: ("Zeroes the statistics INFO reports.", "2.0.0", "server", "O(1)")),
+    cmd!("set" in "config", arity: -4, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
+        handler: Some(config_cmd::set),
+        doc: ("Changes directives at run time, all or none.", "2.0.0", "server", "O(N) with N the number of directives")),
 ];
 
 /// The result of looking a command up.
@@ -239,20 +378,48 @@ struct Index {
 
 static INDEX: OnceLock<Index> = OnceLock::new();
 
-fn index() -> &'static Index {
-    INDEX.get_or_init(|| {
-        let mut all = vec![];
-        let mut by_name = HashMap::new();
-        for c in COMMANDS {
-            by_name.insert(c.name.as_bytes().to_vec(), all.len());
-            all.push(c);
-            for s in c.subcommands {
-                by_name.insert(s.full_name.as_bytes().to_vec(), all.len());
-                all.push(s);
-            }
+fn build_index() -> Index {
+    let mut all = vec![];
+    let mut by_name = HashMap::new();
+    for c in COMMANDS {
+        by_name.insert(c.name.as_bytes().to_vec(), all.len());
+        all.push(c);
+        for s in c.subcommands {
+            by_name.insert(s.full_name.as_bytes().to_vec(), all.len());
+            all.push(s);
         }
-        Index { by_name, all }
-    })
+    }
+    Index { by_name, all }
+}
+
+fn index() -> &'static Index {
+    INDEX.get_or_init(build_index)
+}
+
+/// Apply `rename-command old new` lines to the lookup (an empty `new` removes the command), as Redis
+/// does while loading its config: only the name clients type changes, the row (and what COMMAND
+/// reports) stays. Must run before the first lookup. On failure returns the position of the
+/// offending rename and Redis's reason.
+pub fn apply_renames(renames: &[(&str, &str)]) -> Result<(), (usize, &'static str)> {
+    let mut idx = build_index();
+    for (i, (old, new)) in renames.iter().enumerate() {
+        let old = old.to_ascii_lowercase().into_bytes();
+        let new = new.to_ascii_lowercase().into_bytes();
+        // Only top-level commands can be renamed; `a|b` names subcommands.
+        let Some(pos) = idx.by_name.get(&old).copied().filter(|_| !old.contains(&b'|')) else {
+            return Err((i, "No such command in rename-command"));
+        };
+        if !new.is_empty() && idx.by_name.contains_key(&new) {
+            return Err((i, "Target command name already exists"));
+        }
+        idx.by_name.remove(&old);
+        if !new.is_empty() {
+            idx.by_name.insert(new, pos);
+        }
+    }
+    INDEX
+        .set(idx)
+        .map_err(|_| (0, "rename-command applied after the command table was in use"))
 }
 
 /// Number of rows, subcommands included (sizes the statistics table).

@@ -8,7 +8,7 @@
 //! after `port`/`bind`, chdir after `dir`, ...), and if one of those fails it restores the clone
 //! it took before, which is Redis's rollback. See docs/config.md.
 
-mod parse;
+pub(crate) mod parse;
 mod rewrite;
 mod special;
 pub mod table;

@@ -79,6 +79,36 @@ pub struct Client {
     pub net_in: u64,
     pub net_out: u64,
     pub commands: u64,
+    /// Largest output buffer seen since the last cron sample (CLIENT LIST's `rbp`).
+    pub out_peak: usize,
+    /// When the output first went over the soft `client-output-buffer-limit` (0: it is not over).
+    pub obuf_soft_since_ms: i64,
+}
+
+/// Redis's PROTO_REPLY_CHUNK_BYTES: the part of the output Redis keeps in the client's fixed buffer;
+/// what goes past it is the reply list that `client-output-buffer-limit` counts.
+pub const REPLY_CHUNK: usize = 16 * 1024;
+
+/// Which class a client belongs to (CLIENT LIST/KILL `TYPE`, `client-output-buffer-limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Normal,
+    Replica,
+    Pubsub,
+    Master,
+}
+
+impl ClientType {
+    /// Redis's getClientTypeByName (`slave` is accepted as `replica`).
+    pub fn parse(name: &[u8]) -> Option<ClientType> {
+        Some(match name.to_ascii_lowercase().as_slice() {
+            b"normal" => ClientType::Normal,
+            b"slave" | b"replica" => ClientType::Replica,
+            b"pubsub" => ClientType::Pubsub,
+            b"master" => ClientType::Master,
+            _ => return None,
+        })
+    }
 }
 
 impl Client {
@@ -121,7 +151,90 @@ impl Client {
             net_in: 0,
             net_out: 0,
             commands: 0,
+            out_peak: 0,
+            obuf_soft_since_ms: 0,
         }
+    }
+
+    /// The client's class. MONITOR clients are normal clients for this purpose, as in Redis.
+    pub fn kind(&self) -> ClientType {
+        ClientType::Normal
+    }
+
+    /// Output bytes past the fixed reply buffer: what the output buffer limits count (Redis's
+    /// getClientOutputBufferMemoryUsage).
+    pub fn reply_list_bytes(&self) -> usize {
+        self.pending_output().saturating_sub(REPLY_CHUNK)
+    }
+
+    /// The flags field of CLIENT LIST, in Redis's letter order.
+    pub fn flag_letters(&self) -> String {
+        let mut f = String::new();
+        if self.has(cflags::MONITOR) {
+            f.push('O');
+        }
+        if self.blocked.is_some() {
+            f.push('b');
+        }
+        if self.has(cflags::CLOSE_AFTER_REPLY) {
+            f.push('c');
+        }
+        if self.has(cflags::PENDING_REPROCESS) {
+            f.push('u');
+        }
+        if self.has(cflags::CLOSE_ASAP) {
+            f.push('A');
+        }
+        if self.has(cflags::NO_EVICT) {
+            f.push('e');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// Approximate memory held by the client: the struct, its buffers and the arguments in use.
+    pub fn total_memory(&self, argv_mem: usize) -> usize {
+        std::mem::size_of::<Client>() + self.qbuf.capacity() + self.out.buf.capacity() + argv_mem
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in order.
+    /// `argv_mem` is the size of the arguments of the command being executed (0 between commands).
+    pub fn info_line(&self, now_ms: i64, argv_mem: usize) -> String {
+        let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let pending = self.pending_output();
+        let obl = pending.min(REPLY_CHUNK);
+        let omem = pending - obl;
+        let oll = omem.div_ceil(REPLY_CHUNK);
+        let events = if self.write_registered { "rw" } else { "r" };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+             qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
+             events={} cmd={} user={} redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            (now_ms - self.created_ms).max(0) / 1000,
+            (now_ms - self.last_interaction_ms).max(0) / 1000,
+            self.flag_letters(),
+            self.db,
+            self.qbuf.len(),
+            self.qbuf.capacity() - self.qbuf.len(),
+            argv_mem,
+            self.out.buf.capacity(),
+            self.out_peak,
+            obl,
+            oll,
+            omem,
+            self.total_memory(argv_mem),
+            events,
+            self.last_cmd,
+            crate::commands::connection::DEFAULT_USER,
+            if self.out.is_resp3() { 3 } else { 2 },
+        )
     }
 
     #[inline]

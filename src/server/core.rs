@@ -43,6 +43,51 @@ pub struct CmdStat {
     pub failed_calls: u64,
 }
 
+/// Redis's instantaneous metrics: rates sampled every 100 ms, averaged over the last 16 samples.
+#[derive(Debug, Default, Clone)]
+pub struct Instantaneous {
+    last_ms: i64,
+    last: [u64; 3],
+    samples: [[f64; 16]; 3],
+    idx: usize,
+}
+
+impl Instantaneous {
+    const OPS: usize = 0;
+    const NET_IN: usize = 1;
+    const NET_OUT: usize = 2;
+
+    /// Record the counters' current values (commands, input bytes, output bytes) at `now_ms`.
+    pub fn sample(&mut self, now_ms: i64, counters: [u64; 3]) {
+        let dt = now_ms - self.last_ms;
+        if self.last_ms > 0 && dt > 0 {
+            for (k, &v) in counters.iter().enumerate() {
+                let delta = v.saturating_sub(self.last[k]);
+                self.samples[k][self.idx] = delta as f64 * 1000.0 / dt as f64;
+            }
+            self.idx = (self.idx + 1) % 16;
+        }
+        self.last_ms = now_ms;
+        self.last = counters;
+    }
+
+    fn mean(&self, k: usize) -> f64 {
+        self.samples[k].iter().sum::<f64>() / 16.0
+    }
+
+    pub fn ops_per_sec(&self) -> u64 {
+        self.mean(Self::OPS) as u64
+    }
+
+    pub fn input_kbps(&self) -> f64 {
+        self.mean(Self::NET_IN) / 1024.0
+    }
+
+    pub fn output_kbps(&self) -> f64 {
+        self.mean(Self::NET_OUT) / 1024.0
+    }
+}
+
 /// An active `CLIENT PAUSE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
@@ -65,14 +110,22 @@ pub struct Core {
     /// Redis's 24-bit LRU clock (seconds), refreshed with the time.
     pub lru_clock: u32,
     pub start_ms: i64,
+    /// Unix time of the last successful save (LASTSAVE); the start time until something saves.
+    pub lastsave_s: i64,
     pub run_id: String,
+    /// The replication id INFO reports (a master's, random at start).
+    pub replid: String,
     pub rng: SmallRng,
+    /// `used_memory` right after start-up, and its highest value seen (INFO memory).
+    pub memory_startup: u64,
+    pub peak_memory: u64,
+    pub instantaneous: Instantaneous,
+    /// Per database, Redis's running estimate of the TTL left on keys with one (INFO keyspace).
+    pub avg_ttl: Vec<i64>,
     pub pause: Option<Pause>,
     pub is_replica: bool,
     pub loading: bool,
     pub active_expire_enabled: bool,
-    /// Number of clients in MONITOR mode (feeding is skipped when zero).
-    pub monitors: usize,
     /// Slow log, latency monitor and latency histograms (`commands::introspection`).
     pub introspection: crate::commands::introspection::State,
 }
@@ -85,9 +138,14 @@ impl Core {
         let now_us = clock.now_us();
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let mut rng = SmallRng::from_entropy();
-        let run_id: String = (0..40)
-            .map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8)))
-            .collect();
+        let mut hex40 = || -> String {
+            (0..40)
+                .map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8)))
+                .collect()
+        };
+        let run_id = hex40();
+        let replid = hex40();
+        let ndbs = config.databases as usize;
         let mut core = Core {
             config,
             dbs,
@@ -100,13 +158,18 @@ impl Core {
             now_ms: now_us / 1000,
             lru_clock: 0,
             start_ms: now_us / 1000,
+            lastsave_s: now_us / 1_000_000,
             run_id,
+            replid,
             rng,
+            memory_startup: 0,
+            peak_memory: 0,
+            instantaneous: Instantaneous::default(),
+            avg_ttl: vec![0; ndbs],
             pause: None,
             is_replica: false,
             loading: false,
             active_expire_enabled: true,
-            monitors: 0,
             introspection: Default::default(),
         };
         core.update_time();
@@ -123,6 +186,11 @@ impl Core {
         self.now_us = self.clock.now_us();
         self.now_ms = self.now_us / 1000;
         self.lru_clock = ((self.now_ms / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32;
+    }
+
+    /// Read the clock now, bypassing the cached time (TIME).
+    pub fn clock_now_us(&self) -> i64 {
+        self.clock.now_us()
     }
 
     /// Replace the clock (tests).
@@ -157,6 +225,26 @@ impl Core {
             }
             None => {}
         }
+    }
+
+    /// Zero the statistics (CONFIG RESETSTAT): server counters, per-command and per-error counts.
+    pub fn reset_stats(&mut self) {
+        let dirty = self.stats.dirty;
+        self.stats = Stats {
+            dirty,
+            ..Stats::default()
+        };
+        for s in &mut self.cmdstats {
+            *s = CmdStat::default();
+        }
+        self.errorstats.clear();
+        // Redis resets the per-command latency histograms with the command statistics.
+        self.introspection.tracking.reset();
+    }
+
+    /// Raise the recorded peak of `used_memory`.
+    pub fn update_peak_memory(&mut self, used: u64) {
+        self.peak_memory = self.peak_memory.max(used);
     }
 
     /// Seconds since start.

@@ -23,7 +23,8 @@ pub struct ExpireState {
 /// Redis 7.0's activeExpireCycle driver: picks the databases to visit and the time budget; the sampling
 /// loop per database lives in `storage::expire`.
 pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) {
-    if !core.active_expire_enabled || core.is_replica {
+    // While clients are paused the dataset must stay still, as Redis 7.0 keeps it.
+    if !core.active_expire_enabled || core.is_replica || core.pause.is_some_and(|p| p.end_ms > core.now_ms) {
         return;
     }
     let effort = core.config.active_expire_effort.clamp(1, 10) - 1;
@@ -68,6 +69,16 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
                 journal.record(index, &[b"DEL", key]);
             },
         );
+        if st.avg_ttl_ms > 0 {
+            // Redis's running estimate: 2% of the new sample each cycle.
+            if let Some(avg) = core.avg_ttl.get_mut(index) {
+                *avg = if *avg == 0 {
+                    st.avg_ttl_ms
+                } else {
+                    *avg / 50 * 49 + st.avg_ttl_ms / 50
+                };
+            }
+        }
         sampled += st.sampled;
         expired += st.expired;
         if st.timed_out {
@@ -95,6 +106,13 @@ impl Server {
                 self.unpause();
             }
         }
+        let counters = [
+            self.core.stats.total_commands,
+            self.net.net_input_bytes,
+            self.net.net_output_bytes,
+        ];
+        self.core.instantaneous.sample(self.core.now_ms, counters);
+        self.core.update_peak_memory(crate::memory::used_memory());
         let mut st = self.expire_state;
         active_expire(&mut self.core, &mut st, CycleKind::Slow);
         self.expire_state = st;
@@ -117,17 +135,20 @@ impl Server {
             return;
         }
         let now = self.core.now_ms;
+        // As Redis: MONITOR clients (replicas to Redis) and blocked clients are never idle.
         let idle: Vec<usize> = self
             .net
             .iter()
-            .filter(|c| c.blocked.is_none() && now - c.last_interaction_ms > timeout * 1000)
+            .filter(|c| {
+                c.blocked.is_none()
+                    && !c.has(super::client::cflags::MONITOR)
+                    && now - c.last_interaction_ms > timeout * 1000
+            })
             .map(|c| c.slot)
             .collect();
         for slot in idle {
-            if let Some(c) = self.net.take(slot) {
-                crate::log_verbose!("Closing idle client");
-                self.net.close(c);
-            }
+            crate::log_verbose!("Closing idle client");
+            self.net.kill(slot);
         }
     }
 }

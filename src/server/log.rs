@@ -1,5 +1,6 @@
 //! Logging in Redis's line format: `pid:role dd Mon yyyy hh:mm:ss.mmm <level> message`, to stdout or to
-//! the `logfile`. Level marks: `.` debug, `-` verbose, `*` notice, `#` warning; role `M` (master).
+//! the `logfile`. Level marks: `.` debug, `-` verbose, `*` notice, `#` warning; role `C` before the
+//! server is initialised (Redis's "child or not yet a server" mark), then `M` (master).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -24,6 +25,16 @@ impl Level {
         })
     }
 
+    /// The level the `loglevel` directive names.
+    pub fn from_config(l: crate::config::LogLevel) -> Level {
+        match l {
+            crate::config::LogLevel::Debug => Level::Debug,
+            crate::config::LogLevel::Verbose => Level::Verbose,
+            crate::config::LogLevel::Notice => Level::Notice,
+            crate::config::LogLevel::Warning => Level::Warning,
+        }
+    }
+
     fn mark(self) -> char {
         match self {
             Level::Debug => '.',
@@ -37,11 +48,13 @@ impl Level {
 struct Sink {
     level: Level,
     file: String,
+    role: char,
 }
 
 static SINK: Mutex<Sink> = Mutex::new(Sink {
     level: Level::Notice,
     file: String::new(),
+    role: 'C',
 });
 
 /// Set the minimum level and destination (`""` = stdout).
@@ -50,6 +63,28 @@ pub fn configure(level: Level, file: &str) {
         s.level = level;
         s.file = file.to_string();
     }
+}
+
+/// Change only the minimum level (CONFIG SET loglevel).
+pub fn configure_level(level: Level) {
+    if let Ok(mut s) = SINK.lock() {
+        s.level = level;
+    }
+}
+
+/// The role mark of the following lines (`C` until the server is initialised, then `M`).
+pub fn set_role(role: char) {
+    if let Ok(mut s) = SINK.lock() {
+        s.role = role;
+    }
+}
+
+/// Check that the log file can be opened for appending (Redis fails at start when it cannot).
+pub fn check_file(file: &str) -> std::io::Result<()> {
+    if file.is_empty() {
+        return Ok(());
+    }
+    OpenOptions::new().create(true).append(true).open(file).map(|_| ())
 }
 
 pub fn enabled(level: Level) -> bool {
@@ -89,7 +124,14 @@ pub fn log(level: Level, msg: &str) {
     }
     write_line(
         &sink.file,
-        &format!("{}:M {} {} {}\n", std::process::id(), timestamp(), level.mark(), msg),
+        &format!(
+            "{}:{} {} {} {}\n",
+            std::process::id(),
+            sink.role,
+            timestamp(),
+            level.mark(),
+            msg
+        ),
     );
 }
 

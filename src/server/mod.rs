@@ -46,9 +46,10 @@ pub enum Exit {
 
 impl Server {
     pub fn new(config: Config) -> io::Result<Server> {
-        let settings = net_settings(&config);
+        let settings = NetSettings::from_config(&config);
         let net = Net::bind(&config.bind, config.port, settings)?;
-        let core = Core::new(config, Box::new(crate::clock::SystemClock));
+        let mut core = Core::new(config, Box::new(crate::clock::SystemClock));
+        core.memory_startup = crate::memory::used_memory();
         let mut signals = Signals::new([SIGTERM, SIGINT])?;
         net.poll
             .registry()
@@ -134,6 +135,7 @@ impl Server {
                 now: false,
                 force: false,
                 signal: Some(sig),
+                announced: false,
             });
         }
     }
@@ -179,6 +181,15 @@ impl Server {
 
     /// Write the client's output, then put it back (or close it).
     fn finish(&mut self, mut c: Box<Client>) {
+        c.out_peak = c.out_peak.max(c.pending_output());
+        if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) && self.net.over_output_limit(&mut c, self.core.now_ms)
+        {
+            crate::log_warning!(
+                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.info_line(self.core.now_ms, 0)
+            );
+            c.flags |= cflags::CLOSE_ASAP;
+        }
         if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) && self.net.write(&mut c).is_err() {
             c.flags |= cflags::CLOSE_ASAP;
         }
@@ -344,26 +355,14 @@ impl Server {
     /// Release every client blocked by CLIENT PAUSE (in the order they blocked).
     pub fn unpause(&mut self) {
         self.core.pause = None;
-        let mut slots: Vec<(u64, usize)> = self
-            .net
-            .iter()
-            .filter(|c| matches!(c.blocked, Some(ref b) if b.reason == client::BlockReason::Pause))
-            .map(|c| (c.id, c.slot))
-            .collect();
-        slots.sort_unstable();
-        for (_, slot) in slots {
-            if let Some(Some(c)) = self.net.clients.get_mut(slot) {
-                c.blocked = None;
-                c.flags |= cflags::PENDING_REPROCESS;
-                self.net.pending.push_back(slot);
-            }
-        }
+        self.net.release_paused();
     }
 
     /// Decide whether to exit (Redis's prepareForShutdown). Returns false if the shutdown was refused.
     fn prepare_shutdown(&mut self, req: ShutdownRequest) -> bool {
-        crate::log_warning!("User requested shutdown...");
-        let _ = req;
+        if !req.announced {
+            crate::log_warning!("User requested shutdown...");
+        }
         if !self.core.config.pidfile.is_empty() {
             crate::log_notice!("Removing the pid file.");
             let _ = std::fs::remove_file(&self.core.config.pidfile);
@@ -373,13 +372,84 @@ impl Server {
     }
 }
 
-fn net_settings(config: &Config) -> NetSettings {
-    NetSettings {
-        maxclients: config.maxclients as usize,
-        protected_mode: config.protected_mode,
-        requirepass_set: !config.requirepass.is_empty(),
-        proto_max_bulk_len: config.proto_max_bulk_len,
-        client_query_buffer_limit: config.client_query_buffer_limit,
-        tcp_keepalive: config.tcp_keepalive as u64,
+/// Fds Redis keeps for itself beyond the clients (CONFIG_MIN_RESERVED_FDS).
+pub const RESERVED_FDS: u64 = 32;
+
+/// Redis's adjustOpenFilesLimit: raise the open-files limit to fit `maxclients` plus the reserved
+/// descriptors. Returns the number of clients the limit allows (`maxclients` when it could be raised
+/// far enough), with Redis's log lines when it could not.
+pub fn adjust_open_files_limit(maxclients: u32) -> u32 {
+    let want = maxclients as u64 + RESERVED_FDS;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        let e = io::Error::last_os_error();
+        crate::log_warning!(
+            "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients configuration \
+             accordingly.",
+            crate::config::io_strerror(&e)
+        );
+        return (1024 - RESERVED_FDS) as u32;
     }
+    let old = lim.rlim_cur;
+    if old >= want {
+        return maxclients;
+    }
+    let try_set = |n: u64| {
+        let l = libc::rlimit {
+            rlim_cur: n,
+            rlim_max: n.max(lim.rlim_max),
+        };
+        // SAFETY: setrlimit reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &l) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    let mut error = None;
+    let best = match try_set(want) {
+        Ok(()) => want,
+        Err(e) => {
+            error = Some(e);
+            // Redis steps down by 16 from `want`; find the highest such value that works by bisection.
+            let steps = (want - old).div_ceil(16);
+            let (mut lo, mut hi) = (1u64, steps);
+            let mut found = old;
+            while lo <= hi {
+                let mid = lo + (hi - lo) / 2;
+                let cand = want - 16 * mid;
+                if cand > old && try_set(cand).is_ok() {
+                    found = cand;
+                    hi = mid - 1;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            if found > old {
+                let _ = try_set(found);
+            }
+            found
+        }
+    };
+    if best < want {
+        let reduced = best.saturating_sub(RESERVED_FDS) as u32;
+        crate::log_warning!("You requested maxclients of {maxclients} requiring at least {want} max file descriptors.");
+        if let Some(e) = error {
+            crate::log_warning!(
+                "Server can't set maximum open files to {want} because of OS error: {}.",
+                crate::config::io_strerror(&e)
+            );
+        }
+        crate::log_warning!(
+            "Current maximum open files is {best}. maxclients has been reduced to {reduced} to compensate for low \
+             ulimit. If you need higher maxclients increase 'ulimit -n'."
+        );
+        return reduced;
+    }
+    crate::log_notice!("Increased maximum number of open files to {want} (it was originally set to {old}).");
+    maxclients
 }

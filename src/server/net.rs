@@ -48,6 +48,8 @@ pub struct ShutdownRequest {
     pub now: bool,
     pub force: bool,
     pub signal: Option<i32>,
+    /// "User requested shutdown..." was already logged (by a SHUTDOWN that tried to save first).
+    pub announced: bool,
 }
 
 /// The few settings the network layer enforces on its own (copied from the config when it changes).
@@ -59,6 +61,23 @@ pub struct NetSettings {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub tcp_keepalive: u64,
+    /// `client-output-buffer-limit` of the normal class.
+    pub obuf_normal: crate::config::ObufLimit,
+}
+
+impl NetSettings {
+    /// The network layer's copy of its settings.
+    pub fn from_config(config: &crate::config::Config) -> NetSettings {
+        NetSettings {
+            maxclients: config.maxclients as usize,
+            protected_mode: config.protected_mode,
+            requirepass_set: !config.requirepass.is_empty(),
+            proto_max_bulk_len: config.proto_max_bulk_len,
+            client_query_buffer_limit: config.client_query_buffer_limit,
+            tcp_keepalive: config.tcp_keepalive as u64,
+            obuf_normal: config.client_output_buffer_limit.normal,
+        }
+    }
 }
 
 pub struct Net {
@@ -79,6 +98,8 @@ pub struct Net {
     pub pending_writes: Vec<usize>,
     pub settings: NetSettings,
     pub shutdown: Option<ShutdownRequest>,
+    /// Clients in MONITOR mode (feeding is skipped when zero).
+    pub monitors: usize,
     pub rejected_connections: u64,
     pub total_connections: u64,
     pub net_input_bytes: u64,
@@ -92,48 +113,7 @@ impl Net {
     /// leading `-` marks an address that may be unavailable.
     pub fn bind(bind: &[String], port: u16, settings: NetSettings) -> io::Result<Net> {
         let poll = Poll::new()?;
-        let mut listeners = vec![];
-        for b in bind {
-            let (optional, addr) = match b.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, b.as_str()),
-            };
-            let ip = match addr {
-                "*" => "0.0.0.0".to_string(),
-                "::*" => "::".to_string(),
-                a => a.to_string(),
-            };
-            let sock: SocketAddr = match ip.parse::<std::net::IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, port),
-                Err(_) => {
-                    if optional {
-                        continue;
-                    }
-                    return Err(io::Error::new(
-                        ErrorKind::InvalidInput,
-                        format!("Invalid bind address '{addr}'"),
-                    ));
-                }
-            };
-            match bind_listener(sock) {
-                Ok(l) => listeners.push(l),
-                Err(e) if optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)) => {
-                    continue
-                }
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
-                    ))
-                }
-            }
-        }
-        if listeners.len() > LISTENER_TOKENS {
-            return Err(io::Error::new(
-                ErrorKind::InvalidInput,
-                "Too many bind addresses specified.",
-            ));
-        }
+        let mut listeners = open_listeners(bind, port)?;
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
         }
@@ -150,6 +130,7 @@ impl Net {
             pending_writes: vec![],
             settings,
             shutdown: None,
+            monitors: 0,
             rejected_connections: 0,
             total_connections: 0,
             net_input_bytes: 0,
@@ -159,6 +140,139 @@ impl Net {
         })
     }
 
+    /// Replace the listeners (CONFIG SET `port`/`bind`). On error the old listeners stay in place.
+    pub fn rebind(&mut self, bind: &[String], port: u16) -> io::Result<()> {
+        let mut fresh = open_listeners(bind, port)?;
+        for l in &mut self.listeners {
+            let _ = self.poll.registry().deregister(l);
+        }
+        for (i, l) in fresh.iter_mut().enumerate() {
+            self.poll.registry().register(l, Token(i), Interest::READABLE)?;
+        }
+        self.listeners = fresh;
+        Ok(())
+    }
+
+    /// Queue every client suspended by CLIENT PAUSE for re-processing, oldest first. Those whose command
+    /// is still paused block again when it runs.
+    pub fn release_paused(&mut self) {
+        let mut slots: Vec<(u64, usize)> = self
+            .iter()
+            .filter(|c| matches!(c.blocked, Some(ref b) if b.reason == super::client::BlockReason::Pause))
+            .map(|c| (c.id, c.slot))
+            .collect();
+        slots.sort_unstable();
+        for (_, slot) in slots {
+            if let Some(Some(c)) = self.clients.get_mut(slot) {
+                c.blocked = None;
+                c.flags |= cflags::PENDING_REPROCESS;
+                self.pending.push_back(slot);
+            }
+        }
+    }
+
+    /// Zero the counters INFO reports (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        self.rejected_connections = 0;
+        self.total_connections = 0;
+        self.net_input_bytes = 0;
+        self.net_output_bytes = 0;
+        self.total_reads = 0;
+        self.total_writes = 0;
+    }
+
+    /// Close a client that is not executing (CLIENT KILL of another connection, idle timeout).
+    pub fn kill(&mut self, slot: usize) {
+        if let Some(c) = self.take(slot) {
+            self.close(c);
+        }
+    }
+
+    /// Append `bytes` to the output of every MONITOR client but `except` (the executing client, which
+    /// the caller feeds itself) and schedule their writes.
+    pub fn feed_monitors(&mut self, bytes: &[u8], except: u64) {
+        for c in self.clients.iter_mut().flatten() {
+            if c.has(cflags::MONITOR) && c.id != except && c.reply_mode == super::client::ReplyMode::On {
+                c.out.raw(bytes);
+                if !self.pending_writes.contains(&c.slot) {
+                    self.pending_writes.push(c.slot);
+                }
+            }
+        }
+    }
+
+    /// Whether `c` went over its `client-output-buffer-limit` (Redis's checkClientOutputBufferLimits):
+    /// the hard limit at once, the soft one once it has been exceeded for longer than its seconds.
+    pub fn over_output_limit(&self, c: &mut Client, now_ms: i64) -> bool {
+        let limit = self.settings.obuf_normal;
+        let used = c.reply_list_bytes() as u64;
+        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+        if soft {
+            if c.obuf_soft_since_ms == 0 {
+                c.obuf_soft_since_ms = now_ms;
+                soft = false;
+            } else if (now_ms - c.obuf_soft_since_ms) / 1000 <= limit.soft_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_since_ms = 0;
+        }
+        hard || soft
+    }
+}
+
+/// Open the listening sockets for `bind` on `port` (none when `port` is 0, as Redis: no TCP).
+fn open_listeners(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = vec![];
+    if port == 0 {
+        return Ok(listeners);
+    }
+    for b in bind {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, b.as_str()),
+        };
+        let ip = match addr {
+            "*" => "0.0.0.0".to_string(),
+            "::*" => "::".to_string(),
+            a => a.to_string(),
+        };
+        let sock: SocketAddr = match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, port),
+            Err(_) => {
+                if optional {
+                    continue;
+                }
+                return Err(io::Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("Invalid bind address '{addr}'"),
+                ));
+            }
+        };
+        match bind_listener(sock) {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)) => {
+                continue
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
+                ))
+            }
+        }
+    }
+    if listeners.len() > LISTENER_TOKENS {
+        return Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            "Too many bind addresses specified.",
+        ));
+    }
+    Ok(listeners)
+}
+
+impl Net {
     /// Accept every waiting connection on listener `idx`.
     pub fn accept_all(&mut self, idx: usize, now_ms: i64) {
         loop {
@@ -249,6 +363,9 @@ impl Net {
         }
         if let Some(mut s) = c.stream.take() {
             let _ = self.poll.registry().deregister(&mut s);
+        }
+        if c.has(cflags::MONITOR) {
+            self.monitors = self.monitors.saturating_sub(1);
         }
         crate::log_verbose!("Client closed connection id={} addr={}", c.id, c.addr);
         self.clients[c.slot] = None;
@@ -478,6 +595,7 @@ fn busy_verdict(args: &[&[u8]], authenticated: bool, mode: BusyMode) -> BusyVerd
             now: false,
             force: false,
             signal: None,
+            announced: false,
         };
         for a in &args[1..] {
             match a.to_ascii_lowercase().as_slice() {
@@ -597,3 +715,60 @@ fn set_keepalive(stream: &TcpStream, interval: u64) {
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ObufLimit};
+
+    fn net_with_limit(limit: ObufLimit) -> Net {
+        let mut settings = NetSettings::from_config(&Config::default());
+        settings.obuf_normal = limit;
+        Net::bind(&[], 0, settings).expect("poller")
+    }
+
+    fn client_with_output(bytes: usize) -> Client {
+        let mut c = Client::new(1, 0, None, 0);
+        c.out.raw(&vec![b'x'; bytes]);
+        c
+    }
+
+    #[test]
+    fn hard_limit_counts_only_the_reply_list() {
+        let net = net_with_limit(ObufLimit {
+            hard_bytes: 1000,
+            soft_bytes: 0,
+            soft_seconds: 0,
+        });
+        // Output that fits the fixed reply buffer is not counted, as in Redis.
+        assert!(!net.over_output_limit(&mut client_with_output(16 * 1024), 0));
+        assert!(!net.over_output_limit(&mut client_with_output(16 * 1024 + 999), 0));
+        assert!(net.over_output_limit(&mut client_with_output(16 * 1024 + 1000), 0));
+    }
+
+    #[test]
+    fn soft_limit_needs_to_last_longer_than_its_seconds() {
+        let net = net_with_limit(ObufLimit {
+            hard_bytes: 0,
+            soft_bytes: 100,
+            soft_seconds: 2,
+        });
+        let mut c = client_with_output(16 * 1024 + 200);
+        assert!(
+            !net.over_output_limit(&mut c, 10_000),
+            "first time over: the clock starts"
+        );
+        assert!(
+            !net.over_output_limit(&mut c, 12_000),
+            "two seconds is not more than two"
+        );
+        assert!(net.over_output_limit(&mut c, 13_000));
+        // Going back under the limit resets the clock.
+        let mut c = client_with_output(16 * 1024 + 200);
+        assert!(!net.over_output_limit(&mut c, 10_000));
+        c.out.buf.truncate(10);
+        assert!(!net.over_output_limit(&mut c, 11_000));
+        c.out.raw(&vec![b'x'; 16 * 1024 + 200]);
+        assert!(!net.over_output_limit(&mut c, 14_000));
+    }
+}
