@@ -136,7 +136,7 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8], out: &mut ReplyBuf) -> CmdResult {
     let (addr, encoding) = match e.value() {
         ValueRef::Int(_) => (e.key().as_ptr(), "int"),
         ValueRef::Str(s, enc) => (s.as_ptr(), enc.name()),
-        ValueRef::Obj(o) => match *o {},
+        ValueRef::Obj(o) => (o as *const _ as *const u8, o.encoding()),
     };
     let lru = e.lru();
     let idle = if lru_clock >= lru {
@@ -195,7 +195,8 @@ fn serialized_len(v: ValueRef<'_>) -> usize {
             }
             rdb_len_prefix(s.len()) + s.len()
         }
-        ValueRef::Obj(o) => match *o {},
+        // Until the RDB writer exists, a collection's serialized length is estimated by its memory.
+        ValueRef::Obj(o) => o.mem_usage(),
     }
 }
 

@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-/// Collections (filled in by the collections milestone).
-#[derive(Debug, Clone)]
-pub enum Object {}
+pub use super::object::Object;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrEncoding {

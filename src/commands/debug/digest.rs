@@ -30,7 +30,7 @@
 
 use sha1::{Digest as _, Sha1};
 
-use crate::storage::{Db, ValueRef};
+use crate::storage::{Db, Object, ValueRef};
 
 /// Type codes, as Redis numbers its object types.
 pub mod type_code {
@@ -125,10 +125,32 @@ pub fn value_digest(d: &mut Digest, value: ValueRef<'_>, has_expire: bool) {
             d.mix_in(&type_code::STRING.to_be_bytes());
             d.mix_in(s);
         }
-        ValueRef::Obj(o) => match *o {},
+        ValueRef::Obj(o) => object_digest(d, o),
     }
     if has_expire {
         d.xor_in(b"!!expire!!");
+    }
+}
+
+/// A collection's contribution: its type code, then its elements by the type's rule.
+fn object_digest(d: &mut Digest, o: &Object) {
+    match o {
+        Object::List(l) => {
+            d.mix_in(&type_code::LIST.to_be_bytes());
+            list(d, l.iter());
+        }
+        Object::Set(s) => {
+            d.mix_in(&type_code::SET.to_be_bytes());
+            set(d, s.iter());
+        }
+        Object::ZSet(z) => {
+            d.mix_in(&type_code::ZSET.to_be_bytes());
+            zset(d, z.iter());
+        }
+        Object::Hash(h) => {
+            d.mix_in(&type_code::HASH.to_be_bytes());
+            hash(d, h.iter());
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub fn entry_usage(e: &EntryRef<'_>, _samples: u64) -> usize {
     match e.value() {
         ValueRef::Str(s, StrEncoding::Raw) => n += malloc_size(s.len()),
         ValueRef::Str(..) | ValueRef::Int(_) => {}
-        ValueRef::Obj(o) => match *o {},
+        ValueRef::Obj(o) => n += o.mem_usage(),
     }
     n
 }
