@@ -23,10 +23,9 @@ enum {
 };
 
 /*
- * Parse `len` bytes as a long double the way Redis accepts one: strtold must consume everything up to
- * the end (the text is copied and NUL-terminated first, so an embedded NUL ends it early, as in Redis),
- * no leading blank, no NaN, and an overflow or an underflow to zero is refused. A denormal result that
- * strtold flags with ERANGE is still accepted.
+ * Parse `len` bytes as a long double the way Redis accepts one: strtold must consume all of them (so an
+ * embedded NUL is refused), no leading blank, no NaN, and an overflow or an underflow to zero is
+ * refused. A denormal result that strtold flags with ERANGE is still accepted.
  */
 static int parse_long_double(const char *text, size_t len, long double *out) {
     char copy[LD_TEXT_MAX];
@@ -42,7 +41,7 @@ static int parse_long_double(const char *text, size_t len, long double *out) {
 
     errno = 0;
     value = strtold(copy, &stop);
-    if (*stop != '\0' || errno == EINVAL || isnan(value))
+    if (stop != copy + len || errno == EINVAL || isnan(value))
         return 0;
     if (errno == ERANGE && (isinf(value) || value == 0.0L))
         return 0;

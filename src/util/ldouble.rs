@@ -36,9 +36,8 @@ pub enum LdError {
 
 /// `base + incr` in `long double`, printed the way Redis stores it (`"10.6"`, `"5000"`, `"0"`).
 ///
-/// Both operands follow Redis's `string2ld`: the whole text must parse, no leading blank, no NaN, and a
-/// value that overflows or underflows to zero is refused. (Like Redis, the text is handed to C as a
-/// NUL-terminated copy, so an embedded NUL ends the number there.)
+/// Both operands follow Redis's `string2ld`: the whole text must parse (an embedded NUL is refused), no
+/// leading blank, no NaN, and a value that overflows or underflows to zero is refused.
 pub fn add(base: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
     let mut out = vec![0u8; TEXT_MAX];
     // SAFETY: the pointers and lengths describe live slices; the shim reads at most `len` bytes of each
@@ -96,6 +95,7 @@ mod tests {
         assert_eq!(sum("1", " 1"), Err(LdError::BadIncrement));
         assert_eq!(sum("1", "1 "), Err(LdError::BadIncrement));
         assert_eq!(sum("1", "nan"), Err(LdError::BadIncrement));
+        assert_eq!(sum("1", "1\u{0}2"), Err(LdError::BadIncrement));
         assert_eq!(sum("1", "1e-5000"), Err(LdError::BadIncrement));
         assert_eq!(sum("1", "1e5000"), Err(LdError::BadIncrement));
         assert_eq!(sum("1", "inf"), Err(LdError::NotFinite));

@@ -14,7 +14,7 @@ use super::{max_string_len, StrBytes};
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::storage::{NewValue, ValueRef};
+use crate::storage::NewValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Overflow {
@@ -42,12 +42,12 @@ struct Op {
 
 const TYPE_ERR: &str = "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
-/// `i1`..`i64` or `u1`..`u63` (either case of the letter).
+/// `i1`..`i64` or `u1`..`u63` (lowercase only, as Redis 7.0 accepts them).
 fn parse_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
     let err = || CmdError::err(TYPE_ERR);
     let (signed, digits) = match arg {
-        [b'i' | b'I', rest @ ..] => (true, rest),
-        [b'u' | b'U', rest @ ..] => (false, rest),
+        [b'i', rest @ ..] => (true, rest),
+        [b'u', rest @ ..] => (false, rest),
         _ => return Err(err()),
     };
     let bits = resp::request::parse_i64_strict(digits).ok_or_else(err)?;
@@ -253,9 +253,6 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, out: &m
     };
     let existing = match db.lookup_write(key) {
         Some(mut e) => {
-            if let ValueRef::Obj(_) = e.value() {
-                return Err(CmdError::WrongType);
-            }
             let s = e.string_mut().ok_or(CmdError::WrongType)?;
             Some(run(s))
         }
@@ -300,8 +297,19 @@ mod tests {
     #[test]
     fn types() {
         assert_eq!(parse_type(b"i64"), Ok((true, 64)));
-        assert_eq!(parse_type(b"U63"), Ok((false, 63)));
-        for bad in [&b"u64"[..], b"i65", b"i0", b"x8", b"", b"i", b"i+8", b"i08"] {
+        assert_eq!(parse_type(b"u63"), Ok((false, 63)));
+        for bad in [
+            &b"u64"[..],
+            b"U8",
+            b"I8",
+            b"i65",
+            b"i0",
+            b"x8",
+            b"",
+            b"i",
+            b"i+8",
+            b"i08",
+        ] {
             assert!(parse_type(bad).is_err(), "{bad:?}");
         }
     }

@@ -167,11 +167,12 @@ pub fn bitcount(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
         2 => (0, len * 8 - 1),
         4 | 5 => {
             let (start, end) = (args.int(2)?, args.int(3)?);
-            let in_bits = args.len() == 5 && parse_unit(args.get(4))?;
+            // An inverted negative range answers 0 before the unit word is even looked at.
             if start < 0 && end < 0 && start > end {
                 out.int(0);
                 return Ok(());
             }
+            let in_bits = args.len() == 5 && parse_unit(args.get(4))?;
             let (start, end) = clamp(start, end, if in_bits { len * 8 } else { len });
             if start > end {
                 out.int(0);
