@@ -1172,7 +1172,15 @@ fn differential_with_other_areas() {
     }
 }
 
-// ---- random differential run ----
+// ---- random differential runs ----
+
+/// `FERRITE_STRINGS_SEED` overrides the fixed seed (to explore; a failure prints the seed to replay).
+fn seed_from_env(default: u64) -> u64 {
+    std::env::var("FERRITE_STRINGS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "n0", "n1"];
 
@@ -1400,10 +1408,7 @@ fn differential_random_commands() {
         return;
     }
     let mut duo = Duo::start(LIMIT_ARGS);
-    let seed = std::env::var("FERRITE_STRINGS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5712_1165_u64);
+    let seed = seed_from_env(0x5712_1165);
     let steps: usize = std::env::var("FERRITE_STRINGS_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -1438,6 +1443,142 @@ fn differential_random_commands() {
             );
         }
     }
+}
+
+/// Bitmaps with long runs of zeros and ones, probed with every range form: where BITPOS and BITCOUNT
+/// mask partial bytes, and where BITOP and BITFIELD meet strings of different lengths.
+#[test]
+fn differential_random_bitmaps() {
+    if !redis_available("differential_random_bitmaps") {
+        return;
+    }
+    let mut duo = Duo::start(LIMIT_ARGS);
+    let mut rng = Rng::new(seed_from_env(0xb17_b175));
+    let keys = ["b0", "b1", "b2"];
+    let range = |rng: &mut Rng| (rng.below(100) as i64 - 50).to_string();
+    for step in 0..6000 {
+        let key = rng.pick(&keys).to_string();
+        let cmd: Vec<String> = match rng.below(10) {
+            0 => {
+                let value: Vec<u8> = (0..rng.below(24))
+                    .map(|_| match rng.below(4) {
+                        0 => 0x00,
+                        1 => 0xff,
+                        _ => rng.next() as u8,
+                    })
+                    .collect();
+                let set = vec![b"SET".to_vec(), key.into_bytes(), value];
+                let (ours, theirs) = duo.both(&set);
+                assert_eq!((ours, theirs), (simple("OK"), simple("OK")));
+                continue;
+            }
+            1 | 2 => {
+                let mut c = vec!["BITPOS".to_string(), key, rng.pick(&["0", "1"]).to_string()];
+                for _ in 0..rng.below(3) {
+                    c.push(range(&mut rng));
+                }
+                if c.len() == 5 && rng.below(2) == 0 {
+                    c.push(rng.pick(&["BIT", "BYTE"]).to_string());
+                }
+                c
+            }
+            3 | 4 => {
+                let mut c = vec!["BITCOUNT".to_string(), key];
+                if rng.below(4) > 0 {
+                    c.push(range(&mut rng));
+                    c.push(range(&mut rng));
+                    if rng.below(2) == 0 {
+                        c.push(rng.pick(&["BIT", "BYTE"]).to_string());
+                    }
+                }
+                c
+            }
+            5 => vec![
+                "BITOP".to_string(),
+                rng.pick(&["AND", "OR", "XOR"]).to_string(),
+                key,
+                rng.pick(&keys).to_string(),
+                rng.pick(&keys).to_string(),
+            ],
+            6 => vec!["BITOP".to_string(), "NOT".to_string(), key, rng.pick(&keys).to_string()],
+            7 => vec![
+                "SETBIT".to_string(),
+                key,
+                rng.below(200).to_string(),
+                rng.pick(&["0", "1"]).to_string(),
+            ],
+            _ => {
+                let mut c = vec!["BITFIELD".to_string(), key];
+                for _ in 0..1 + rng.below(3) {
+                    let ty = format!("{}{}", rng.pick(&["i", "u"]), 1 + rng.below(63));
+                    let off = rng.below(200).to_string();
+                    match rng.below(4) {
+                        0 => c.extend(["OVERFLOW".to_string(), rng.pick(&["WRAP", "SAT", "FAIL"]).to_string()]),
+                        1 => c.extend([
+                            "INCRBY".to_string(),
+                            ty,
+                            off,
+                            (rng.next() as i64 >> rng.below(64)).to_string(),
+                        ]),
+                        2 => c.extend([
+                            "SET".to_string(),
+                            ty,
+                            off,
+                            (rng.next() as i64 >> rng.below(64)).to_string(),
+                        ]),
+                        _ => c.extend(["GET".to_string(), ty, off]),
+                    }
+                }
+                c
+            }
+        };
+        let cmd: Vec<Vec<u8>> = cmd.into_iter().map(String::into_bytes).collect();
+        let (ours, theirs) = duo.both(&cmd);
+        assert!(
+            ours == theirs,
+            "step {step}: {}\n  ferrite: {}\n  redis:   {}",
+            show(&cmd),
+            text(&ours),
+            text(&theirs)
+        );
+    }
+}
+
+/// RESP3 reply types (nulls, LCS's map) once Ferrite has HELLO.
+#[test]
+fn differential_resp3() {
+    if !redis_available("differential_resp3") {
+        return;
+    }
+    let mut duo = Duo::start(LIMIT_ARGS);
+    let hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
+    let (ours, _) = duo.both(&hello);
+    if is_unknown_command(&ours) {
+        eprintln!("differential_resp3: skipped, Ferrite does not know HELLO yet");
+        return;
+    }
+    let skipped = run_cases(
+        &mut duo,
+        &[(
+            "resp3",
+            r#"
+            GET a
+            MGET a b
+            SET a ohmytext
+            SET b mynewtext
+            SET a v NX
+            SET a v NX GET
+            LCS a b IDX WITHMATCHLEN
+            LCS a b
+            BITFIELD w OVERFLOW FAIL SET u2 0 9 GET u2 0
+            INCRBYFLOAT f 1.5
+            GETEX x
+            GETDEL x
+            GETSET x 1
+            "#,
+        )],
+    );
+    assert!(skipped.is_empty());
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub enum LdError {
 /// Both operands follow Redis's `string2ld`: the whole text must parse (an embedded NUL is refused), no
 /// leading blank, no NaN, and a value that overflows or underflows to zero is refused.
 pub fn add(base: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
-    let mut out = vec![0u8; TEXT_MAX];
+    let mut out = [0u8; TEXT_MAX];
     // SAFETY: the pointers and lengths describe live slices; the shim reads at most `len` bytes of each
     // operand (copying them into its own bounded buffer) and writes at most `out.len()` bytes to `out`.
     let n = unsafe {
@@ -56,10 +56,7 @@ pub fn add(base: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
         -1 => Err(LdError::BadBase),
         -2 => Err(LdError::BadIncrement),
         -3 => Err(LdError::NotFinite),
-        n if n > 0 && (n as usize) < out.len() => {
-            out.truncate(n as usize);
-            Ok(out)
-        }
+        n if n > 0 && (n as usize) < out.len() => Ok(out[..n as usize].to_vec()),
         // No room: cannot happen with TEXT_MAX (the largest finite sum prints shorter); refusing the
         // operand is the safe answer should a platform's long double be wider.
         _ => Err(LdError::BadIncrement),

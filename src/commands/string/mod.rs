@@ -273,8 +273,12 @@ fn set_generic(
             Some(e) => reply_string(out, e.value())?,
         }
     }
-    let found = db.lookup_write(key).is_some();
-    if (opts.nx && found) || (opts.xx && !found) {
+    // Only NX and XX need to know whether the key exists (`set` handles an expired one itself).
+    let stopped = (opts.nx || opts.xx) && {
+        let found = db.lookup_write(key).is_some();
+        (opts.nx && found) || (opts.xx && !found)
+    };
+    if stopped {
         if !opts.get {
             match reply {
                 SetReply::Ok => out.null(),

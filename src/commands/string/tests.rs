@@ -356,3 +356,47 @@ fn string_length_limit() {
         err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
     );
 }
+
+/// RESP3 replies, byte for byte as redis-server 7.0 sends them after `HELLO 3`.
+#[test]
+fn resp3_replies() {
+    use crate::commands::{dispatch, OwnedArgs};
+    use resp::{Protocol, ReplyBuf};
+
+    let mut h = Harness::new();
+    h.set_protocol(Protocol::Resp3);
+    let mut raw = |args: &[&str]| -> String {
+        let owned = OwnedArgs::from_slices(args.iter().map(|a| a.as_bytes()));
+        let mut out = ReplyBuf::new(Protocol::Resp3);
+        dispatch::execute(&mut h.core, None, &mut h.client, &owned.view(), &mut out);
+        String::from_utf8(out.buf).expect("ascii reply")
+    };
+    raw(&["SET", "a", "ohmytext"]);
+    raw(&["SET", "b", "mynewtext"]);
+    let cases = [
+        (
+            &["LCS", "a", "b", "IDX", "WITHMATCHLEN"][..],
+            "%2\r\n$7\r\nmatches\r\n*2\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n\
+             *3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n$3\r\nlen\r\n:6\r\n",
+        ),
+        (&["GET", "x"], "_\r\n"),
+        (&["MGET", "a", "x"], "*2\r\n$8\r\nohmytext\r\n_\r\n"),
+        (
+            &[
+                "BITFIELD", "w", "OVERFLOW", "FAIL", "SET", "u2", "0", "9", "GET", "u2", "0",
+            ],
+            "*2\r\n_\r\n:0\r\n",
+        ),
+        (&["INCRBYFLOAT", "f", "1.5"], "$3\r\n1.5\r\n"),
+        (&["SET", "a", "v", "NX"], "_\r\n"),
+        (&["SET", "a", "v", "NX", "GET"], "$8\r\nohmytext\r\n"),
+        (&["GETEX", "x"], "_\r\n"),
+        (&["GETDEL", "x"], "_\r\n"),
+        (&["GETSET", "x", "1"], "_\r\n"),
+        (&["SETNX", "a", "1"], ":0\r\n"),
+        (&["SET", "a", "v", "XX"], "+OK\r\n"),
+    ];
+    for (args, want) in cases {
+        assert_eq!(raw(args), want, "{args:?}");
+    }
+}
