@@ -247,7 +247,7 @@ macro_rules! key_spec {
 
 /// One table row; see `table.rs` for examples. Optional parts: `tips: [...]`, `sub: &[...]` (a
 /// container's subcommands), `getkeys: f` (a key extractor, see `getkeys.rs`), and at the end of `doc`,
-/// `replaced_by: "..." "version"` for a deprecated command and `syscmd` for the doc flag.
+/// `replaced_by: "..." "version"` for a deprecated command and `doc_flags: syscmd` for the doc flag.
 #[macro_export]
 macro_rules! cmd {
     (
@@ -258,7 +258,7 @@ macro_rules! cmd {
         $(sub: $sub:expr,)?
         $(getkeys: $getkeys:expr,)?
         doc: ($summary:literal, $since:literal, $group:literal, $complexity:literal
-            $(, replaced_by: $rb:literal $rbv:literal)? $(, $syscmd:ident)?) $(,)?
+            $(, replaced_by: $rb:literal $rbv:literal)? $(, doc_flags: $syscmd:ident)?) $(,)?
     ) => {
         $crate::commands::spec::Command {
             name: $name,

@@ -223,7 +223,7 @@ pub static COMMANDS: &[Command] = &[
         keys: (0, 0, 0), specs: [],
         handler: Some(debug::debug),
         doc: ("Testing and debugging helpers: digests, object internals, sleeping, populating.", "1.0.0",
-            "server", "Depends on the subcommand.", syscmd)),
+            "server", "Depends on the subcommand.", doc_flags: syscmd)),
     // ---- keys and databases ----
     // ---- strings ----
     cmd!("get", arity: 2, flags: f::READONLY | f::FAST, acl: a::READ | a::STRING | a::FAST,
