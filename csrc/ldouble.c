@@ -88,3 +88,23 @@ int ferrite_ld_add(const char *base, size_t base_len, const char *incr, size_t i
         return LD_NOT_FINITE;
     return print_human(sum, out, cap);
 }
+
+/*
+ * A blocking command's timeout: `len` bytes of seconds, parsed as above, times 1000 converted to a
+ * long long as Redis does (`(long long)(seconds * 1000.0)` in long double). A product outside long long
+ * becomes LLONG_MIN, the value x86-64's conversion yields, which Redis then reports as a negative
+ * timeout. Returns 0, or LD_BAD_INCREMENT when the text is not a number.
+ */
+int ferrite_ld_seconds_to_ms(const char *text, size_t len, long long *out) {
+    long double secs, ms;
+
+    if (!parse_long_double(text, len, &secs))
+        return LD_BAD_INCREMENT;
+    ms = secs * 1000.0L;
+    if (!(ms > -9223372036854775808.0L && ms < 9223372036854775808.0L)) {
+        *out = (-9223372036854775807LL - 1);
+        return 0;
+    }
+    *out = (long long)ms;
+    return 0;
+}

@@ -9,6 +9,7 @@ use resp::ReplyBuf;
 use super::connection::{set_client_name, DEFAULT_USER};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::blocking;
 use crate::server::client::{cflags, Client, ClientType, ReplyMode};
 use crate::server::core::Pause;
 
@@ -310,16 +311,43 @@ pub fn trackinginfo(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) ->
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no blocking command exists yet, and a client suspended by
-/// CLIENT PAUSE cannot be unblocked (as in Redis), so nothing is ever unblocked.
-pub fn unblock(_ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    args.int(2)?;
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+///
+/// Ends the wait of a client blocked on keys: it gets its command's timeout reply, or an `UNBLOCKED`
+/// error. A client held by CLIENT PAUSE cannot be unblocked (as in Redis): the answer is 0.
+pub fn unblock(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let id = args.int(2)?;
     if args.len() == 4 && !args.is(3, "timeout") && !args.is(3, "error") {
         return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
     }
     if args.len() > 4 {
         return Err(subcommand_syntax(args));
     }
-    out.int(0);
+    let as_error = args.len() == 4 && args.is(3, "error");
+    let max_bulk = ctx.core.config.proto_max_bulk_len;
+    let mut done = false;
+    if let Some(net) = ctx.net.as_deref_mut() {
+        let slot = net
+            .iter()
+            .find(|c| c.id as i64 == id && c.blocked_on_keys())
+            .map(|c| c.slot);
+        if let Some(mut c) = slot.and_then(|s| net.take(s)) {
+            let on_timeout = c.blocked.as_ref().and_then(|b| b.on_keys()).map(|s| s.on_timeout);
+            if as_error {
+                if c.reply_mode == crate::server::client::ReplyMode::On {
+                    c.out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                }
+                ctx.core.count_error("UNBLOCKED");
+            } else if let Some(t) = on_timeout {
+                blocking::write_timeout_reply(&mut c, t);
+            }
+            blocking::release_unserved(&mut ctx.core.blocking, &mut net.pending, &mut c, max_bulk);
+            net.pending_writes.push(c.slot);
+            net.restore(c);
+            done = true;
+        }
+    }
+    out.int(done as i64);
     Ok(())
 }
 

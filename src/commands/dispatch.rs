@@ -12,6 +12,7 @@ use super::table::{self, Lookup};
 use super::{Args, Ctx};
 use crate::clock::monotonic_us;
 use crate::error::CmdError;
+use crate::server::blocking::Waiter;
 use crate::server::client::{BlockReason, Blocked, Client};
 use crate::server::core::Core;
 use crate::server::net::Net;
@@ -123,15 +124,17 @@ pub fn execute(
     if let (Some(p), false) = (core.pause, monitor) {
         let writes = cmd.has(flags::WRITE) || cmd.has(flags::MAY_REPLICATE);
         if p.end_ms > core.now_ms && (p.all || writes) {
-            client.blocked = Some(Blocked {
-                reason: BlockReason::Pause,
-                timeout_ms: None,
-            });
+            // A client re-run after blocking on keys stays blocked on them; others wait for the pause.
+            if client.blocked.is_none() {
+                client.blocked = Some(Blocked {
+                    reason: BlockReason::Pause,
+                    timeout_ms: None,
+                });
+            }
             return Outcome::Blocked;
         }
     }
-    call(core, net, client, cmd, idx, args, out);
-    Outcome::Done
+    call(core, net, client, cmd, idx, args, out)
 }
 
 /// Whether a `protected` command (DEBUG) may run for this client (`enable-debug-command`).
@@ -148,10 +151,10 @@ fn call(
     idx: usize,
     args: &Args<'_>,
     out: &mut ReplyBuf,
-) {
+) -> Outcome {
     let Some(handler) = cmd.handler else {
         // Containers always have subcommands; lookup never returns one alone.
-        return;
+        return Outcome::Done;
     };
     let dirty_before = core.stats.dirty;
     core.journal.begin();
@@ -163,6 +166,23 @@ fn call(
         cmd,
     };
     let result = handler(&mut ctx, args, out);
+    if let Some(spec) = ctx.client.block_request.take() {
+        // The handler found nothing to serve and asked to wait. A first block registers the client; a
+        // re-run that found nothing leaves its registration (place in line, deadline) as it was.
+        if ctx.client.blocked.is_none() {
+            let who = Waiter {
+                id: ctx.client.id,
+                slot: ctx.client.slot,
+            };
+            ctx.core.blocking.add(who, &spec);
+            ctx.client.blocked = Some(Blocked {
+                timeout_ms: spec.deadline_ms,
+                reason: BlockReason::Keys { spec, cmd_idx: idx },
+            });
+        }
+        // Statistics, the slow log and propagation wait until the command completes.
+        return Outcome::Blocked;
+    }
     // Redis 7.0 feeds MONITOR after execution, leaving out admin commands and rejected ones.
     if let Some(net) = ctx.net {
         if net.monitors > 0 && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
@@ -184,4 +204,5 @@ fn call(
     super::introspection::after_call(core, client, cmd, idx, args, duration);
     let dirty = core.stats.dirty != dirty_before;
     core.journal.commit(client.db, args, dirty && cmd.has(flags::WRITE));
+    Outcome::Done
 }

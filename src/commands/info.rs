@@ -211,7 +211,12 @@ fn clients(s: &mut String, ctx: &Ctx<'_>) {
     line!(s, "client_recent_max_output_buffer", "{max_out}");
     line!(s, "blocked_clients", "{blocked}");
     line!(s, "tracking_clients", "0");
-    line!(s, "clients_in_timeout_table", "0");
+    line!(
+        s,
+        "clients_in_timeout_table",
+        "{}",
+        ctx.core.blocking.in_timeout_table()
+    );
 }
 
 /// The allocator's allocated, active and resident bytes. jemalloc is built without its statistics

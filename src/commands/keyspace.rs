@@ -8,6 +8,7 @@
 //! Writes bump the dirty counter (persistence and the journal's default effect rely on it).
 
 use crate::journal::Journal;
+use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
@@ -28,6 +29,8 @@ pub struct DbView<'a> {
     pub lru_clock: u32,
     pub stats: &'a mut Stats,
     pub journal: &'a mut Journal,
+    /// Clients blocked on keys: a collection stored under a key somebody waits for wakes them.
+    pub blocking: &'a mut Blocking,
     /// Replicas hide expired keys but leave their deletion to the master.
     pub is_replica: bool,
 }
@@ -130,7 +133,18 @@ impl<'a> DbView<'a> {
             Ttl::Keep => self.db.get(key).and_then(|e| e.expire_at()),
         };
         self.stats.dirty += 1;
+        // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
+        if matches!(value, NewValue::Obj(_)) {
+            self.blocking.signal(self.index, key);
+        }
         self.db.insert(key, value, expire, self.lru_clock)
+    }
+
+    /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key
+    /// that was empty-and-deleted is covered by `set`; this is for handlers that refill a key in place).
+    #[inline]
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        self.blocking.signal(self.index, key);
     }
 
     /// Delete a live key. Returns its value.

@@ -31,6 +31,7 @@ pub use spec::Command;
 pub use table::Lookup;
 
 use crate::error::CmdResult;
+use crate::server::blocking::BlockSpec;
 use crate::server::client::Client;
 use crate::server::core::Core;
 use crate::server::net::Net;
@@ -62,5 +63,24 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn now_ms(&self) -> i64 {
         self.core.now_ms
+    }
+
+    /// Suspend the client until one of `spec.keys` holds `spec.wait`'s type, or the deadline passes. The
+    /// handler writes no reply; the request runs again when a key is ready (see `server::blocking`). A
+    /// client that is already blocked (this is a re-run that found nothing) keeps its place in line and
+    /// its deadline.
+    pub fn block_on_keys(&mut self, spec: BlockSpec) {
+        self.client.block_request = Some(spec);
+    }
+
+    /// Whether the command may block (not inside MULTI or a script, where Redis answers as if the wait
+    /// had timed out at once).
+    pub fn can_block(&self) -> bool {
+        true
+    }
+
+    /// During a re-run for a blocked client: the key that became ready (Redis 7.0 serves from that key).
+    pub fn serving_key(&self) -> Option<&[u8]> {
+        self.client.serving_key.as_deref()
     }
 }

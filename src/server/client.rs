@@ -7,6 +7,8 @@
 //! parsed and executed again, so the handler sees the command as if it had just arrived.
 
 use mio::net::TcpStream;
+
+use super::blocking::BlockSpec;
 use resp::{Frame, Protocol, ReplyBuf, RequestParser};
 
 /// Why a client is suspended.
@@ -14,6 +16,8 @@ use resp::{Frame, Protocol, ReplyBuf, RequestParser};
 pub enum BlockReason {
     /// Held by `CLIENT PAUSE` until the pause ends.
     Pause,
+    /// Waiting for a key to be ready (BLPOP and friends); `cmd_idx` is the command's statistics index.
+    Keys { spec: BlockSpec, cmd_idx: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +25,16 @@ pub struct Blocked {
     pub reason: BlockReason,
     /// Absolute deadline (ms), if the block times out.
     pub timeout_ms: Option<i64>,
+}
+
+impl Blocked {
+    /// The keys spec, when blocked on keys.
+    pub fn on_keys(&self) -> Option<&BlockSpec> {
+        match &self.reason {
+            BlockReason::Keys { spec, .. } => Some(spec),
+            BlockReason::Pause => None,
+        }
+    }
 }
 
 /// `CLIENT REPLY` mode.
@@ -74,6 +88,10 @@ pub struct Client {
     pub write_registered: bool,
     pub last_cmd: &'static str,
     pub blocked: Option<Blocked>,
+    /// Set by a handler that found nothing to serve and asks to wait (taken by the dispatcher).
+    pub block_request: Option<BlockSpec>,
+    /// While a blocked client's request is re-run because a key became ready: that key.
+    pub serving_key: Option<Vec<u8>>,
     /// Arguments of the last executed command, kept only for the size CLIENT LIST reports.
     pub argv_mem: usize,
     pub net_in: u64,
@@ -147,6 +165,8 @@ impl Client {
             write_registered: false,
             last_cmd: "NULL",
             blocked: None,
+            block_request: None,
+            serving_key: None,
             argv_mem: 0,
             net_in: 0,
             net_out: 0,
@@ -246,6 +266,11 @@ impl Client {
     #[inline]
     pub fn pending_output(&self) -> usize {
         self.out.buf.len() - self.sent
+    }
+
+    /// Whether the client waits on keys (as opposed to a pause).
+    pub fn blocked_on_keys(&self) -> bool {
+        self.blocked.as_ref().is_some_and(|b| b.on_keys().is_some())
     }
 
     /// Whether the client's peer address is a loopback one.

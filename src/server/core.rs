@@ -128,6 +128,8 @@ pub struct Core {
     pub active_expire_enabled: bool,
     /// Slow log, latency monitor and latency histograms (`commands::introspection`).
     pub introspection: crate::commands::introspection::State,
+    /// Clients blocked on keys, and the keys made ready by the command being executed.
+    pub blocking: crate::server::blocking::Blocking,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -171,6 +173,7 @@ impl Core {
             loading: false,
             active_expire_enabled: true,
             introspection: Default::default(),
+            blocking: Default::default(),
         };
         core.update_time();
         core
@@ -208,6 +211,7 @@ impl Core {
             lru_clock: self.lru_clock,
             stats: &mut self.stats,
             journal: &mut self.journal,
+            blocking: &mut self.blocking,
             is_replica: self.is_replica,
         }
     }

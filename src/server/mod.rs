@@ -5,6 +5,7 @@
 //! re-run clients released from a block, flush output produced for other clients, then run the cron when
 //! due. See docs/architecture.md.
 
+pub mod blocking;
 pub mod client;
 pub mod core;
 pub mod cron;
@@ -90,6 +91,10 @@ impl Server {
                     self.serve(token.0 - CLIENT_BASE, readable, writable);
                 }
             }
+            self.expire_blocked();
+            if !self.net.closed_blocked.is_empty() {
+                self.after_command();
+            }
             self.serve_pending();
             self.flush_pending_writes();
             let mut st = self.expire_state;
@@ -116,6 +121,9 @@ impl Server {
         let mut wake = self.next_cron_ms;
         if let Some(p) = self.core.pause {
             wake = wake.min(p.end_ms);
+        }
+        if let Some(d) = self.core.blocking.next_deadline() {
+            wake = wake.min(d);
         }
         let ms = (wake - self.core.now_ms).clamp(0, 1000);
         Duration::from_millis(ms as u64)
@@ -324,8 +332,18 @@ impl Server {
         pos
     }
 
-    /// Execute one request, applying the client's reply mode.
+    /// Execute one request, then serve the clients blocked on keys it made ready.
     fn execute(&mut self, c: &mut Client, args: &Args<'_>, out: &mut ReplyBuf) -> Outcome {
+        let outcome = self.execute_one(c, args, out);
+        if self.core.blocking.has_ready() || !self.net.closed_blocked.is_empty() {
+            self.after_command();
+        }
+        outcome
+    }
+
+    /// Execute one request, applying the client's reply mode (a skipped reply stays skipped until the
+    /// command completes, even if it blocks first).
+    fn execute_one(&mut self, c: &mut Client, args: &Args<'_>, out: &mut ReplyBuf) -> Outcome {
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
@@ -333,7 +351,7 @@ impl Server {
         let outcome = dispatch::execute(&mut self.core, Some(&mut self.net), c, args, out);
         match c.reply_mode {
             ReplyMode::Off => out.buf.truncate(before),
-            ReplyMode::Skip => {
+            ReplyMode::Skip if outcome == Outcome::Done => {
                 out.buf.truncate(before);
                 c.reply_mode = ReplyMode::On;
             }

@@ -17,6 +17,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use resp::{Frame, Limits, Parsed, RequestParser};
 
+use super::blocking::{BlockSpec, Waiter};
 use super::client::{cflags, Client};
 use crate::commands::{table, Lookup};
 
@@ -96,6 +97,8 @@ pub struct Net {
     pub pending: VecDeque<usize>,
     /// Slots with output produced on their behalf by another client's command (flushed before sleeping).
     pub pending_writes: Vec<usize>,
+    /// Clients closed while blocked on keys, for the loop to remove from the blocking table.
+    pub closed_blocked: Vec<(Waiter, BlockSpec)>,
     pub settings: NetSettings,
     pub shutdown: Option<ShutdownRequest>,
     /// Clients in MONITOR mode (feeding is skipped when zero).
@@ -128,6 +131,7 @@ impl Net {
             next_id: 1,
             pending: VecDeque::new(),
             pending_writes: vec![],
+            closed_blocked: vec![],
             settings,
             shutdown: None,
             monitors: 0,
@@ -358,6 +362,10 @@ impl Net {
 
     /// Close a client's connection and free its slot.
     pub fn close(&mut self, mut c: Box<Client>) {
+        if let Some(spec) = c.blocked.as_ref().and_then(|b| b.on_keys()) {
+            self.closed_blocked
+                .push((Waiter { id: c.id, slot: c.slot }, spec.clone()));
+        }
         if let Some(i) = self.executing.iter().rposition(|&s| s == c.slot) {
             self.executing.swap_remove(i);
         }

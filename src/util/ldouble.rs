@@ -21,6 +21,7 @@ extern "C" {
         out: *mut c_char,
         cap: usize,
     ) -> c_int;
+    fn ferrite_ld_seconds_to_ms(text: *const c_char, len: usize, out: *mut i64) -> c_int;
 }
 
 /// Why an increment was refused.
@@ -60,6 +61,20 @@ pub fn add(base: &[u8], incr: &[u8]) -> Result<Vec<u8>, LdError> {
         // No room: cannot happen with TEXT_MAX (the largest finite sum prints shorter); refusing the
         // operand is the safe answer should a platform's long double be wider.
         _ => Err(LdError::BadIncrement),
+    }
+}
+
+/// Seconds given as text, in milliseconds, the way Redis computes blocking timeouts: parsed like an
+/// increment, multiplied by 1000 in `long double` and truncated toward zero; a product outside `i64`
+/// becomes `i64::MIN` (what the C conversion yields on x86-64, so callers report "timeout is negative").
+pub fn seconds_to_ms(text: &[u8]) -> Result<i64, LdError> {
+    let mut ms: i64 = 0;
+    // SAFETY: the shim reads at most `text.len()` bytes of `text` and writes one i64 to `ms`.
+    let rc = unsafe { ferrite_ld_seconds_to_ms(text.as_ptr() as *const c_char, text.len(), &mut ms) };
+    if rc == 0 {
+        Ok(ms)
+    } else {
+        Err(LdError::BadIncrement)
     }
 }
 
