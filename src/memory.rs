@@ -75,3 +75,14 @@ unsafe impl GlobalAlloc for CountingAllocator {
 pub fn used_memory() -> u64 {
     USED.load(Ordering::Relaxed) as u64
 }
+
+/// The bytes jemalloc really allocates for a request of `n` bytes (its size class; 0 for 0), the way
+/// `used_memory` counts it. For MEMORY USAGE figures of values that know their allocation sizes.
+#[inline]
+pub fn size_class(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: nallocx only computes a size for a non-zero request.
+    unsafe { tikv_jemalloc_sys::nallocx(n, 0) }
+}

@@ -76,9 +76,9 @@ pub fn list<'a>(d: &mut Digest, elements: impl IntoIterator<Item = &'a [u8]>) {
 }
 
 /// A set's members, in any order.
-pub fn set<'a>(d: &mut Digest, members: impl IntoIterator<Item = &'a [u8]>) {
+pub fn set<M: AsRef<[u8]>>(d: &mut Digest, members: impl IntoIterator<Item = M>) {
     for m in members {
-        d.xor_in(m);
+        d.xor_in(m.as_ref());
     }
 }
 
@@ -141,7 +141,7 @@ fn object_digest(d: &mut Digest, o: &Object) {
         }
         Object::Set(s) => {
             d.mix_in(&type_code::SET.to_be_bytes());
-            set(d, s.iter());
+            set(d, s.iter().map(|m| m.bytes()));
         }
         Object::ZSet(z) => {
             d.mix_in(&type_code::ZSET.to_be_bytes());

@@ -1,37 +1,344 @@
-//! A set: an intset while every member is an integer and the set is small, else a hash table (a compact form for small non-integer sets may be used as long as OBJECT ENCODING reports what Redis 7.0 reports).
+//! A set: an intset while every member is an integer and there are at most `set-max-intset-entries`
+//! of them, else a hash table ([`table`]). `OBJECT ENCODING` reports `intset` or `hashtable`, and the
+//! conversions happen exactly where Redis 7.0 makes them:
 //!
-//! SCAFFOLD: the type's representation is being written by the collections milestone; this shell only
-//! gives the generic layer its shape. No command can create this type yet.
+//! - a set is created as an intset when its first member is an integer, else as a table
+//!   ([`Set::for_first`], Redis's `setTypeCreate`); result sets built by SINTERSTORE, SUNIONSTORE,
+//!   SDIFFSTORE and SPOP start as an empty intset ([`Set::new`]) and go through the same additions;
+//! - adding a non-integer, or an integer that makes the intset longer than the limit, converts the
+//!   intset to a table;
+//! - a table never becomes an intset again, however few integers it holds.
+//!
+//! Redis 7.0 has no compact form for small sets of strings (the listpack came in 7.2). None is used
+//! here either: the table keeps integers and strings of up to 14 bytes inside its 16-byte slots, so a
+//! small table is already about as compact as a listpack would be, and measurably smaller than
+//! Redis's dict (see `bench/sets.sh`).
+//!
+//! Members are bytes. A member whose bytes are the canonical decimal form of an i64 (Redis's
+//! `string2ll`: no sign but `-`, no leading zeros, no `-0`) is an integer everywhere: [`Member::of`]
+//! classifies once, and the intset and the table both hold it as an `i64`.
+
+mod table;
+
+pub use table::next_cursor;
+
+use super::intset::Intset;
+use super::listpack::parse_canonical_int;
+
+/// A member as stored: an integer (canonical text) or any other byte string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Member<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+impl<'a> Member<'a> {
+    /// Classify a member given as bytes.
+    #[inline]
+    pub fn of(bytes: &'a [u8]) -> Member<'a> {
+        match parse_canonical_int(bytes) {
+            Some(v) => Member::Int(v),
+            None => Member::Str(bytes),
+        }
+    }
+
+    /// The member's bytes (an integer as its decimal text, formatted on the stack).
+    #[inline]
+    pub fn bytes(&self) -> MemberBytes<'a> {
+        match *self {
+            Member::Int(v) => MemberBytes::Int(IntBuf::new(v)),
+            Member::Str(s) => MemberBytes::Str(s),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.bytes().as_ref().to_vec()
+    }
+}
+
+/// An integer's decimal text, without allocating.
+#[derive(Clone, Copy)]
+pub struct IntBuf {
+    buf: [u8; 20],
+    len: u8,
+}
+
+impl IntBuf {
+    fn new(v: i64) -> IntBuf {
+        let mut f = itoa::Buffer::new();
+        let text = f.format(v).as_bytes();
+        let mut buf = [0u8; 20];
+        buf[..text.len()].copy_from_slice(text);
+        IntBuf {
+            buf,
+            len: text.len() as u8,
+        }
+    }
+}
+
+/// A member's bytes; see [`Member::bytes`].
+#[derive(Clone, Copy)]
+pub enum MemberBytes<'a> {
+    Int(IntBuf),
+    Str(&'a [u8]),
+}
+
+impl AsRef<[u8]> for MemberBytes<'_> {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            MemberBytes::Int(b) => &b.buf[..b.len as usize],
+            MemberBytes::Str(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for MemberBytes<'_> {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_ref()
+    }
+}
 
 /// See the module docs.
-#[derive(Debug, Clone, Default)]
-pub struct Set {
-    len: usize,
+#[derive(Debug, Clone)]
+pub enum Set {
+    Ints(Intset),
+    Table(table::Table),
+}
+
+impl Default for Set {
+    fn default() -> Self {
+        Set::new()
+    }
 }
 
 impl Set {
+    /// An empty intset (Redis's `createIntsetObject`): what computed result sets start from.
+    pub fn new() -> Set {
+        Set::Ints(Intset::new())
+    }
+
+    /// The empty set a first member `first` goes into (Redis's `setTypeCreate`): an intset for an
+    /// integer, else a table.
+    pub fn for_first(first: &[u8]) -> Set {
+        match Member::of(first) {
+            Member::Int(_) => Set::new(),
+            Member::Str(_) => Set::Table(table::Table::default()),
+        }
+    }
+
+    /// A set holding `members`, added in order to an empty intset (so its encoding is what Redis
+    /// gives a result set with this content).
+    pub fn from_members<'a>(members: impl IntoIterator<Item = Member<'a>>, max_intset: usize) -> Set {
+        let mut s = Set::new();
+        for m in members {
+            s.add_member(m, max_intset);
+        }
+        s
+    }
+
+    /// An intset read from a file or a RESTORE payload.
+    pub fn from_intset(i: Intset) -> Set {
+        Set::Ints(i)
+    }
+
+    /// The intset, when that is the encoding (RDB writes it as a copy).
+    pub fn as_intset(&self) -> Option<&Intset> {
+        match self {
+            Set::Ints(i) => Some(i),
+            Set::Table(_) => None,
+        }
+    }
+
     pub fn encoding(&self) -> &'static str {
-        "hashtable"
+        match self {
+            Set::Ints(_) => "intset",
+            Set::Table(_) => "hashtable",
+        }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        match self {
+            Set::Ints(i) => i.len(),
+            Set::Table(t) => t.len(),
+        }
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
+    /// Whether `m` (bytes) is a member.
+    #[inline]
+    pub fn contains(&self, m: &[u8]) -> bool {
+        self.contains_member(Member::of(m))
+    }
+
+    #[inline]
+    pub fn contains_member(&self, m: Member<'_>) -> bool {
+        match (self, m) {
+            (Set::Ints(i), Member::Int(v)) => i.contains(v),
+            (Set::Ints(_), Member::Str(_)) => false,
+            (Set::Table(t), m) => t.contains(m),
+        }
+    }
+
+    /// Add `m` (bytes); false if it was already a member. May convert an intset to a table.
+    #[inline]
+    pub fn add(&mut self, m: &[u8], max_intset: usize) -> bool {
+        self.add_member(Member::of(m), max_intset)
+    }
+
+    pub fn add_member(&mut self, m: Member<'_>, max_intset: usize) -> bool {
+        if let Set::Ints(i) = self {
+            match m {
+                Member::Int(v) => {
+                    if !i.insert(v) {
+                        return false;
+                    }
+                    if i.len() > max_intset {
+                        self.table_mut();
+                    }
+                    return true;
+                }
+                Member::Str(_) => {
+                    return self.table_mut().insert(m);
+                }
+            }
+        }
+        self.table_mut().insert(m)
+    }
+
+    /// The table, converting an intset first (keeping its members).
+    fn table_mut(&mut self) -> &mut table::Table {
+        if let Set::Ints(i) = self {
+            // Room for one more: conversions happen on the way to adding a member.
+            let mut t = table::Table::with_capacity(i.len() + 1);
+            for v in i.iter() {
+                t.insert(Member::Int(v));
+            }
+            *self = Set::Table(t);
+        }
+        match self {
+            Set::Table(t) => t,
+            Set::Ints(_) => unreachable!("converted just above"),
+        }
+    }
+
+    /// Remove `m` (bytes); false if it was not a member.
+    #[inline]
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        self.remove_member(Member::of(m))
+    }
+
+    pub fn remove_member(&mut self, m: Member<'_>) -> bool {
+        match (self, m) {
+            (Set::Ints(i), Member::Int(v)) => i.remove(v),
+            (Set::Ints(_), Member::Str(_)) => false,
+            (Set::Table(t), m) => t.remove(m),
+        }
+    }
+
+    /// The members: an intset in increasing order, a table in slot order.
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            Set::Ints(i) => Iter::Ints { set: i, next: 0 },
+            Set::Table(t) => Iter::Table(t.iter()),
+        }
+    }
+
+    /// A member chosen uniformly at random, `None` when empty.
+    pub fn random(&self, rng: &mut impl rand::Rng) -> Option<Member<'_>> {
+        match self {
+            Set::Ints(i) if i.is_empty() => None,
+            Set::Ints(i) => Some(Member::Int(i.get(rng.gen_range(0..i.len())))),
+            Set::Table(t) => t.random(rng),
+        }
+    }
+
+    /// Remove a member chosen uniformly at random and return its bytes.
+    pub fn pop_random(&mut self, rng: &mut impl rand::Rng) -> Option<Vec<u8>> {
+        match self {
+            Set::Ints(i) if i.is_empty() => None,
+            Set::Ints(i) => {
+                let v = i.get(rng.gen_range(0..i.len()));
+                i.remove(v);
+                Some(Member::Int(v).to_vec())
+            }
+            Set::Table(t) => t.pop_random(rng, |m| m.to_vec()),
+        }
+    }
+
+    /// One SSCAN step from `cursor`: call `f` for the members it covers and return the next cursor
+    /// (0 at the end). An intset is returned whole in one step with cursor 0, as Redis does.
+    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(Member<'a>)) -> u64 {
+        match self {
+            Set::Ints(i) => {
+                i.iter().for_each(|v| f(Member::Int(v)));
+                0
+            }
+            Set::Table(t) => t.scan(cursor, f),
+        }
+    }
+
+    /// Whether [`Set::scan`] walks buckets (a table) rather than returning everything at once.
+    pub fn scans_by_bucket(&self) -> bool {
+        matches!(self, Set::Table(_))
+    }
+
+    /// Redis's lazy-free effort: one allocation for an intset, one per member for a table.
     pub fn free_effort(&self) -> usize {
-        1
+        match self {
+            Set::Ints(_) => 1,
+            Set::Table(t) => t.len(),
+        }
     }
 
-    /// The elements, in the order DEBUG DIGEST reads them.
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        std::iter::empty()
-    }
-
+    /// Bytes allocated for the value: the shell and what it owns.
     pub fn mem_usage(&self) -> usize {
         std::mem::size_of::<Self>()
+            + match self {
+                Set::Ints(i) => crate::memory::size_class(i.alloc_size()),
+                Set::Table(t) => t.alloc_size(),
+            }
     }
 }
+
+/// Iterator over a set's members; see [`Set::iter`].
+pub enum Iter<'a> {
+    Ints { set: &'a Intset, next: usize },
+    Table(table::Iter<'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Member<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Member<'a>> {
+        match self {
+            Iter::Ints { set, next } => {
+                if *next < set.len() {
+                    *next += 1;
+                    Some(Member::Int(set.get(*next - 1)))
+                } else {
+                    None
+                }
+            }
+            Iter::Table(t) => t.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Ints { set, next } => (set.len() - next, Some(set.len() - next)),
+            Iter::Table(t) => t.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
