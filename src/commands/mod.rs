@@ -21,6 +21,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use resp::ReplyBuf;
