@@ -325,11 +325,11 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 
 fn spop_count(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    let count = args.int(2)?;
-    if count < 0 {
-        return Err(CmdError::err("value is out of range, must be positive"));
-    }
-    let count = count as u64;
+    // Redis gives the range's words for a non-integer too.
+    let count = match args.int(2) {
+        Ok(n) if n >= 0 => n as u64,
+        _ => return Err(CmdError::err("value is out of range, must be positive")),
+    };
     let key = args.get(1);
     let max = max_intset(ctx);
     let mut rng = rng(ctx);
