@@ -9,10 +9,11 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::clock::{Clock, SystemClock};
-use crate::commands::keyspace::DbView;
+use crate::commands::keyspace::{DbView, Lfu};
 use crate::commands::table;
-use crate::config::Config;
+use crate::config::{Config, MaxmemoryPolicy};
 use crate::journal::Journal;
+use crate::server::lazyfree::LazyFree;
 use crate::storage::Db;
 
 /// Server-wide counters reported by INFO.
@@ -73,6 +74,8 @@ pub struct Core {
     pub active_expire_enabled: bool,
     /// Number of clients in MONITOR mode (feeding is skipped when zero).
     pub monitors: usize,
+    /// Frees big values and whole databases off this thread (`lazyfree_*` INFO fields).
+    pub lazyfree: LazyFree,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -105,6 +108,7 @@ impl Core {
             loading: false,
             active_expire_enabled: true,
             monitors: 0,
+            lazyfree: LazyFree::new(),
         };
         core.update_time();
         core
@@ -130,15 +134,32 @@ impl Core {
 
     /// A view of database `index` with Redis's access policy.
     pub fn db_view(&mut self, index: usize) -> DbView<'_> {
+        let lfu = matches!(
+            self.config.maxmemory_policy,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+        )
+        .then(|| Lfu {
+            log_factor: self.config.lfu_log_factor,
+            decay_time: self.config.lfu_decay_time,
+            minutes: ((self.now_ms / 60_000) & 0xffff) as u32,
+        });
+        // While clients are paused nothing expires: keys past their deadline are only hidden.
+        let hide_only = self.is_replica || self.expiry_paused();
         DbView {
             db: &mut self.dbs[index],
             index,
             now_ms: self.now_ms,
             lru_clock: self.lru_clock,
+            lfu,
             stats: &mut self.stats,
             journal: &mut self.journal,
-            is_replica: self.is_replica,
+            is_replica: hide_only,
         }
+    }
+
+    /// Whether a `CLIENT PAUSE` (WRITE or ALL) is in force, which suspends expiry as Redis does.
+    pub fn expiry_paused(&self) -> bool {
+        self.pause.is_some_and(|p| p.end_ms >= self.now_ms)
     }
 
     /// Count an error reply by its code (`INFO errorstats`).

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod core;
 pub mod cron;
+pub mod lazyfree;
 pub mod log;
 pub mod net;
 
