@@ -19,6 +19,9 @@ pub struct Journal {
     pending: Vec<(usize, Vec<Vec<u8>>)>,
     /// The handler replaced the default effect (the command as received).
     overridden: bool,
+    /// The command's effects are committed one by one, not as a transaction (commands that touch
+    /// arbitrary keys, like SCAN deleting the expired keys it meets).
+    unwrapped: bool,
     /// Serialized stream not yet taken by consumers.
     stream: Vec<u8>,
     /// Bytes ever appended (the replication offset).
@@ -55,6 +58,15 @@ impl Journal {
         if self.active() {
             self.pending.clear();
             self.overridden = false;
+            self.unwrapped = false;
+        }
+    }
+
+    /// Commit this command's effects without `MULTI`/`EXEC` around them (Redis does so for commands
+    /// flagged as touching arbitrary keys, whose effects are independent `DEL`s).
+    pub fn unwrap_effects(&mut self) {
+        if self.active() {
+            self.unwrapped = true;
         }
     }
 
@@ -107,7 +119,7 @@ impl Journal {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let wrap = pending.len() > 1;
+        let wrap = pending.len() > 1 && !self.unwrapped;
         if wrap {
             self.emit_raw(&[b"MULTI"]);
         }

@@ -1,4 +1,4 @@
-//! Server commands: DBSIZE, DEBUG, SHUTDOWN.
+//! Server commands: DEBUG, SHUTDOWN.
 
 use std::time::Duration;
 
@@ -8,17 +8,17 @@ use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::net::{BusyMode, ShutdownRequest};
 
-/// DBSIZE
-pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    out.int(ctx.db().len() as i64);
-    Ok(())
-}
-
 /// DEBUG subcommand [args...]
 pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     if args.is(1, "sleep") && args.len() == 3 {
         let secs = args.float(2)?;
         debug_sleep(ctx, secs);
+        out.ok();
+        return Ok(());
+    }
+    if args.is(1, "set-active-expire") && args.len() == 3 {
+        // Redis reads the flag with atoi: anything that does not start with a non-zero number is off.
+        ctx.core.active_expire_enabled = atoi(args.get(2)) != 0;
         out.ok();
         return Ok(());
     }
@@ -84,4 +84,26 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
         net.shutdown = Some(req);
     }
     Ok(())
+}
+
+/// C's `atoi`: optional blanks and sign, then as many digits as there are; 0 when there are none.
+fn atoi(s: &[u8]) -> i64 {
+    let s = match s.iter().position(|b| !b.is_ascii_whitespace()) {
+        Some(i) => &s[i..],
+        None => return 0,
+    };
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |v, &b| v.wrapping_mul(10).wrapping_add(i64::from(b - b'0')));
+    if neg {
+        v.wrapping_neg()
+    } else {
+        v
+    }
 }
