@@ -98,11 +98,7 @@ impl Journal {
         if !self.active() {
             return;
         }
-        if self.selected_db != Some(db) {
-            let n = db.to_string();
-            self.emit_raw(&[b"SELECT", n.as_bytes()]);
-            self.selected_db = Some(db);
-        }
+        self.select(db);
         self.emit_raw(args);
     }
 
@@ -121,14 +117,12 @@ impl Journal {
         let pending = std::mem::take(&mut self.pending);
         let wrap = pending.len() > 1 && !self.unwrapped;
         if wrap {
+            // Redis propagates MULTI in the first effect's database, so a SELECT comes before it.
+            self.select(pending[0].0);
             self.emit_raw(&[b"MULTI"]);
         }
         for (db, effect) in &pending {
-            if self.selected_db != Some(*db) {
-                let n = db.to_string();
-                self.emit_raw(&[b"SELECT", n.as_bytes()]);
-                self.selected_db = Some(*db);
-            }
+            self.select(*db);
             let refs: Vec<&[u8]> = effect.iter().map(|a| a.as_slice()).collect();
             self.emit_raw(&refs);
         }
@@ -137,6 +131,14 @@ impl Journal {
         }
         self.pending = pending;
         self.pending.clear();
+    }
+
+    fn select(&mut self, db: usize) {
+        if self.selected_db != Some(db) {
+            let n = db.to_string();
+            self.emit_raw(&[b"SELECT", n.as_bytes()]);
+            self.selected_db = Some(db);
+        }
     }
 
     fn emit_raw(&mut self, args: &[&[u8]]) {
@@ -190,7 +192,7 @@ mod tests {
         assert_eq!(
             s,
             "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
-             *1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n\
              *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nEXEC\r\n"
         );
         assert_eq!(j.offset() as usize, s.len());

@@ -503,7 +503,7 @@ fn rename_copy_move_results_and_errors() {
 }
 
 #[test]
-fn cross_database_effects_select_inside_the_transaction() {
+fn cross_database_effects_select_before_and_inside_the_transaction() {
     let mut h = harness();
     h.run(&["SELECT", "1"]);
     h.run(&["SET", "m", "old"]);
@@ -516,8 +516,8 @@ fn cross_database_effects_select_inside_the_transaction() {
     assert_eq!(
         h.journal(),
         strings(&[
-            &["MULTI"],
             &["SELECT", "1"],
+            &["MULTI"],
             &["DEL", "m"],
             &["SELECT", "0"],
             &["MOVE", "m", "1"],
