@@ -662,4 +662,12 @@ fn random_streams_match_redis() {
     for seed in [0x6b65_7973, 0x1, 0xdead_beef, 0x2024_0607] {
         random_stream(seed, 1500);
     }
+    // A longer soak on demand: FERRITE_KEYS_SOAK=<n> runs n more seeds of 5000 steps.
+    let extra: u64 = std::env::var("FERRITE_KEYS_SOAK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for seed in 100..100 + extra {
+        random_stream(seed, 5000);
+    }
 }

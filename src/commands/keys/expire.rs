@@ -116,13 +116,11 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
     }
     if past {
         drop(entry);
-        let removed = db.db.remove(key).map(|(v, _)| v);
+        // (With lazyfree-lazy-expire Redis would free in the background and journal UNLINK; that
+        // directive is not built yet, for any path of expiry.)
+        db.db.remove(key);
         db.mark_dirty(1);
         db.journal.replace(index, &[b"DEL", key]);
-        if let Some(v) = removed {
-            let lazy = ctx.core.config.lazyfree_lazy_expire;
-            ctx.core.lazyfree.free(v, lazy);
-        }
     } else {
         entry.set_expire(Some(when));
         drop(entry);
