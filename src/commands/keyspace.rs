@@ -196,7 +196,12 @@ impl<'a> DbView<'a> {
     /// Store a value. Returns the previous value of a live key, if any.
     pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> Option<OwnedValue> {
         self.expire_if_needed(key);
-        let old = self.db.get(key).map(|e| (e.expire_at(), e.lru()));
+        // The old entry matters only for KEEPTTL and LFU (the common SET pays no extra lookup).
+        let old = if ttl == Ttl::Keep || self.lfu.is_some() {
+            self.db.get(key).map(|e| (e.expire_at(), e.lru()))
+        } else {
+            None
+        };
         let expire = match ttl {
             Ttl::Clear => None,
             Ttl::At(t) => Some(t),
