@@ -218,7 +218,7 @@ impl Db {
         let mut keys: Vec<&Vec<u8>> = self.map.keys().collect();
         keys.sort();
         let start = cursor as usize;
-        let end = (start + 10).min(keys.len());
+        let end = start.saturating_add(10).min(keys.len());
         for k in &keys[start.min(keys.len())..end] {
             f(self.get(k).expect("present"));
         }
