@@ -1,1 +1,3 @@
 //! Ferrite: a Redis-compatible in-memory data store.
+
+pub mod storage;

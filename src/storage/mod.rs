@@ -1,0 +1,13 @@
+//! The keyspace storage engine: a pure data structure layer. No sockets, no journal, no clock of
+//! its own (calls that need the time take `now_ms`); expiry policy belongs to the caller.
+//!
+//! - `entry`: one key + value + metadata in one allocation (all of the storage engine's `unsafe`);
+//! - `object`: collection values.
+//!
+//! docs/storage.md has the design, the layout and the measured figures.
+
+mod entry;
+pub mod object;
+
+pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
+pub use object::Object;
