@@ -2,12 +2,16 @@
 //! its own (calls that need the time take `now_ms`); expiry policy belongs to the caller.
 //!
 //! - `entry`: one key + value + metadata in one allocation (all of the storage engine's `unsafe`);
+//! - `buckets`: segmented bucket arrays (allocated on write, freed segment by segment);
+//! - `table`: chained hash table with Redis's incremental rehash, reverse-binary SCAN, sampling;
 //! - `object`: collection values.
 //!
 //! docs/storage.md has the design, the layout and the measured figures.
 
+mod buckets;
 mod entry;
 pub mod object;
+mod table;
 
 pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
 pub use object::Object;
