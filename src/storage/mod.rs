@@ -4,14 +4,19 @@
 //! - `entry`: one key + value + metadata in one allocation (all of the storage engine's `unsafe`);
 //! - `buckets`: segmented bucket arrays (allocated on write, freed segment by segment);
 //! - `table`: chained hash table with Redis's incremental rehash, reverse-binary SCAN, sampling;
+//! - `volatile`: dense index of the keys that have a TTL;
+//! - `db`: a database (table + volatile index) and the public entry handles;
 //! - `object`: collection values.
 //!
 //! docs/storage.md has the design, the layout and the measured figures.
 
 mod buckets;
+mod db;
 mod entry;
 pub mod object;
 mod table;
+mod volatile;
 
+pub use db::{Db, DbContents, EntryMut, EntryRef};
 pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
 pub use object::Object;
