@@ -6,6 +6,7 @@
 //! - `table`: chained hash table with Redis's incremental rehash, reverse-binary SCAN, sampling;
 //! - `volatile`: dense index of the keys that have a TTL;
 //! - `db`: a database (table + volatile index) and the public entry handles;
+//! - `expire`: the active expiry cycle;
 //! - `object`: collection values.
 //!
 //! docs/storage.md has the design, the layout and the measured figures.
@@ -13,10 +14,12 @@
 mod buckets;
 mod db;
 mod entry;
+pub mod expire;
 pub mod object;
 mod table;
 mod volatile;
 
 pub use db::{Db, DbContents, EntryMut, EntryRef};
 pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
+pub use expire::{expire_cycle, CycleStats, ExpireParams};
 pub use object::Object;
