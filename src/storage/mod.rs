@@ -19,6 +19,9 @@ pub mod object;
 mod table;
 mod volatile;
 
+#[cfg(test)]
+mod model_tests;
+
 pub use db::{Db, DbContents, EntryMut, EntryRef};
 pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
 pub use expire::{expire_cycle, CycleStats, ExpireParams};
