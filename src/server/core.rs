@@ -121,8 +121,6 @@ pub struct Core {
     pub memory_startup: u64,
     pub peak_memory: u64,
     pub instantaneous: Instantaneous,
-    /// Per database, Redis's running estimate of the TTL left on keys with one (INFO keyspace).
-    pub avg_ttl: Vec<i64>,
     pub pause: Option<Pause>,
     pub is_replica: bool,
     pub loading: bool,
@@ -150,7 +148,6 @@ impl Core {
         };
         let run_id = hex40();
         let replid = hex40();
-        let ndbs = config.databases as usize;
         let mut core = Core {
             config,
             dbs,
@@ -170,7 +167,6 @@ impl Core {
             memory_startup: 0,
             peak_memory: 0,
             instantaneous: Instantaneous::default(),
-            avg_ttl: vec![0; ndbs],
             pause: None,
             is_replica: false,
             loading: false,

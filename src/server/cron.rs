@@ -53,7 +53,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     let ndbs = core.dbs.len();
     let dbs_per_call = if state.timelimit_exit { ndbs } else { ndbs.min(16) };
     state.timelimit_exit = false;
-    let params = ExpireParams { effort: effort + 1 };
+    let params = ExpireParams::with_effort(effort + 1);
     let (mut sampled, mut expired) = (0u64, 0u64);
     let now_ms = core.now_ms;
     for _ in 0..dbs_per_call {
@@ -72,19 +72,9 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
                 journal.record(index, &[b"DEL", key]);
             },
         );
-        if st.avg_ttl_ms > 0 {
-            // Redis's running estimate: 2% of the new sample each cycle.
-            if let Some(avg) = core.avg_ttl.get_mut(index) {
-                *avg = if *avg == 0 {
-                    st.avg_ttl_ms
-                } else {
-                    *avg / 50 * 49 + st.avg_ttl_ms / 50
-                };
-            }
-        }
         sampled += st.sampled;
         expired += st.expired;
-        if st.timed_out {
+        if st.time_limit_hit {
             state.timelimit_exit = true;
             core.stats.expired_time_cap_reached_count += 1;
             break;

@@ -115,7 +115,6 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         return Ok(());
     }
     if past {
-        drop(entry);
         // (With lazyfree-lazy-expire Redis would free in the background and journal UNLINK; that
         // directive is not built yet, for any path of expiry.)
         db.db.remove(key);
@@ -123,7 +122,6 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         db.journal.replace(index, &[b"DEL", key]);
     } else {
         entry.set_expire(Some(when));
-        drop(entry);
         db.mark_dirty(1);
         // PEXPIREAT is journaled as received; the others become it, with their options kept.
         if relative || unit != 1 {
