@@ -706,9 +706,9 @@ const CASES: &[(&str, &str)] = &[
         ~ SMEMBERS s3
         = OBJECT ENCODING s3
         = SELECT 0
-        = SCAN 0 TYPE set COUNT 100
+        ~ SCAN 0 TYPE set COUNT 100
         = DEL s i i2
-        = SCAN 0 TYPE set COUNT 100
+        ~ SCAN 0 TYPE set COUNT 100
         "#,
     ),
 ];

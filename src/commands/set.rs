@@ -28,6 +28,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use resp::ReplyBuf;
 
+use super::keys::parse_cursor;
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
@@ -728,32 +729,6 @@ pub fn sscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     out.array(found.len());
     found.iter().for_each(|&m| reply_member(out, m));
     Ok(())
-}
-
-/// A SCAN cursor as C's `strtoul` reads it in base 10 with Redis's checks: no leading blank, nothing
-/// after the number (a NUL ends the text), no overflow; a sign is accepted (`-1` wraps) and an empty
-/// string is 0.
-fn parse_cursor(s: &[u8]) -> Option<u64> {
-    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
-        return None;
-    }
-    let s = s.split(|&b| b == 0).next().unwrap_or_default();
-    let (negative, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return s.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
 }
 
 #[cfg(test)]
