@@ -1,40 +1,18 @@
 //! Set commands, black-box: the binary alone (SCAN's guarantee, the count rules of the random
 //! commands), then differential runs against a real `redis-server`: hand-written cases for every
 //! command, option and error, and a seeded random stream mixing valid and invalid arguments,
-//! integer and other members, that keeps crossing the intset limit.
-//!
-//! Cases are scripts, one command a line, each line starting with how its replies are compared:
-//! `=` exactly (types included), `~` as multisets (Redis leaves a set's order open), `?` by shape
-//! (random replies; errors must still match). Tokens are split on blanks; `"..."` keeps blanks in a
-//! token, and `\xHH` anywhere stands for that byte. A line whose command Ferrite does not know yet
-//! (OBJECT, TYPE, DEL... from other areas) ends its case with a note instead of a failure.
+//! integer and other members, that keeps crossing the intset limit. The case format is
+//! `common::cases`'s.
 
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
 
+use common::cases::{items, words, Duo};
 use common::diff::{same, show, show_args, Cmp};
 use common::{bulk, int, redis_available, Raw, Rng, Server, Value};
 
 // ---- helpers ----
-
-fn is_unknown_command(v: &Value) -> bool {
-    matches!(v, Value::Error(e) if e.starts_with(b"ERR unknown command"))
-}
-
-/// The members of an array or set reply, as byte strings.
-fn items(v: &Value) -> Vec<Vec<u8>> {
-    match v {
-        Value::Array(xs) | Value::Set(xs) => xs
-            .iter()
-            .map(|x| match x {
-                Value::Bulk(b) => b.clone(),
-                other => panic!("member is not a bulk string: {}", show(other)),
-            })
-            .collect(),
-        other => panic!("not an array or set: {}", show(other)),
-    }
-}
 
 /// A key's members (none for a missing key or another type).
 fn members_of(c: &mut Raw, key: &[u8]) -> BTreeSet<Vec<u8>> {
@@ -66,161 +44,6 @@ fn scan_all(c: &mut Raw, key: &[u8], extra: &[&[u8]]) -> (Vec<Vec<u8>>, usize) {
         }
         cursor = next.clone();
         assert!(calls < 1_000_000, "SSCAN does not end");
-    }
-}
-
-/// Split a case line into its words (see the module docs).
-fn words(line: &str) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = vec![];
-    let mut cur: Option<Vec<u8>> = None;
-    let mut quoted = false;
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        match c {
-            b'"' => {
-                quoted = !quoted;
-                cur.get_or_insert_with(Vec::new);
-            }
-            b' ' if !quoted => {
-                if let Some(w) = cur.take() {
-                    out.push(w);
-                }
-            }
-            b'\\' if bytes.get(i + 1) == Some(&b'x') => {
-                let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("two hex digits");
-                cur.get_or_insert_with(Vec::new)
-                    .push(u8::from_str_radix(hex, 16).expect("hex byte"));
-                i += 3;
-            }
-            _ => cur.get_or_insert_with(Vec::new).push(c),
-        }
-        i += 1;
-    }
-    out.extend(cur);
-    out
-}
-
-/// A Ferrite and a Redis started alike, a connection to each, and the differences found so far.
-struct Duo {
-    ours: Raw,
-    theirs: Raw,
-    failures: Vec<String>,
-    skipped: BTreeSet<String>,
-    /// Every argument sent since the last `clear`: the keys to delete when FLUSHALL is missing.
-    sent: BTreeSet<Vec<u8>>,
-    /// Commands sent to both.
-    compared: usize,
-    _servers: (Server, Server),
-}
-
-impl Duo {
-    /// Both servers for `test`, or `None` (the test skips) when Redis is not installed.
-    fn for_test(test: &str, extra: &[&str]) -> Option<Duo> {
-        redis_available(test).then(|| Duo::start(extra))
-    }
-
-    fn start(extra: &[&str]) -> Duo {
-        let (f, r) = (Server::ferrite(extra), Server::redis(extra));
-        Duo {
-            ours: f.raw(),
-            theirs: r.raw(),
-            failures: vec![],
-            skipped: BTreeSet::new(),
-            sent: BTreeSet::new(),
-            compared: 0,
-            _servers: (f, r),
-        }
-    }
-
-    /// Send to both; `None` when Ferrite does not know the command yet (noted as skipped).
-    fn both<A: AsRef<[u8]>>(&mut self, cmd: &[A]) -> Option<(Value, Value)> {
-        self.sent.extend(cmd.iter().skip(1).map(|w| w.as_ref().to_vec()));
-        self.compared += 1;
-        let (a, b) = (self.ours.cmd(cmd), self.theirs.cmd(cmd));
-        if is_unknown_command(&a) && !is_unknown_command(&b) {
-            self.skipped
-                .insert(String::from_utf8_lossy(cmd[0].as_ref()).to_uppercase());
-            return None;
-        }
-        Some((a, b))
-    }
-
-    /// Send to both and compare; a difference is recorded with `context`. Returns the replies.
-    fn check<A: AsRef<[u8]>>(&mut self, context: &str, cmd: &[A], cmp: Cmp) -> Option<(Value, Value)> {
-        let (a, b) = self.both(cmd)?;
-        if !same(&a, &b, cmp) {
-            self.fail(format!(
-                "{context}: {} ({cmp:?})\n  ferrite: {}\n  redis:   {}",
-                show_args(cmd),
-                show(&a),
-                show(&b)
-            ));
-        }
-        Some((a, b))
-    }
-
-    fn fail(&mut self, msg: String) {
-        if self.failures.len() < 30 {
-            self.failures.push(msg);
-        }
-    }
-
-    /// Empty both servers' keyspaces (Ferrite may not have FLUSHALL yet: then delete every word
-    /// sent as a key, by popping every member or GETDEL).
-    fn clear(&mut self) {
-        self.theirs.cmd(&["FLUSHALL"]);
-        let sent = std::mem::take(&mut self.sent);
-        if is_unknown_command(&self.ours.cmd(&["FLUSHALL"])) {
-            for k in &sent {
-                if is_unknown_command(&self.ours.cmd(&[&b"DEL"[..], k])) {
-                    self.ours.cmd(&[&b"SPOP"[..], k, b"1000000000"]);
-                    self.ours.cmd(&[&b"GETDEL"[..], k]);
-                }
-            }
-        }
-    }
-
-    /// Run scripted cases.
-    fn run_cases(&mut self, cases: &[(&str, &str)]) {
-        for (name, script) in cases {
-            let lines: Vec<&str> = script
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .collect();
-            self.clear();
-            for line in &lines {
-                let cmp = match line.as_bytes()[0] {
-                    b'=' => Cmp::Exact,
-                    b'~' => Cmp::Unordered,
-                    b'?' => Cmp::Shape,
-                    _ => panic!("case {name}: line without a comparison mark: {line}"),
-                };
-                let cmd = words(&line[1..]);
-                if self.check(&format!("case {name}"), &cmd, cmp).is_none() {
-                    // A read Ferrite lacks changes nothing: go on. Anything else ends the case.
-                    let verb = String::from_utf8_lossy(&cmd[0]).to_uppercase();
-                    if !["OBJECT", "TYPE", "EXISTS", "SCAN"].contains(&verb.as_str()) {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    fn finish(self, test: &str) {
-        eprintln!("{test}: {} commands sent to both servers", self.compared);
-        if !self.skipped.is_empty() {
-            eprintln!("{test}: lines skipped, Ferrite does not know yet: {:?}", self.skipped);
-        }
-        assert!(
-            self.failures.is_empty(),
-            "{test}: {} difference(s):\n{}",
-            self.failures.len(),
-            self.failures.join("\n")
-        );
     }
 }
 
@@ -1037,19 +860,16 @@ fn resync(duo: &mut Duo, key: &str) {
     }
 }
 
-fn seed_from_env(default: u64) -> u64 {
-    std::env::var("FERRITE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn differential_random_small_intset_limit() {
     if !redis_available("differential_random_small_intset_limit") {
         return;
     }
-    random_stream(seed_from_env(0x5e75), 1500, &["--set-max-intset-entries", "8"]);
+    random_stream(
+        common::cases::seed_from_env(0x5e75),
+        1500,
+        &["--set-max-intset-entries", "8"],
+    );
 }
 
 #[test]
@@ -1057,7 +877,7 @@ fn differential_random_default_limit() {
     if !redis_available("differential_random_default_limit") {
         return;
     }
-    random_stream(seed_from_env(0xa11ce), 1000, &[]);
+    random_stream(common::cases::seed_from_env(0xa11ce), 1000, &[]);
 }
 
 #[test]
