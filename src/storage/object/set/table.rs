@@ -542,15 +542,20 @@ impl<'a> Iterator for Iter<'a> {
 fn place(slots: &mut [Slot], slot: Slot, h: u64) -> Result<(), Slot> {
     let mask = slots.len() - 1;
     let home = h as usize & mask;
-    // Every distance after the insertion is at most the run's length or a resident's distance plus
-    // one: check both first, so that a failure changes nothing.
-    let (mut i, mut d) = (home, 0usize);
+    // Rehearse the walk below without changing anything: the distance each member would be written
+    // with must fit the byte, else nothing is changed.
+    let (mut i, mut carried) = (home, 0usize);
     while !slots[i].is_empty() {
-        if d + 1 >= MAX_DIST as usize || slots[i].dist() as usize + 1 >= MAX_DIST as usize {
+        let resident = slots[i].dist() as usize;
+        if resident < carried {
+            // The carried member would settle here and the resident move on.
+            carried = resident;
+        }
+        carried += 1;
+        if carried >= MAX_DIST as usize {
             return Err(slot);
         }
         i = (i + 1) & mask;
-        d += 1;
     }
     let mut carry = slot;
     carry.meta[1] = 0;

@@ -119,8 +119,8 @@ fn table_holds_every_kind_of_member() {
 #[test]
 fn tables_grow_and_shrink() {
     // Smaller under Miri, which checks the slot unions and heap strings through resizes.
-    let n = if cfg!(miri) { 300 } else { 10_000 };
     let mut t = Table::default();
+    let n = if cfg!(miri) { 300 } else { 30_000 };
     for i in 0..n {
         t.insert(Member::Str(format!("member:{i}").as_bytes()));
         if i % 97 == 0 {
@@ -130,12 +130,17 @@ fn tables_grow_and_shrink() {
         }
     }
     t.check();
-    assert!(t.slot_count() >= n * 8 / 7);
+    // Long probe runs must not make it grow early: it is as small as 7/8 full allows.
+    let mut expect = 4;
+    while expect * 7 / 8 < t.len() {
+        expect *= 2;
+    }
+    assert_eq!(t.slot_count(), expect);
     for i in 0..n - 10 {
         assert!(t.remove(Member::Str(format!("member:{i}").as_bytes())));
     }
     t.check();
-    assert!(t.slot_count() <= 512, "shrank to {}", t.slot_count());
+    assert!(t.slot_count() <= 2048, "shrank to {}", t.slot_count());
     assert_eq!(t.len(), 10 + (n - 1) / 97 + 1);
 }
 
