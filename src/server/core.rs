@@ -225,6 +225,7 @@ impl Core {
             journal: &mut self.journal,
             blocking: &mut self.blocking,
             is_replica: hide_only,
+            was_expired: false,
         }
     }
 
