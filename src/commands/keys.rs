@@ -223,7 +223,14 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         // The copy is a new object: it must not inherit the replaced key's access clock.
         old = db.db.remove(dst).map(|(v, _)| v);
     }
+    let is_int = matches!(value, OwnedValue::Int(_));
     put_value(&mut db, dst, value, expire, None);
+    if is_int {
+        // Redis duplicates the object: even a small integer is then not the shared one.
+        if let Some(mut e) = db.db.get_mut(dst) {
+            e.mark_unshared();
+        }
+    }
     if let Some(old) = old {
         ctx.core.lazyfree.free(old, lazy);
     }

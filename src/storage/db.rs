@@ -362,6 +362,12 @@ impl<'a> EntryRef<'a> {
     pub fn alloc_size(&self) -> usize {
         self.0.alloc_size()
     }
+
+    /// Whether an integer value is held as an object of its own, where Redis would otherwise share
+    /// it (`OBJECT REFCOUNT`); see [`EntryMut::mark_unshared`].
+    pub fn unshared(&self) -> bool {
+        self.0.unshared()
+    }
 }
 
 impl fmt::Debug for EntryRef<'_> {
@@ -427,6 +433,12 @@ impl<'a> EntryMut<'a> {
 
     pub fn lru(&self) -> u32 {
         self.entry().lru()
+    }
+
+    /// Record that this integer value is a private copy (Redis's COPY duplicates the object, so its
+    /// refcount is 1 even for a small integer). Any later change of the value clears the mark.
+    pub fn mark_unshared(&mut self) {
+        self.entry_mut().set_unshared(true);
     }
 
     /// Replaces the value, keeping the TTL; the old value is dropped here.
