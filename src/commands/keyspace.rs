@@ -93,6 +93,22 @@ fn live_entry<'d>(
     None
 }
 
+/// `live_entry` over a view's fields, borrowing them one by one so the result borrows only the database.
+macro_rules! live {
+    ($view:ident, $key:expr) => {
+        live_entry(
+            $view.db,
+            $key,
+            $view.now_ms,
+            $view.is_replica,
+            $view.index,
+            $view.stats,
+            $view.journal,
+            &mut $view.was_expired,
+        )
+    };
+}
+
 /// Lookup flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
@@ -162,16 +178,7 @@ impl<'a> DbView<'a> {
     /// deleted and journaled (as the master) or only hidden (a replica, a paused server) and reported
     /// absent; `was_expired` tells the two absences apart afterwards.
     fn live_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
-        live_entry(
-            self.db,
-            key,
-            self.now_ms,
-            self.is_replica,
-            self.index,
-            self.stats,
-            self.journal,
-            &mut self.was_expired,
-        )
+        live!(self, key)
     }
 
     /// Look a key up for reading: hits/misses are counted and the access clock updated.
@@ -182,17 +189,7 @@ impl<'a> DbView<'a> {
     /// Look a key up for reading, choosing whether to touch it and whether to count hits and misses.
     pub fn lookup_read_flags(&mut self, key: &[u8], touch: Touch, count: bool) -> Option<EntryRef<'_>> {
         let (lfu, lru) = (self.lfu, self.lru_clock);
-        let found = live_entry(
-            self.db,
-            key,
-            self.now_ms,
-            self.is_replica,
-            self.index,
-            self.stats,
-            self.journal,
-            &mut self.was_expired,
-        )
-        .map(|mut e| {
+        let found = live!(self, key).map(|mut e| {
             if touch == Touch::Yes {
                 let stamp = match lfu {
                     Some(l) => l.touch(e.lru()),
@@ -242,16 +239,7 @@ impl<'a> DbView<'a> {
             self.blocking.signal(self.index, key);
         }
         let (lfu, lru) = (self.lfu, self.lru_clock);
-        let live = live_entry(
-            self.db,
-            key,
-            self.now_ms,
-            self.is_replica,
-            self.index,
-            self.stats,
-            self.journal,
-            &mut self.was_expired,
-        );
+        let live = live!(self, key);
         if let Some(e) = live {
             let expire = match ttl {
                 Ttl::Clear => None,
