@@ -10,6 +10,7 @@
 use crate::journal::Journal;
 use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
+use crate::server::lazyfree::LazyFree;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
 /// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
@@ -135,6 +136,11 @@ pub struct DbView<'a> {
     pub is_replica: bool,
     /// Whether the last lookup found the key expired (as opposed to missing).
     pub was_expired: bool,
+    /// Frees big overwritten values off the shard thread when `lazy_server_del` says so.
+    pub lazyfree: &'a mut LazyFree,
+    /// `lazyfree-lazy-server-del`: values replaced or deleted as a side effect (SET over a big list) are
+    /// freed in the background when freeing them is expensive.
+    pub lazy_server_del: bool,
 }
 
 /// How a write treats an existing TTL.
@@ -231,8 +237,9 @@ impl<'a> DbView<'a> {
         self.live_mut(key).map(|e| e.into_ref().value())
     }
 
-    /// Store a value. Returns the previous value of a live key, if any.
-    pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> Option<OwnedValue> {
+    /// Store a value. Returns whether a live key was replaced (its old value is disposed of as
+    /// `lazyfree-lazy-server-del` says, as Redis's dbOverwrite does).
+    pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> bool {
         self.stats.dirty += 1;
         // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
         if matches!(value, NewValue::Obj(_)) {
@@ -248,7 +255,13 @@ impl<'a> DbView<'a> {
             };
             // A new value starts a fresh LRU time; under LFU an overwrite keeps the key's counter.
             let stamp = if lfu.is_some() { e.lru() } else { lru };
-            return Some(e.reset(value, expire, stamp));
+            if self.lazy_server_del {
+                let old = e.reset(value, expire, stamp);
+                self.lazyfree.free_value(old);
+            } else {
+                e.overwrite(value, expire, stamp);
+            }
+            return true;
         }
         let expire = match ttl {
             Ttl::Clear | Ttl::Keep => None,
@@ -259,7 +272,7 @@ impl<'a> DbView<'a> {
             None => lru,
         };
         self.db.insert(key, value, expire, stamp);
-        None
+        false
     }
 
     /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key

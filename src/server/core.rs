@@ -226,6 +226,8 @@ impl Core {
             blocking: &mut self.blocking,
             is_replica: hide_only,
             was_expired: false,
+            lazyfree: &mut self.lazyfree,
+            lazy_server_del: self.config.lazyfree_lazy_server_del,
         }
     }
 
