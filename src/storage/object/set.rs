@@ -14,6 +14,9 @@
 //! small table is already about as compact as a listpack would be, and measurably smaller than
 //! Redis's dict (see `bench/sets.sh`).
 //!
+//! An intset of at most seven values that fit in 32 bits is kept inside the value itself
+//! ([`SmallInts`]) rather than in an allocation of its own; it is an intset in every visible way.
+//!
 //! Members are bytes. A member whose bytes are the canonical decimal form of an i64 (Redis's
 //! `string2ll`: no sign but `-`, no leading zeros, no `-0`) is an integer everywhere: [`Member::of`]
 //! classifies once, and the intset and the table both hold it as an `i64`.
@@ -104,8 +107,77 @@ impl std::ops::Deref for MemberBytes<'_> {
 /// See the module docs.
 #[derive(Debug, Clone)]
 pub enum Set {
+    /// A small intset kept inside the value itself (see [`SmallInts`]); `OBJECT ENCODING` `intset`.
+    Small(SmallInts),
     Ints(Intset),
     Table(table::Table),
+}
+
+/// The most values a [`SmallInts`] holds.
+pub const SMALL_MAX: usize = 7;
+
+/// An intset of at most [`SMALL_MAX`] values that fit in 32 bits, stored in the set's own bytes
+/// instead of an allocation of its own (small sets of integers are common, and the allocation
+/// would cost as much as the values). It behaves as an intset in every way that shows: the encoding
+/// name, the order, and the bytes [`Set::intset_bytes`] gives, whose width follows Redis's rule
+/// (the smallest that ever held every value: it widens, never narrows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmallInts {
+    len: u8,
+    /// Some value needed 32 bits at some point (Redis's intset would be 4 bytes wide).
+    wide: bool,
+    vals: [i32; SMALL_MAX],
+}
+
+impl SmallInts {
+    #[inline]
+    fn values(&self) -> &[i32] {
+        &self.vals[..self.len as usize]
+    }
+
+    #[inline]
+    fn position(&self, v: i64) -> Option<Result<usize, usize>> {
+        i32::try_from(v).ok().map(|v| self.values().binary_search(&v))
+    }
+
+    fn contains(&self, v: i64) -> bool {
+        matches!(self.position(v), Some(Ok(_)))
+    }
+
+    /// Insert an absent value that fits, with room left.
+    fn insert_at(&mut self, at: usize, v: i32) {
+        let n = self.len as usize;
+        self.vals.copy_within(at..n, at + 1);
+        self.vals[at] = v;
+        self.len += 1;
+        self.wide |= i16::try_from(v).is_err();
+    }
+
+    fn remove(&mut self, v: i64) -> bool {
+        match self.position(v) {
+            Some(Ok(at)) => {
+                let n = self.len as usize;
+                self.vals.copy_within(at + 1..n, at);
+                self.len -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The same values as an allocated intset, of the same width.
+    fn to_intset(self) -> Intset {
+        let mut i = Intset::new();
+        if self.wide {
+            // Widen first, as the values that made Redis's intset wide did.
+            i.insert(i64::from(i32::MAX));
+            i.remove(i64::from(i32::MAX));
+        }
+        for &v in self.values() {
+            i.insert(i64::from(v));
+        }
+        i
+    }
 }
 
 impl Default for Set {
@@ -117,7 +189,7 @@ impl Default for Set {
 impl Set {
     /// An empty intset (Redis's `createIntsetObject`): what computed result sets start from.
     pub fn new() -> Set {
-        Set::Ints(Intset::new())
+        Set::Small(SmallInts::default())
     }
 
     /// The empty set a first member `first` goes into (Redis's `setTypeCreate`): an intset for an
@@ -144,17 +216,18 @@ impl Set {
         Set::Ints(i)
     }
 
-    /// The intset, when that is the encoding (RDB writes it as a copy).
-    pub fn as_intset(&self) -> Option<&Intset> {
+    /// The intset's bytes in Redis's format, when that is the encoding (RDB writes them as a copy).
+    pub fn intset_bytes(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
         match self {
-            Set::Ints(i) => Some(i),
+            Set::Small(s) => Some(std::borrow::Cow::Owned(s.to_intset().as_bytes().to_vec())),
+            Set::Ints(i) => Some(std::borrow::Cow::Borrowed(i.as_bytes())),
             Set::Table(_) => None,
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
-            Set::Ints(_) => "intset",
+            Set::Small(_) | Set::Ints(_) => "intset",
             Set::Table(_) => "hashtable",
         }
     }
@@ -162,6 +235,7 @@ impl Set {
     #[inline]
     pub fn len(&self) -> usize {
         match self {
+            Set::Small(s) => s.len as usize,
             Set::Ints(i) => i.len(),
             Set::Table(t) => t.len(),
         }
@@ -181,8 +255,9 @@ impl Set {
     #[inline]
     pub fn contains_member(&self, m: Member<'_>) -> bool {
         match (self, m) {
+            (Set::Small(s), Member::Int(v)) => s.contains(v),
             (Set::Ints(i), Member::Int(v)) => i.contains(v),
-            (Set::Ints(_), Member::Str(_)) => false,
+            (Set::Small(_) | Set::Ints(_), Member::Str(_)) => false,
             (Set::Table(t), m) => t.contains(m),
         }
     }
@@ -194,38 +269,50 @@ impl Set {
     }
 
     pub fn add_member(&mut self, m: Member<'_>, max_intset: usize) -> bool {
-        if let Set::Ints(i) = self {
-            match m {
-                Member::Int(v) => {
-                    if !i.insert(v) {
-                        return false;
-                    }
-                    if i.len() > max_intset {
-                        self.table_mut();
-                    }
-                    return true;
+        let Member::Int(v) = m else {
+            return self.table_mut().insert(m);
+        };
+        match self {
+            Set::Table(t) => t.insert(m),
+            Set::Small(s) => match s.position(v) {
+                Some(Ok(_)) => false,
+                _ if s.len() + 1 > max_intset => self.table_mut().insert(m),
+                Some(Err(at)) if s.len() < SMALL_MAX => {
+                    s.insert_at(at, v as i32);
+                    true
                 }
-                Member::Str(_) => {
-                    return self.table_mut().insert(m);
+                _ => {
+                    let mut i = s.to_intset();
+                    i.insert(v);
+                    *self = Set::Ints(i);
+                    true
                 }
+            },
+            Set::Ints(i) => {
+                if !i.insert(v) {
+                    return false;
+                }
+                if i.len() > max_intset {
+                    self.table_mut();
+                }
+                true
             }
         }
-        self.table_mut().insert(m)
     }
 
     /// The table, converting an intset first (keeping its members).
     fn table_mut(&mut self) -> &mut table::Table {
-        if let Set::Ints(i) = self {
+        if !matches!(self, Set::Table(_)) {
             // Room for one more: conversions happen on the way to adding a member.
-            let mut t = table::Table::with_capacity(i.len() + 1);
-            for v in i.iter() {
-                t.insert(Member::Int(v));
+            let mut t = table::Table::with_capacity(self.len() + 1);
+            for m in self.iter() {
+                t.insert(m);
             }
             *self = Set::Table(t);
         }
         match self {
             Set::Table(t) => t,
-            Set::Ints(_) => unreachable!("converted just above"),
+            _ => unreachable!("converted just above"),
         }
     }
 
@@ -237,8 +324,9 @@ impl Set {
 
     pub fn remove_member(&mut self, m: Member<'_>) -> bool {
         match (self, m) {
+            (Set::Small(s), Member::Int(v)) => s.remove(v),
             (Set::Ints(i), Member::Int(v)) => i.remove(v),
-            (Set::Ints(_), Member::Str(_)) => false,
+            (Set::Small(_) | Set::Ints(_), Member::Str(_)) => false,
             (Set::Table(t), m) => t.remove(m),
         }
     }
@@ -246,6 +334,7 @@ impl Set {
     /// The members: an intset in increasing order, a table in slot order.
     pub fn iter(&self) -> Iter<'_> {
         match self {
+            Set::Small(s) => Iter::Small(s.values().iter()),
             Set::Ints(i) => Iter::Ints { set: i, next: 0 },
             Set::Table(t) => Iter::Table(t.iter()),
         }
@@ -254,34 +343,34 @@ impl Set {
     /// A member chosen uniformly at random, `None` when empty.
     pub fn random(&self, rng: &mut impl rand::Rng) -> Option<Member<'_>> {
         match self {
-            Set::Ints(i) if i.is_empty() => None,
-            Set::Ints(i) => Some(Member::Int(i.get(rng.gen_range(0..i.len())))),
             Set::Table(t) => t.random(rng),
+            _ if self.is_empty() => None,
+            Set::Small(s) => Some(Member::Int(i64::from(s.values()[rng.gen_range(0..s.values().len())]))),
+            Set::Ints(i) => Some(Member::Int(i.get(rng.gen_range(0..i.len())))),
         }
     }
 
     /// Remove a member chosen uniformly at random and return its bytes.
     pub fn pop_random(&mut self, rng: &mut impl rand::Rng) -> Option<Vec<u8>> {
         match self {
-            Set::Ints(i) if i.is_empty() => None,
-            Set::Ints(i) => {
-                let v = i.get(rng.gen_range(0..i.len()));
-                i.remove(v);
-                Some(Member::Int(v).to_vec())
-            }
             Set::Table(t) => t.pop_random(rng, |m| m.to_vec()),
+            _ => {
+                let m = self.random(rng)?.to_vec();
+                self.remove(&m);
+                Some(m)
+            }
         }
     }
 
     /// One SSCAN step from `cursor`: call `f` for the members it covers and return the next cursor
     /// (0 at the end). An intset is returned whole in one step with cursor 0, as Redis does.
-    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(Member<'a>)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, f: impl FnMut(Member<'a>)) -> u64 {
         match self {
-            Set::Ints(i) => {
-                i.iter().for_each(|v| f(Member::Int(v)));
+            Set::Table(t) => t.scan(cursor, f),
+            _ => {
+                self.iter().for_each(f);
                 0
             }
-            Set::Table(t) => t.scan(cursor, f),
         }
     }
 
@@ -293,7 +382,7 @@ impl Set {
     /// Redis's lazy-free effort: one allocation for an intset, one per member for a table.
     pub fn free_effort(&self) -> usize {
         match self {
-            Set::Ints(_) => 1,
+            Set::Small(_) | Set::Ints(_) => 1,
             Set::Table(t) => t.len(),
         }
     }
@@ -302,14 +391,26 @@ impl Set {
     pub fn mem_usage(&self) -> usize {
         std::mem::size_of::<Self>()
             + match self {
+                Set::Small(_) => 0,
                 Set::Ints(i) => crate::memory::size_class(i.alloc_size()),
                 Set::Table(t) => t.alloc_size(),
             }
     }
 }
 
+impl SmallInts {
+    #[inline]
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+}
+
+// A set must stay as small as the other collection types' values.
+const _: () = assert!(std::mem::size_of::<Set>() <= 32);
+
 /// Iterator over a set's members; see [`Set::iter`].
 pub enum Iter<'a> {
+    Small(std::slice::Iter<'a, i32>),
     Ints { set: &'a Intset, next: usize },
     Table(table::Iter<'a>),
 }
@@ -320,6 +421,7 @@ impl<'a> Iterator for Iter<'a> {
     #[inline]
     fn next(&mut self) -> Option<Member<'a>> {
         match self {
+            Iter::Small(vals) => vals.next().map(|&v| Member::Int(i64::from(v))),
             Iter::Ints { set, next } => {
                 if *next < set.len() {
                     *next += 1;
@@ -334,6 +436,7 @@ impl<'a> Iterator for Iter<'a> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match self {
+            Iter::Small(vals) => vals.size_hint(),
             Iter::Ints { set, next } => (set.len() - next, Some(set.len() - next)),
             Iter::Table(t) => t.size_hint(),
         }

@@ -250,6 +250,26 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    /// The small inline intset gives the bytes an allocated intset would hold after the same
+    /// changes (Redis's width rule included), and moves to an allocated one when it must.
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn intset_bytes_match_redis_s_format(ops in prop::collection::vec((any::<bool>(), prop_oneof![
+        -50i64..50, any::<i16>().prop_map(i64::from), any::<i32>().prop_map(i64::from), any::<i64>()]), 0..40)) {
+        let mut s = Set::new();
+        let mut reference = Intset::new();
+        for (add, v) in ops {
+            let m = v.to_string();
+            if add {
+                prop_assert_eq!(s.add(m.as_bytes(), 512), reference.insert(v));
+            } else {
+                prop_assert_eq!(s.remove(m.as_bytes()), reference.remove(v));
+            }
+            let bytes = s.intset_bytes().map(|b| b.into_owned());
+            prop_assert_eq!(bytes.as_deref(), Some(reference.as_bytes()));
+        }
+    }
+
     #[test]
     #[cfg_attr(miri, ignore)]
     fn behaves_like_a_hashset(ops in prop::collection::vec(op(), 0..300), max in 0usize..40, seed: u64) {
