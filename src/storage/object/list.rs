@@ -93,6 +93,14 @@ fn can_merge(a: &Listpack, b: &Listpack, fill: i16) -> bool {
     )
 }
 
+/// A node that stops being an end node is full (the next element did not fit) and rarely grows again:
+/// give its spare capacity back. Without this, doubling from a 7-byte listpack leaves an 8 KiB node in
+/// a 14 KiB buffer (7 * 2^n never lands on 8192), where Redis reallocates a listpack to its exact size
+/// on every change.
+fn close(node: &mut Listpack) {
+    node.shrink_to_fit();
+}
+
 /// Give a node's spare capacity back once it holds less than half of it (deletions never shrink a
 /// `Vec`; Redis reallocates a listpack to its exact size after every deletion).
 fn trim_capacity(node: &mut Listpack) {
@@ -268,7 +276,11 @@ impl List {
     pub fn push_front(&mut self, v: &[u8]) {
         match self.nodes.front_mut() {
             Some(head) if fits(head, self.fill, v.len()) => head.push_front(LpItem::Str(v)),
-            _ => self.nodes.push_front(single(v)),
+            Some(head) => {
+                close(head);
+                self.nodes.push_front(single(v));
+            }
+            None => self.nodes.push_front(single(v)),
         }
         self.len += 1;
     }
@@ -276,7 +288,11 @@ impl List {
     pub fn push_back(&mut self, v: &[u8]) {
         match self.nodes.back_mut() {
             Some(tail) if fits(tail, self.fill, v.len()) => tail.push_back(LpItem::Str(v)),
-            _ => self.nodes.push_back(single(v)),
+            Some(tail) => {
+                close(tail);
+                self.nodes.push_back(single(v));
+            }
+            None => self.nodes.push_back(single(v)),
         }
         self.len += 1;
     }
@@ -571,8 +587,10 @@ impl List {
         } else if room_prev {
             self.nodes[ni - 1].push_back(LpItem::Str(v));
         } else if at_tail {
+            close(&mut self.nodes[ni]);
             self.nodes.insert(ni + 1, single(v));
         } else if at_head {
+            close(&mut self.nodes[ni]);
             self.nodes.insert(ni, single(v));
         } else {
             let node = &mut self.nodes[ni];
@@ -598,6 +616,8 @@ impl List {
                 self.nodes.insert(ni, first);
                 ni + 1
             };
+            close(&mut self.nodes[ni]);
+            close(&mut self.nodes[ni + 1]);
             self.merge_around(center);
         }
     }
@@ -631,6 +651,7 @@ impl List {
         for item in b.iter() {
             a.push_back(item);
         }
+        close(a);
     }
 
     /// Check the structure's invariants (tests).

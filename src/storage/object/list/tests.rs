@@ -330,3 +330,21 @@ fn split_then_merge_uses_redis_size_estimate() {
     assert_eq!(l.encoded_bytes(), 86384);
     l.check();
 }
+
+#[test]
+fn inner_nodes_hold_no_spare_capacity() {
+    // 10M-element lists are mostly inner nodes: they must cost what Redis's exact-size listpacks cost.
+    for left in [false, true] {
+        let mut l = List::new(-2, 0);
+        for _ in 0..20_000 {
+            l.push(b"xxx", left);
+        }
+        let n = l.node_count();
+        assert!(n > 5);
+        for (i, node) in l.nodes.iter().enumerate() {
+            if i != 0 && i != n - 1 {
+                assert_eq!(node.alloc_size(), node.total_bytes(), "node {i} of {n}");
+            }
+        }
+    }
+}
