@@ -542,7 +542,10 @@ const CASES: &[(&str, &str)] = &[
         EXISTS l3
         ~ SCAN 0 TYPE list COUNT 100
         DEL l big
-        EXISTS l
+        EXISTS l big
+        RPUSH u a
+        UNLINK u nokey
+        EXISTS u
         "#,
     ),
 ];
@@ -637,6 +640,43 @@ fn debug_object_shows_the_same_quicklist_shape() {
         );
         pair.check(&["DEBUG", "DIGEST-VALUE", "l"], Cmp::Exact)
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// `lazyfreed_objects` from INFO memory.
+fn lazyfreed(c: &mut Raw) -> i64 {
+    let Value::Bulk(info) = c.cmd(&["INFO", "memory"]) else {
+        panic!("INFO memory is not a bulk string")
+    };
+    String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix("lazyfreed_objects:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("lazyfreed_objects field")
+}
+
+/// UNLINK frees a list on the background thread when it has more than 64 nodes (Redis's free effort
+/// of a list is its node count), and at once otherwise.
+#[test]
+fn unlink_hands_lists_of_many_nodes_to_the_background() {
+    if !redis_available("unlink_hands_lists_of_many_nodes_to_the_background") {
+        return;
+    }
+    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
+    let mut pair = Pair::new(&f, &r);
+    pair.both(&["CONFIG", "SET", "list-max-listpack-size", "1"]);
+    for (key, n) in [("at_limit", 64), ("over", 65)] {
+        let mut cmd = vec!["RPUSH".to_string(), key.to_string()];
+        cmd.extend((0..n).map(|i| i.to_string()));
+        pair.both(&cmd);
+    }
+    pair.check(&["UNLINK", "at_limit"], Cmp::Exact)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((lazyfreed(&mut pair.ferrite), lazyfreed(&mut pair.redis)), (0, 0));
+    pair.check(&["UNLINK", "over"], Cmp::Exact)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for c in [&mut pair.ferrite, &mut pair.redis] {
+        assert!(eventually(Duration::from_secs(10), || lazyfreed(c) == 1));
     }
 }
 
