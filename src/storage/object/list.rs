@@ -280,7 +280,11 @@ impl List {
                 close(head);
                 self.nodes.push_front(single(v));
             }
-            None => self.nodes.push_front(single(v)),
+            None => {
+                // Most lists have one node: a table of one, not the four a `VecDeque` starts with.
+                self.nodes.reserve_exact(1);
+                self.nodes.push_front(single(v));
+            }
         }
         self.len += 1;
     }
@@ -292,7 +296,10 @@ impl List {
                 close(tail);
                 self.nodes.push_back(single(v));
             }
-            None => self.nodes.push_back(single(v)),
+            None => {
+                self.nodes.reserve_exact(1);
+                self.nodes.push_back(single(v));
+            }
         }
         self.len += 1;
     }

@@ -348,3 +348,12 @@ fn inner_nodes_hold_no_spare_capacity() {
         }
     }
 }
+
+#[test]
+fn a_one_node_list_has_a_one_slot_table() {
+    let mut l = List::new(-2, 0);
+    l.push_back(b"a");
+    assert_eq!(l.nodes.capacity(), 1);
+    l.push_front(b"b");
+    assert_eq!(l.nodes.capacity(), 1);
+}
