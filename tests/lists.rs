@@ -1223,6 +1223,13 @@ fn keys_created_by_other_commands_wake_waiters() {
     assert_eq!(c.cmd(&["COPY", "dst", "copy"]), int(1));
     assert_eq!(w.read(), arr(vec![bulk("copy"), bulk("b")]));
     assert_eq!(c.cmd(&["LRANGE", "dst", "0", "-1"]), arr(vec![bulk("b")]));
+    // MOVE into the database the waiter has selected.
+    assert_eq!(w.cmd(&["SELECT", "1"]), simple("OK"));
+    w.send(&["BLPOP", "dst", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(c.cmd(&["MOVE", "dst", "1"]), int(1));
+    assert_eq!(w.read(), arr(vec![bulk("dst"), bulk("b")]));
+    assert_eq!(w.cmd(&["EXISTS", "dst"]), int(0));
 }
 
 // ---- blocking, side by side with Redis ----
