@@ -66,7 +66,7 @@ for port in "$PORT_A" "$PORT_B"; do
 done
 
 cpu_ns() { # pid -> on-CPU nanoseconds over all threads
-  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 RAW=$TMP/raw.tsv
 : > "$RAW"
