@@ -23,6 +23,7 @@ pub mod keys;
 pub mod list;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 
 use resp::ReplyBuf;

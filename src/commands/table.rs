@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::introspection::{command, latency, memory, slowlog};
 use super::spec::{acl as a, flags as f, ks, Command};
-use super::{client, config_cmd, connection, debug, info, keys, list, server, set, string};
+use super::{client, config_cmd, connection, debug, getkeys, info, keys, list, server, set, sort, string};
 use crate::{cmd, key_spec};
 
 pub static COMMANDS: &[Command] = &[
@@ -693,6 +693,24 @@ pub static COMMANDS: &[Command] = &[
         handler: Some(list::blmpop),
         doc: ("Like LMPOP, but waits for one of the lists to exist.", "7.0.0", "list",
             "O(N+M) for N keys tried and M elements popped")),
+    // ---- sort ----
+    cmd!("sort", arity: -2, flags: f::WRITE | f::DENYOOM | f::MOVABLEKEYS,
+        acl: a::WRITE | a::SET | a::SORTEDSET | a::LIST | a::SLOW | a::DANGEROUS,
+        keys: (1, 1, 1),
+        specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0]),
+            key_spec!(ks::RO | ks::ACCESS, [unknown], [unknown], notes "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+            key_spec!(ks::OW | ks::UPDATE, [unknown], [unknown], notes "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")],
+        handler: Some(sort::sort),
+        getkeys: getkeys::sort,
+        doc: ("Sorts a list, set or sorted set by its elements or by weights read through a pattern; returns or stores the result.", "1.0.0", "generic", "O(N+M*log(M)): N elements, M of them returned")),
+    cmd!("sort_ro", arity: -2, flags: f::READONLY | f::MOVABLEKEYS,
+        acl: a::READ | a::SET | a::SORTEDSET | a::LIST | a::SLOW | a::DANGEROUS,
+        keys: (1, 1, 1),
+        specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0]),
+            key_spec!(ks::RO | ks::ACCESS, [unknown], [unknown], notes "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")],
+        handler: Some(sort::sort_ro),
+        getkeys: getkeys::sort_ro,
+        doc: ("SORT without STORE, allowed where only reads are.", "7.0.0", "generic", "O(N+M*log(M)): N elements, M of them returned")),
     // ---- server ----
     cmd!("lastsave", arity: 1, flags: f::LOADING | f::STALE | f::FAST, acl: a::ADMIN | a::FAST | a::DANGEROUS,
         keys: (0, 0, 0), specs: [],
