@@ -17,6 +17,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod connection;
 pub mod debug;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;

@@ -1,0 +1,131 @@
+//! HSCAN key cursor [MATCH pattern] [COUNT count]
+//!
+//! Redis 7.0's order of checks: the cursor first (`invalid cursor`), then the key (a missing key answers
+//! an empty page with cursor 0 whatever the options say), then its type, then the options (COUNT must be
+//! a positive integer, anything else is a syntax error).
+//!
+//! A listpack hash is returned whole in one page with cursor 0, as Redis does. A table is walked from the
+//! cursor bucket by bucket (`FieldTable::scan`, Redis's reverse-binary cursor, so every field present
+//! for the whole scan is returned at least once) until the page holds COUNT elements — fields and
+//! values both count, as in Redis — or ten times COUNT buckets were visited. MATCH filters the page
+//! afterwards, on fields; the pattern `*` alone matches every field, the empty one included.
+
+use resp::ReplyBuf;
+
+use super::{bulk_item, read_hash};
+use crate::commands::{Args, Ctx};
+use crate::error::{CmdError, CmdResult};
+use crate::storage::object::listpack::LpItem;
+use crate::util::glob::glob_match;
+
+/// A SCAN cursor as C's `strtoul` reads it in base 10, with Redis's checks: no leading blank, nothing
+/// after the digits (a NUL ends the text), no overflow; a sign is allowed (`-1` wraps) and the empty
+/// string is cursor 0.
+pub fn parse_cursor(s: &[u8]) -> Option<u64> {
+    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
+        return None;
+    }
+    let s = s.split(|&b| b == 0).next().unwrap_or_default();
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return s.is_empty().then_some(0);
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+pub fn hscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let cursor = parse_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let mut db = ctx.db();
+    let Some(h) = read_hash(&mut db, args.get(1))? else {
+        out.array(2);
+        out.bulk(b"0");
+        out.array(0);
+        return Ok(());
+    };
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = 3;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if args.is(i, "count") && has_value {
+            count = args.int(i + 1)?;
+            if count < 1 {
+                return Err(CmdError::syntax());
+            }
+        } else if args.is(i, "match") && has_value {
+            let p = args.get(i + 1);
+            pattern = (p != b"*").then_some(p);
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 2;
+    }
+
+    let mut page: Vec<(LpItem<'_>, LpItem<'_>)> = Vec::new();
+    let next = match h.as_table() {
+        None => {
+            page.extend(h.iter());
+            0
+        }
+        Some(t) => {
+            // Redis's `while (cursor && maxiterations-- && len < count)`: at most 10 × COUNT + 1 steps.
+            let mut cursor = cursor;
+            let mut steps_left = count.saturating_mul(10);
+            loop {
+                cursor = t.scan(cursor, |f, v| page.push((LpItem::Str(f), LpItem::Str(v))));
+                if cursor == 0 || steps_left == 0 || (page.len() as i64).saturating_mul(2) >= count {
+                    break cursor;
+                }
+                steps_left -= 1;
+            }
+        }
+    };
+    let mut digits = itoa::Buffer::new();
+    if let Some(p) = pattern {
+        page.retain(|(f, _)| glob_match(p, f.as_bytes(&mut digits), false));
+    }
+    out.array(2);
+    out.bulk(digits.format(next).as_bytes());
+    out.array(page.len() * 2);
+    for (f, v) in page {
+        bulk_item(out, f);
+        bulk_item(out, v);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cursor;
+
+    #[test]
+    fn cursors_parse_like_strtoul() {
+        for (text, want) in [
+            (&b"0"[..], Some(0)),
+            (b"17", Some(17)),
+            (b"", Some(0)),
+            (b"+5", Some(5)),
+            (b"-1", Some(u64::MAX)),
+            (b"18446744073709551615", Some(u64::MAX)),
+            (b"18446744073709551616", None),
+            (b"5\0junk", Some(5)),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"-", None),
+            (b"0x10", None),
+        ] {
+            assert_eq!(parse_cursor(text), want, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+}
