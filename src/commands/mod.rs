@@ -18,6 +18,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod debug;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keys;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::introspection::{command, latency, memory, slowlog};
 use super::spec::{acl as a, flags as f, ks, Command};
-use super::{client, config_cmd, connection, debug, hash, info, server, string};
+use super::{client, config_cmd, connection, debug, hash, hll, info, server, string};
 use crate::{cmd, key_spec};
 
 pub static COMMANDS: &[Command] = &[
@@ -301,6 +301,32 @@ pub static COMMANDS: &[Command] = &[
         handler: Some(hash::hscan),
         doc: ("Walks the fields and values of a hash a page at a time with a cursor.", "2.8.0", "hash",
             "O(1) per call, O(N) for a whole walk of N fields")),
+    // ---- hyperloglog ----
+    cmd!("pfadd", arity: -2, flags: f::WRITE | f::DENYOOM | f::FAST, acl: a::WRITE | a::HYPERLOGLOG | a::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RW | ks::INSERT, [index 1], [range 0 1 0])],
+        handler: Some(hll::pfadd),
+        doc: ("Adds elements to a HyperLogLog, answering whether its estimate may have changed.", "2.8.9",
+            "hyperloglog", "O(1) per element")),
+    cmd!("pfcount", arity: -2, flags: f::READONLY, acl: a::READ | a::HYPERLOGLOG | a::SLOW,
+        keys: (1, -1, 1), specs: [key_spec!(ks::RW | ks::ACCESS, [index 1], [range -1 1 0], notes "RW because it may change the internal representation of the key, and propagate to replicas")],
+        handler: Some(hll::pfcount),
+        doc: ("Estimates how many distinct elements were added to one HyperLogLog or to the union of several.",
+            "2.8.9", "hyperloglog", "O(1) for one key (cached), O(N) for the union of N keys")),
+    cmd!("pfmerge", arity: -2, flags: f::WRITE | f::DENYOOM, acl: a::WRITE | a::HYPERLOGLOG | a::SLOW,
+        keys: (1, -1, 1), specs: [key_spec!(ks::RW | ks::ACCESS | ks::INSERT, [index 1], [range 0 1 0]), key_spec!(ks::RO | ks::ACCESS, [index 2], [range -1 1 0])],
+        handler: Some(hll::pfmerge),
+        doc: ("Stores in a key the union of HyperLogLogs (the key's own included).", "2.8.9", "hyperloglog",
+            "O(N) for N keys merged")),
+    cmd!("pfdebug", arity: 3, flags: f::WRITE | f::DENYOOM | f::ADMIN, acl: a::WRITE | a::HYPERLOGLOG | a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (2, 2, 1), specs: [key_spec!(ks::RW | ks::ACCESS, [index 2], [range 0 1 0])],
+        handler: Some(hll::pfdebug),
+        doc: ("Inspects a HyperLogLog's representation: registers, opcodes, encoding, or forces it dense.",
+            "2.8.9", "hyperloglog", "O(N) in the number of registers")),
+    cmd!("pfselftest", arity: 1, flags: f::ADMIN, acl: a::HYPERLOGLOG | a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(hll::pfselftest),
+        doc: ("Checks the HyperLogLog implementation against itself and answers OK.", "2.8.9", "hyperloglog",
+            "O(N) in the elements it adds")),
     // ---- strings ----
     cmd!("get", arity: 2, flags: f::READONLY | f::FAST, acl: a::READ | a::STRING | a::FAST,
         keys: (1, 1, 1), specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0])],

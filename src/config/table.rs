@@ -535,7 +535,7 @@ fn build() -> Vec<Directive> {
         mem!("hash-max-listpack-value", Some("hash-max-ziplist-value"), NONE, Built, 0, LMAX, 64, hash_max_listpack_value),
         mem!("zset-max-listpack-value", Some("zset-max-ziplist-value"), NONE, Inert, 0, LMAX, 64, zset_max_listpack_value),
         mem!("stream-node-max-bytes", None, NONE, Inert, 0, LMAX, 4096, stream_node_max_bytes),
-        mem!("hll-sparse-max-bytes", None, NONE, Inert, 0, LMAX, 3000, hll_sparse_max_bytes),
+        mem!("hll-sparse-max-bytes", None, NONE, Built, 0, LMAX, 3000, hll_sparse_max_bytes),
         mem!("client-query-buffer-limit", None, NONE, Built, 1024 * 1024, LMAX, 1i64 << 30, client_query_buffer_limit),
         mem!("auto-aof-rewrite-min-size", None, NONE, Inert, 0, LMAX, 64i64 << 20, auto_aof_rewrite_min_size),
         int!("repl-backlog-ttl", None, NONE, Inert, 0, LMAX, 3600, repl_backlog_ttl),
