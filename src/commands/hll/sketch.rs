@@ -226,8 +226,9 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<(), Corrupt> {
         match op {
             Op::Zero(n) | Op::XZero(n) => idx += n,
             Op::Val(v, n) => {
+                // A run past the last register is corruption even if the count then adds up.
                 if idx + n > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for i in idx..idx + n {
                     dense_put(&mut dense[HDR..], i, v);
@@ -372,7 +373,7 @@ pub fn merge_into(max: &mut [u8], s: &[u8]) -> Result<(), Corrupt> {
             Op::Zero(n) | Op::XZero(n) => i += n,
             Op::Val(v, n) => {
                 if i + n > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for m in &mut max[i..i + n] {
                     *m = (*m).max(v);
