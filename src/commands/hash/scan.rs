@@ -13,36 +13,11 @@
 use resp::ReplyBuf;
 
 use super::{bulk_item, read_hash};
+use crate::commands::keys::parse_cursor;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::storage::object::listpack::LpItem;
 use crate::util::glob::glob_match;
-
-/// A SCAN cursor as C's `strtoul` reads it in base 10, with Redis's checks: no leading blank, nothing
-/// after the digits (a NUL ends the text), no overflow; a sign is allowed (`-1` wraps) and the empty
-/// string is cursor 0.
-pub fn parse_cursor(s: &[u8]) -> Option<u64> {
-    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
-        return None;
-    }
-    let s = s.split(|&b| b == 0).next().unwrap_or_default();
-    let (negative, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return s.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
 
 pub fn hscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let cursor = parse_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
@@ -103,29 +78,4 @@ pub fn hscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         bulk_item(out, v);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        for (text, want) in [
-            (&b"0"[..], Some(0)),
-            (b"17", Some(17)),
-            (b"", Some(0)),
-            (b"+5", Some(5)),
-            (b"-1", Some(u64::MAX)),
-            (b"18446744073709551615", Some(u64::MAX)),
-            (b"18446744073709551616", None),
-            (b"5\0junk", Some(5)),
-            (b" 1", None),
-            (b"1 ", None),
-            (b"-", None),
-            (b"0x10", None),
-        ] {
-            assert_eq!(parse_cursor(text), want, "{:?}", String::from_utf8_lossy(text));
-        }
-    }
 }
