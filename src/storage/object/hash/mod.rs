@@ -38,10 +38,13 @@ impl Limits {
 }
 
 /// See the module docs.
+///
+/// The table is boxed so that a `Hash` is no larger than a listpack handle (24 bytes): the `Object`
+/// holding it is allocated once per key, and a small hash is the common case.
 #[derive(Debug, Clone)]
 pub enum Hash {
     Listpack(Listpack),
-    Table(FieldTable),
+    Table(Box<FieldTable>),
 }
 
 impl Default for Hash {
@@ -94,7 +97,7 @@ impl Hash {
         std::mem::size_of::<Self>()
             + match self {
                 Hash::Listpack(lp) => malloc_size(lp.alloc_size()),
-                Hash::Table(t) => t.mem_usage(),
+                Hash::Table(t) => malloc_size(std::mem::size_of::<FieldTable>()) + t.mem_usage(),
             }
     }
 
@@ -174,7 +177,7 @@ impl Hash {
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 t.insert_new(&item_vec(f), &item_vec(v));
             }
-            *self = Hash::Table(t);
+            *self = Hash::Table(Box::new(t));
         }
     }
 
@@ -206,7 +209,7 @@ impl Hash {
     /// The table, when the hash is one (HSCAN walks it by cursor).
     pub fn as_table(&self) -> Option<&FieldTable> {
         match self {
-            Hash::Table(t) => Some(t),
+            Hash::Table(t) => Some(&**t),
             Hash::Listpack(_) => None,
         }
     }
