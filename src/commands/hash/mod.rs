@@ -13,7 +13,7 @@
 //! - HINCRBYFLOAT adds in `long double` and is propagated as `HSET key field <result>`, so replicas and
 //!   the AOF store the same digits.
 
-mod random;
+pub(crate) mod random;
 mod scan;
 
 pub use random::hrandfield;

@@ -29,8 +29,8 @@ use crate::error::{CmdError, CmdResult};
 use crate::storage::object::hash::Hash;
 use crate::storage::object::listpack::LpItem;
 
-/// The most draws a negative count may ask for (see the module docs).
-pub const MAX_DRAWS: u64 = 1 << 31;
+/// The most draws a negative count may ask for (see the module docs): about a gigabyte of reply.
+pub const MAX_DRAWS: u64 = 1 << 27;
 
 const RANGE_ERROR: &str = "value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 

@@ -98,3 +98,15 @@ fn wrong_arity_of_pairs_names_the_command() {
     );
     assert_eq!(h.run(&["HMSET", "k", "a", "1"]), ok());
 }
+
+#[test]
+fn absurd_negative_counts_are_refused_not_built() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "k", "a", "1"]);
+    let huge = format!("-{}", super::random::MAX_DRAWS + 1);
+    assert_eq!(h.run(&["HRANDFIELD", "k", &huge]), err("ERR value is out of range"));
+    assert_eq!(
+        h.run(&["HRANDFIELD", "k", "-3"]),
+        Value::Array(vec![bulk("a"), bulk("a"), bulk("a")])
+    );
+}
