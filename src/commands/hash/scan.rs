@@ -13,7 +13,7 @@
 use resp::ReplyBuf;
 
 use super::{bulk_item, read_hash};
-use crate::commands::keys::parse_cursor;
+use crate::commands::keys::{parse_cursor, parse_scan_options, ScanOptions};
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::storage::object::listpack::LpItem;
@@ -28,24 +28,7 @@ pub fn hscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         out.array(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if args.is(i, "count") && has_value {
-            count = args.int(i + 1)?;
-            if count < 1 {
-                return Err(CmdError::syntax());
-            }
-        } else if args.is(i, "match") && has_value {
-            let p = args.get(i + 1);
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CmdError::syntax());
-        }
-        i += 2;
-    }
+    let ScanOptions { count, pattern, .. } = parse_scan_options(args, 3, false)?;
 
     let mut page: Vec<(LpItem<'_>, LpItem<'_>)> = Vec::new();
     let next = match h.as_table() {
