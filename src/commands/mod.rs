@@ -22,6 +22,7 @@ pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod string;
 
