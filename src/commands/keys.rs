@@ -17,7 +17,7 @@ mod scan;
 pub use db::{dbsize, flushall, flushdb, swapdb};
 pub use expire::{expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl};
 pub use object::{object_encoding, object_freq, object_help, object_idletime, object_refcount};
-pub use scan::{keys, parse_cursor, scan};
+pub use scan::{keys, parse_cursor, parse_scan_options, scan, ScanOptions};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

@@ -17,6 +17,8 @@ pub mod client;
 pub mod config_cmd;
 pub mod connection;
 pub mod debug;
+pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keys;

@@ -28,7 +28,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use resp::ReplyBuf;
 
-use super::keys::parse_cursor;
+use super::keys::{parse_cursor, parse_scan_options, ScanOptions};
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
@@ -690,24 +690,7 @@ pub fn sscan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         return Ok(());
     };
     let s = as_set(e.value())?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if args.is(i, "count") && has_value {
-            count = args.int(i + 1)?;
-            if count < 1 {
-                return Err(CmdError::syntax());
-            }
-        } else if args.is(i, "match") && has_value {
-            let p = args.get(i + 1);
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CmdError::syntax());
-        }
-        i += 2;
-    }
+    let ScanOptions { count, pattern, .. } = parse_scan_options(args, 3, false)?;
     let mut found: Vec<Member<'_>> = Vec::new();
     if s.scans_by_bucket() {
         let mut steps_left = count.saturating_mul(10);

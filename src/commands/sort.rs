@@ -402,7 +402,7 @@ fn source_range(db: &mut DbView<'_>, key: &[u8], from: usize, n: usize, desc: bo
 
 /// A hash field's value.
 fn hash_field(h: &crate::storage::object::hash::Hash, field: &[u8]) -> Option<Vec<u8>> {
-    h.iter().find(|(f, _)| *f == field).map(|(_, v)| v.to_vec())
+    h.get(field).map(|v| v.to_vec())
 }
 
 /// The list STORE writes, with `list-max-listpack-size` and `list-compress-depth`.

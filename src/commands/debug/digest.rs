@@ -149,7 +149,11 @@ fn object_digest(d: &mut Digest, o: &Object) {
         }
         Object::Hash(h) => {
             d.mix_in(&type_code::HASH.to_be_bytes());
-            hash(d, h.iter());
+            // A listpack keeps integers as integers: each pair is folded in as text.
+            let (mut fb, mut vb) = (itoa::Buffer::new(), itoa::Buffer::new());
+            for (f, v) in h.iter() {
+                hash(d, [(f.as_bytes(&mut fb), v.as_bytes(&mut vb))]);
+            }
         }
     }
 }

@@ -58,6 +58,45 @@ pub fn parse_cursor(s: &[u8]) -> Option<u64> {
     Some(if negative { v.wrapping_neg() } else { v })
 }
 
+/// The options of the SCAN family (SCAN, HSCAN, SSCAN, ZSCAN).
+pub struct ScanOptions<'a> {
+    /// COUNT: a positive integer, 10 by default.
+    pub count: i64,
+    /// MATCH, unless the pattern is `*` alone (which then also matches an empty name).
+    pub pattern: Option<&'a [u8]>,
+    /// TYPE (SCAN only), compared as a C string.
+    pub type_filter: Option<&'a [u8]>,
+}
+
+/// Parse SCAN-family options from argument `from` on, with Redis's rules: each option takes a value,
+/// COUNT must be at least 1, and anything else (TYPE too, unless `with_type`) is a syntax error.
+pub fn parse_scan_options<'a>(args: &Args<'a>, from: usize, with_type: bool) -> Result<ScanOptions<'a>, CmdError> {
+    let mut o = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_filter: None,
+    };
+    let mut i = from;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if args.is(i, "count") && has_value {
+            o.count = args.int(i + 1)?;
+            if o.count < 1 {
+                return Err(CmdError::syntax());
+            }
+        } else if args.is(i, "match") && has_value {
+            let p = args.get(i + 1);
+            o.pattern = (p != b"*").then_some(p);
+        } else if with_type && args.is(i, "type") && has_value {
+            o.type_filter = args.get(i + 1).split(|&b| b == 0).next();
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// Walks the table from `cursor` until about COUNT keys are gathered (at most ten times COUNT steps, so
@@ -66,28 +105,11 @@ pub fn parse_cursor(s: &[u8]) -> Option<u64> {
 /// `none` and is no longer there to be filtered as expired, so `TYPE none` returns it (Redis 7.0 does).
 pub fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let mut cursor = parse_cursor(args.get(1)).ok_or_else(|| CmdError::err("invalid cursor"))?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_filter: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if args.is(i, "count") && has_value {
-            count = args.int(i + 1)?;
-            if count < 1 {
-                return Err(CmdError::syntax());
-            }
-        } else if args.is(i, "match") && has_value {
-            let p = args.get(i + 1);
-            pattern = (p != b"*").then_some(p);
-        } else if args.is(i, "type") && has_value {
-            // Compared as a C string.
-            type_filter = args.get(i + 1).split(|&b| b == 0).next();
-        } else {
-            return Err(CmdError::syntax());
-        }
-        i += 2;
-    }
+    let ScanOptions {
+        count,
+        pattern,
+        type_filter,
+    } = parse_scan_options(args, 2, true)?;
 
     let mut db = ctx.db();
     let mut found: Vec<Vec<u8>> = Vec::new();

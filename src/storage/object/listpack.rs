@@ -408,6 +408,9 @@ impl Listpack {
     /// Insert an encoded entry at byte offset `at` (an entry boundary or the EOF position).
     fn insert_raw(&mut self, at: usize, entry: &[u8]) {
         let count = self.header_count();
+        // Exactly the room needed, as Redis reallocates a listpack to its new size: amortised doubling
+        // would leave up to half of every small collection unused.
+        self.buf.reserve_exact(entry.len());
         self.buf.splice(at..at, entry.iter().copied());
         self.set_total();
         if count != COUNT_UNKNOWN {
@@ -445,6 +448,7 @@ impl Listpack {
     pub fn replace(&mut self, pos: usize, item: LpItem<'_>) {
         let old = self.entry_len(pos);
         let e = encode_entry(item);
+        self.buf.reserve_exact(e.len().saturating_sub(old));
         self.buf.splice(pos..pos + old, e);
         self.set_total();
     }
