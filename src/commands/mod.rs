@@ -22,6 +22,7 @@ pub mod introspection;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use resp::ReplyBuf;
 

@@ -746,6 +746,31 @@ impl ZSet {
         }
     }
 
+    /// A ZSCAN step giving each score as text: a listpack's as stored (an integer score in decimal, so
+    /// `1e18` reads `1000000000000000000`), the large form's as `%.17g`.
+    pub fn scan_text(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match self {
+            ZSet::Listpack(lp) => {
+                let (mut mb, mut sb) = (itoa::Buffer::new(), itoa::Buffer::new());
+                let mut p = lp.first();
+                while let Some(mp) = p {
+                    let Some(sp) = lp.next(mp) else { break };
+                    f(lp.get(mp).as_bytes(&mut mb), lp.get(sp).as_bytes(&mut sb));
+                    p = lp.next(sp);
+                }
+                0
+            }
+            ZSet::Large(l) => {
+                let mut text = Vec::with_capacity(24);
+                l.0.scan(cursor, |m, s| {
+                    text.clear();
+                    resp::num::format_double(&mut text, s);
+                    f(m, &text);
+                })
+            }
+        }
+    }
+
     fn convert_to_large(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut l = Sorted::with_capacity(lp.len() / 2);
