@@ -19,6 +19,9 @@ pub struct Journal {
     pending: Vec<(usize, Vec<Vec<u8>>)>,
     /// The handler replaced the default effect (the command as received).
     overridden: bool,
+    /// The command's effects are committed one by one, not as a transaction (commands that touch
+    /// arbitrary keys, like SCAN deleting the expired keys it meets).
+    unwrapped: bool,
     /// Serialized stream not yet taken by consumers.
     stream: Vec<u8>,
     /// Bytes ever appended (the replication offset).
@@ -55,6 +58,15 @@ impl Journal {
         if self.active() {
             self.pending.clear();
             self.overridden = false;
+            self.unwrapped = false;
+        }
+    }
+
+    /// Commit this command's effects without `MULTI`/`EXEC` around them (Redis does so for commands
+    /// flagged as touching arbitrary keys, whose effects are independent `DEL`s).
+    pub fn unwrap_effects(&mut self) {
+        if self.active() {
+            self.unwrapped = true;
         }
     }
 
@@ -86,11 +98,7 @@ impl Journal {
         if !self.active() {
             return;
         }
-        if self.selected_db != Some(db) {
-            let n = db.to_string();
-            self.emit_raw(&[b"SELECT", n.as_bytes()]);
-            self.selected_db = Some(db);
-        }
+        self.select(db);
         self.emit_raw(args);
     }
 
@@ -107,16 +115,14 @@ impl Journal {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let wrap = pending.len() > 1;
+        let wrap = pending.len() > 1 && !self.unwrapped;
         if wrap {
+            // Redis propagates MULTI in the first effect's database, so a SELECT comes before it.
+            self.select(pending[0].0);
             self.emit_raw(&[b"MULTI"]);
         }
         for (db, effect) in &pending {
-            if self.selected_db != Some(*db) {
-                let n = db.to_string();
-                self.emit_raw(&[b"SELECT", n.as_bytes()]);
-                self.selected_db = Some(*db);
-            }
+            self.select(*db);
             let refs: Vec<&[u8]> = effect.iter().map(|a| a.as_slice()).collect();
             self.emit_raw(&refs);
         }
@@ -125,6 +131,14 @@ impl Journal {
         }
         self.pending = pending;
         self.pending.clear();
+    }
+
+    fn select(&mut self, db: usize) {
+        if self.selected_db != Some(db) {
+            let n = db.to_string();
+            self.emit_raw(&[b"SELECT", n.as_bytes()]);
+            self.selected_db = Some(db);
+        }
     }
 
     fn emit_raw(&mut self, args: &[&[u8]]) {
@@ -178,7 +192,7 @@ mod tests {
         assert_eq!(
             s,
             "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
-             *1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n\
              *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nEXEC\r\n"
         );
         assert_eq!(j.offset() as usize, s.len());

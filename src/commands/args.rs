@@ -54,6 +54,13 @@ impl<'a> Args<'a> {
         parse_int(self.get(i))
     }
 
+    /// Argument `i` as a C `int` (Redis's `getIntFromObjectOrReply`): a 64-bit integer outside the `int`
+    /// range is refused with its own message.
+    pub fn int32(&self, i: usize) -> Result<i32, CmdError> {
+        let v = self.int(i)?;
+        i32::try_from(v).map_err(|_| CmdError::err(crate::error::NOT_INT32))
+    }
+
     /// Argument `i` as a double (`ERR value is not a valid float`).
     pub fn float(&self, i: usize) -> Result<f64, CmdError> {
         parse_float(self.get(i)).ok_or_else(CmdError::not_float)

@@ -40,9 +40,7 @@ pub fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
 
 /// SELECT index
 pub fn select(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    let idx = args
-        .int(1)
-        .map_err(|_| CmdError::err("value is not an integer or out of range"))?;
+    let idx = args.int32(1)?;
     if idx < 0 || idx as usize >= ctx.core.dbs.len() {
         return Err(CmdError::err(crate::error::DB_INDEX));
     }

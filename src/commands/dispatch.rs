@@ -158,6 +158,9 @@ fn call(
     };
     let dirty_before = core.stats.dirty;
     core.journal.begin();
+    if cmd.has(flags::TOUCHES_ARBITRARY_KEYS) {
+        core.journal.unwrap_effects();
+    }
     let start = monotonic_us();
     let mut ctx = Ctx {
         core: &mut *core,

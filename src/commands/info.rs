@@ -528,7 +528,7 @@ fn keyspace(s: &mut String, core: &Core) {
         if db.is_empty() {
             continue;
         }
-        let avg_ttl = core.avg_ttl.get(i).copied().unwrap_or(0);
+        let avg_ttl = db.avg_ttl();
         line!(
             s,
             format_args!("db{i}"),

@@ -12,6 +12,60 @@ use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
+/// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
+/// the very millisecond of its deadline (`now > when`), while EXPIRE treats a deadline equal to now as
+/// already past (`when <= now`, see the expire commands).
+#[inline]
+pub fn is_expired(expire_at: Option<i64>, now_ms: i64) -> bool {
+    expire_at.is_some_and(|t| now_ms > t)
+}
+
+/// Redis's LFU bookkeeping in an entry's 24-bit access clock, used when `maxmemory-policy` is an LFU one:
+/// the high 16 bits hold the minute of the last decrement, the low 8 a logarithmic access counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lfu {
+    pub log_factor: u32,
+    /// Minutes per counter decrement (`lfu-decay-time`); 0 never decays.
+    pub decay_time: u32,
+    /// The current time in minutes, modulo 2^16.
+    pub minutes: u32,
+}
+
+impl Lfu {
+    /// What a new key starts with (Redis's `LFU_INIT_VAL`), so new keys are not evicted at once.
+    pub const INIT_VAL: u32 = 5;
+
+    pub fn new_stamp(&self) -> u32 {
+        (self.minutes << 8) | Self::INIT_VAL
+    }
+
+    /// The counter after decay, without changing anything (`OBJECT FREQ`).
+    pub fn decayed_counter(&self, stamp: u32) -> u32 {
+        let ldt = stamp >> 8;
+        let counter = stamp & 255;
+        let elapsed = if self.minutes >= ldt {
+            self.minutes - ldt
+        } else {
+            65535 - ldt + self.minutes
+        };
+        let periods = elapsed.checked_div(self.decay_time).unwrap_or(0);
+        counter.saturating_sub(periods)
+    }
+
+    /// An access: decay, then a probabilistic increment that gets rarer as the counter grows.
+    pub fn touch(&self, stamp: u32) -> u32 {
+        let mut counter = self.decayed_counter(stamp);
+        if counter < 255 {
+            let base = counter.saturating_sub(Self::INIT_VAL) as f64;
+            let p = 1.0 / (base * self.log_factor as f64 + 1.0);
+            if rand::random::<f64>() < p {
+                counter += 1;
+            }
+        }
+        (self.minutes << 8) | counter
+    }
+}
+
 /// Lookup flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
@@ -27,11 +81,14 @@ pub struct DbView<'a> {
     pub index: usize,
     pub now_ms: i64,
     pub lru_clock: u32,
+    /// Set under an LFU `maxmemory-policy`: the access clock then holds an LFU counter.
+    pub lfu: Option<Lfu>,
     pub stats: &'a mut Stats,
     pub journal: &'a mut Journal,
     /// Clients blocked on keys: a collection stored under a key somebody waits for wakes them.
     pub blocking: &'a mut Blocking,
-    /// Replicas hide expired keys but leave their deletion to the master.
+    /// Replicas hide expired keys but leave their deletion to the master; so does a server whose clients
+    /// are paused (the dataset must stay still).
     pub is_replica: bool,
 }
 
@@ -47,10 +104,17 @@ pub enum Ttl {
 }
 
 impl<'a> DbView<'a> {
-    /// If `key` exists but has expired, delete it (as the master) and report true.
-    fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+    /// Whether a deadline has passed (the key is logically gone).
+    #[inline]
+    pub fn is_expired(&self, expire_at: Option<i64>) -> bool {
+        is_expired(expire_at, self.now_ms)
+    }
+
+    /// If `key` exists but has expired, delete it (as the master) and report true. A missing key is not
+    /// expired.
+    pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let expired = match self.db.get(key) {
-            Some(e) => e.expire_at().is_some_and(|t| t <= self.now_ms),
+            Some(e) => self.is_expired(e.expire_at()),
             None => return false,
         };
         if !expired {
@@ -85,9 +149,7 @@ impl<'a> DbView<'a> {
             return None;
         }
         if touch == Touch::Yes {
-            if let Some(mut e) = self.db.get_mut(key) {
-                e.set_lru(self.lru_clock);
-            }
+            self.touch(key);
         }
         match self.db.get(key) {
             Some(e) => {
@@ -108,10 +170,20 @@ impl<'a> DbView<'a> {
     /// Look a key up for writing (no hit/miss counting, as in Redis).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
         self.expire_if_needed(key);
-        let lru = self.lru_clock;
-        let mut e = self.db.get_mut(key)?;
-        e.set_lru(lru);
-        Some(e)
+        self.touch(key);
+        self.db.get_mut(key)
+    }
+
+    /// Update a present key's access clock (LRU time, or LFU counter).
+    fn touch(&mut self, key: &[u8]) {
+        let (lfu, lru) = (self.lfu, self.lru_clock);
+        if let Some(mut e) = self.db.get_mut(key) {
+            let stamp = match lfu {
+                Some(l) => l.touch(e.lru()),
+                None => lru,
+            };
+            e.set_lru(stamp);
+        }
     }
 
     /// Whether a key exists (expired keys do not), without touching it or counting.
@@ -127,17 +199,29 @@ impl<'a> DbView<'a> {
     /// Store a value. Returns the previous value of a live key, if any.
     pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> Option<OwnedValue> {
         self.expire_if_needed(key);
+        // The old entry matters only for KEEPTTL and LFU (the common SET pays no extra lookup).
+        let old = if ttl == Ttl::Keep || self.lfu.is_some() {
+            self.db.get(key).map(|e| (e.expire_at(), e.lru()))
+        } else {
+            None
+        };
         let expire = match ttl {
             Ttl::Clear => None,
             Ttl::At(t) => Some(t),
-            Ttl::Keep => self.db.get(key).and_then(|e| e.expire_at()),
+            Ttl::Keep => old.and_then(|(t, _)| t),
+        };
+        // A new value starts a fresh LRU time; under LFU an overwrite keeps the key's counter.
+        let stamp = match (self.lfu, old) {
+            (None, _) => self.lru_clock,
+            (Some(_), Some((_, lru))) => lru,
+            (Some(l), None) => l.new_stamp(),
         };
         self.stats.dirty += 1;
         // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
         if matches!(value, NewValue::Obj(_)) {
             self.blocking.signal(self.index, key);
         }
-        self.db.insert(key, value, expire, self.lru_clock)
+        self.db.insert(key, value, expire, stamp)
     }
 
     /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key

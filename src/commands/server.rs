@@ -1,4 +1,4 @@
-//! Server commands: DBSIZE, SHUTDOWN, TIME, LASTSAVE, MONITOR (and the MONITOR feed).
+//! Server commands: SHUTDOWN, TIME, LASTSAVE, MONITOR (and the MONITOR feed).
 
 use resp::ReplyBuf;
 
@@ -7,12 +7,6 @@ use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::client::{cflags, Client};
 use crate::server::net::{Net, ShutdownRequest};
-
-/// DBSIZE
-pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    out.int(ctx.db().len() as i64);
-    Ok(())
-}
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///

@@ -9,10 +9,11 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::clock::{Clock, SystemClock};
-use crate::commands::keyspace::DbView;
+use crate::commands::keyspace::{DbView, Lfu};
 use crate::commands::table;
-use crate::config::Config;
+use crate::config::{Config, MaxmemoryPolicy};
 use crate::journal::Journal;
+use crate::server::lazyfree::LazyFree;
 use crate::storage::Db;
 
 /// Server-wide counters reported by INFO.
@@ -120,8 +121,6 @@ pub struct Core {
     pub memory_startup: u64,
     pub peak_memory: u64,
     pub instantaneous: Instantaneous,
-    /// Per database, Redis's running estimate of the TTL left on keys with one (INFO keyspace).
-    pub avg_ttl: Vec<i64>,
     pub pause: Option<Pause>,
     pub is_replica: bool,
     pub loading: bool,
@@ -130,6 +129,8 @@ pub struct Core {
     pub introspection: crate::commands::introspection::State,
     /// Clients blocked on keys, and the keys made ready by the command being executed.
     pub blocking: crate::server::blocking::Blocking,
+    /// Frees big values and whole databases off this thread (`lazyfree_*` INFO fields).
+    pub lazyfree: LazyFree,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -147,7 +148,6 @@ impl Core {
         };
         let run_id = hex40();
         let replid = hex40();
-        let ndbs = config.databases as usize;
         let mut core = Core {
             config,
             dbs,
@@ -167,13 +167,13 @@ impl Core {
             memory_startup: 0,
             peak_memory: 0,
             instantaneous: Instantaneous::default(),
-            avg_ttl: vec![0; ndbs],
             pause: None,
             is_replica: false,
             loading: false,
             active_expire_enabled: true,
             introspection: Default::default(),
             blocking: Default::default(),
+            lazyfree: LazyFree::new(),
         };
         core.update_time();
         core
@@ -204,16 +204,33 @@ impl Core {
 
     /// A view of database `index` with Redis's access policy.
     pub fn db_view(&mut self, index: usize) -> DbView<'_> {
+        let lfu = matches!(
+            self.config.maxmemory_policy,
+            MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
+        )
+        .then(|| Lfu {
+            log_factor: self.config.lfu_log_factor,
+            decay_time: self.config.lfu_decay_time,
+            minutes: ((self.now_ms / 60_000) & 0xffff) as u32,
+        });
+        // While clients are paused nothing expires: keys past their deadline are only hidden.
+        let hide_only = self.is_replica || self.expiry_paused();
         DbView {
             db: &mut self.dbs[index],
             index,
             now_ms: self.now_ms,
             lru_clock: self.lru_clock,
+            lfu,
             stats: &mut self.stats,
             journal: &mut self.journal,
             blocking: &mut self.blocking,
-            is_replica: self.is_replica,
+            is_replica: hide_only,
         }
+    }
+
+    /// Whether a `CLIENT PAUSE` (WRITE or ALL) is in force, which suspends expiry as Redis does.
+    pub fn expiry_paused(&self) -> bool {
+        self.pause.is_some_and(|p| p.end_ms >= self.now_ms)
     }
 
     /// Count an error reply by its code (`INFO errorstats`).

@@ -23,8 +23,9 @@ pub struct ExpireState {
 /// Redis 7.0's activeExpireCycle driver: picks the databases to visit and the time budget; the sampling
 /// loop per database lives in `storage::expire`.
 pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) {
-    // While clients are paused the dataset must stay still, as Redis 7.0 keeps it.
-    if !core.active_expire_enabled || core.is_replica || core.pause.is_some_and(|p| p.end_ms > core.now_ms) {
+    // Replicas wait for the master's DELs; while clients are paused (WRITE or ALL) the dataset must stay
+    // still, so nothing expires; nothing expires during loading either.
+    if !core.active_expire_enabled || core.is_replica || core.loading || core.expiry_paused() {
         return;
     }
     let effort = core.config.active_expire_effort.clamp(1, 10) - 1;
@@ -33,6 +34,8 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     let acceptable_stale = 10 - effort as i64;
     let start = monotonic_us();
     if kind == CycleKind::Fast {
+        // Redis 7.0 compares the stale *fraction* with a *percentage* here, so in practice a fast cycle
+        // runs only after a cycle that hit its time limit. Kept as Redis does it.
         if !state.timelimit_exit && core.stats.expired_stale_perc < acceptable_stale as f64 {
             return;
         }
@@ -50,7 +53,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     let ndbs = core.dbs.len();
     let dbs_per_call = if state.timelimit_exit { ndbs } else { ndbs.min(16) };
     state.timelimit_exit = false;
-    let params = ExpireParams { effort: effort + 1 };
+    let params = ExpireParams::with_effort(effort + 1);
     let (mut sampled, mut expired) = (0u64, 0u64);
     let now_ms = core.now_ms;
     for _ in 0..dbs_per_call {
@@ -69,19 +72,9 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
                 journal.record(index, &[b"DEL", key]);
             },
         );
-        if st.avg_ttl_ms > 0 {
-            // Redis's running estimate: 2% of the new sample each cycle.
-            if let Some(avg) = core.avg_ttl.get_mut(index) {
-                *avg = if *avg == 0 {
-                    st.avg_ttl_ms
-                } else {
-                    *avg / 50 * 49 + st.avg_ttl_ms / 50
-                };
-            }
-        }
         sampled += st.sampled;
         expired += st.expired;
-        if st.timed_out {
+        if st.time_limit_hit {
             state.timelimit_exit = true;
             core.stats.expired_time_cap_reached_count += 1;
             break;

@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod client;
 pub mod core;
 pub mod cron;
+pub mod lazyfree;
 pub mod log;
 pub mod net;
 

@@ -1,11 +1,28 @@
-//! The keyspace of one shard: databases of entries with optional expiry.
+//! The keyspace storage engine: a pure data structure layer. No sockets, no journal, no clock of
+//! its own (calls that need the time take `now_ms`); expiry policy belongs to the caller.
 //!
-//! INTERIM: this module is a `HashMap`-backed stand-in exposing the agreed API of the purpose-built table
-//! (docs/architecture.md), so the server and command layers can be built and tested while the real table
-//! is written. It will be replaced wholesale; nothing here is tuned.
+//! - `entry`: one key + value + metadata in one allocation (all of the storage engine's `unsafe`);
+//! - `buckets`: segmented bucket arrays (allocated on write, freed segment by segment);
+//! - `table`: chained hash table with Redis's incremental rehash, reverse-binary SCAN, sampling;
+//! - `volatile`: dense index of the keys that have a TTL;
+//! - `db`: a database (table + volatile index) and the public entry handles;
+//! - `expire`: the active expiry cycle;
+//! - `object`: collection values.
+//!
+//! docs/storage.md has the design, the layout and the measured figures.
 
-pub mod db;
+mod buckets;
+mod db;
+mod entry;
 pub mod expire;
 pub mod object;
+mod table;
+mod volatile;
 
-pub use db::{Db, DbContents, EntryMut, EntryRef, NewValue, Object, OwnedValue, StrEncoding, ValueRef};
+#[cfg(test)]
+mod model_tests;
+
+pub use db::{Db, DbContents, EntryMut, EntryRef};
+pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
+pub use expire::{expire_cycle, CycleStats, ExpireParams};
+pub use object::Object;

@@ -170,10 +170,13 @@ fn ttl_handling() {
     assert_eq!(expire_at(&h, "k"), None);
     h.run(&["SET", "k", "v", "PXAT", &(NOW + 5).to_string()]);
     assert_eq!(h.run(&["GET", "k"]), bulk("v"));
+    // Redis's boundary: a key is expired once now is past its deadline, not at it.
     h.advance_ms(5);
+    assert_eq!(h.run(&["GET", "k"]), bulk("v"));
+    h.advance_ms(1);
     assert_eq!(h.run(&["GET", "k"]), Value::NullBulk);
     h.run(&["PSETEX", "p", "10", "v"]);
-    assert_eq!(expire_at(&h, "p"), Some(NOW + 15));
+    assert_eq!(expire_at(&h, "p"), Some(NOW + 16));
     h.run(&["GETEX", "p", "PERSIST"]);
     assert_eq!(expire_at(&h, "p"), None);
     h.run(&["GETEX", "p", "EXAT", &((NOW / 1000) + 10).to_string()]);

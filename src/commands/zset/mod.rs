@@ -113,13 +113,18 @@ fn remove_and_reply(
 }
 
 /// Store a new sorted set under `key` (replacing whatever was there, TTL cleared), or delete the key when
-/// the result is empty. Returns whether anything changed.
-fn store(db: &mut DbView<'_>, key: &[u8], z: ZSet) -> bool {
-    if z.is_empty() {
-        return db.delete(key).is_some();
+/// the result is empty. A replaced value is freed the way `lazyfree-lazy-server-del` says.
+fn store(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet) {
+    let lazy = ctx.core.config.lazyfree_lazy_server_del;
+    let mut db = ctx.db();
+    let old = if z.is_empty() {
+        db.delete(key)
+    } else {
+        db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), Ttl::Clear)
+    };
+    if let Some(old) = old {
+        ctx.core.lazyfree.free(old, lazy);
     }
-    db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), Ttl::Clear);
-    true
 }
 
 // ---- replies ----

@@ -147,7 +147,7 @@ fn zrange_generic(
         });
     }
     let n = items.len();
-    store(&mut db, dst, ZSet::from_sorted(&items, lim));
+    store(ctx, dst, ZSet::from_sorted(&items, lim));
     out.int(n as i64);
     Ok(())
 }

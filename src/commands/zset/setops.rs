@@ -217,7 +217,7 @@ fn generic(
     match dst {
         Some(dst) => {
             let len = items.len();
-            store(&mut db, dst, ZSet::from_sorted(&items, lim));
+            store(ctx, dst, ZSet::from_sorted(&items, lim));
             out.int(len as i64);
         }
         None => {

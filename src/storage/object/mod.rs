@@ -6,6 +6,9 @@
 //! compact encodings keep Redis's byte formats exactly (listpack, intset), so RDB files hold them as
 //! copies.
 //!
+//! Every variant must stay `Send + Sync` (entry.rs asserts it) so values can be freed or serialized off
+//! the shard thread.
+//!
 //! What every type provides, for the generic commands (TYPE, OBJECT, COPY, lazy freeing, MEMORY USAGE,
 //! DEBUG DIGEST): `type_name`, `encoding`, `len`, `free_effort`, `mem_usage`, and `Clone`.
 

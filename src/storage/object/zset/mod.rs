@@ -267,9 +267,12 @@ macro_rules! impl_index {
 impl_index!(BTree);
 impl_index!(skiplist::SkipList);
 
-// SAFETY: a `Large` owns every node its handles point to (see `node`); nothing else aliases them, so
+// SAFETY: a `Sorted` owns every node its handles point to (see `node`); nothing else aliases them, so
 // moving the whole value to another thread (lazy free, a snapshot writer) moves all of it.
 unsafe impl<I: Index> Send for Sorted<I> {}
+// SAFETY: nodes are written only through `&mut self` methods (`set_score` and the chain links are
+// reached from `insert`, `remove`, `set_score`, `remove_ranks`); through `&self` they are only read.
+unsafe impl<I: Index> Sync for Sorted<I> {}
 
 impl<I: Index> Drop for Sorted<I> {
     fn drop(&mut self) {

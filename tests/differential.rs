@@ -1,0 +1,385 @@
+//! Cross-area differential test: seeded random command streams over every implemented command, sent to
+//! Ferrite and to a real `redis-server` 7.0, replies compared by class (exact, unordered, shape, near).
+//! Keys and values come from small pools so commands collide on the same keys, types and encodings.
+//! Skips when redis-server is absent (fails instead under FERRITE_REQUIRE_REDIS=1).
+
+mod common;
+
+use common::diff::{show_args, Cmp, Pair};
+use common::{redis_available, Rng, Server, Value};
+
+const KEYS: &[&str] = &["k1", "k2", "k3", "{t}a", "{t}b", "num", "bits", "long", ""];
+const VALUES: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "-1",
+    "42",
+    "007",
+    "3.5",
+    "-2.25e3",
+    "1e400",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "hello",
+    "hello world",
+    " 1",
+    "1 ",
+    "+5",
+    "0x10",
+    "inf",
+    "nan",
+    "\u{0}\u{1}\u{ff}",
+    "12345678901234567890",
+    "a-string-of-exactly-forty-four-bytes-long!!!",
+    "a-string-of-exactly-forty-five-bytes-long!!!!",
+];
+const INTS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "2",
+    "7",
+    "-3",
+    "100",
+    "-100",
+    "9223372036854775807",
+    "x",
+    "1.5",
+    "",
+];
+const FLOATS: &[&str] = &["0", "1.5", "-0.25", "1e3", "inf", "-inf", "nan", "x", "5.0e-3", "10.1"];
+const OFFSETS: &[&str] = &["0", "1", "3", "7", "8", "15", "100", "-1", "-3", "4294967295", "x"];
+
+struct Gen<'a> {
+    rng: &'a mut Rng,
+}
+
+impl Gen<'_> {
+    fn key(&mut self) -> String {
+        self.rng.pick(KEYS).to_string()
+    }
+    fn value(&mut self) -> String {
+        if self.rng.below(30) == 0 {
+            return "v".repeat(self.rng.below(200) + 40);
+        }
+        self.rng.pick(VALUES).to_string()
+    }
+    fn int(&mut self) -> String {
+        self.rng.pick(INTS).to_string()
+    }
+    fn float(&mut self) -> String {
+        self.rng.pick(FLOATS).to_string()
+    }
+    fn offset(&mut self) -> String {
+        self.rng.pick(OFFSETS).to_string()
+    }
+    /// A relative expiry long enough that both servers see the same state.
+    fn ttl(&mut self) -> String {
+        self.rng
+            .pick(&["100", "1000", "86400", "0", "-5", "x", "9223372036854775807"])
+            .to_string()
+    }
+    fn maybe(&mut self, n: usize) -> bool {
+        self.rng.below(n) == 0
+    }
+
+    /// One random command and how its reply is compared.
+    fn command(&mut self) -> (Vec<String>, Cmp) {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let k = self.key();
+        let pick = self.rng.below(58);
+        let exact = |v: Vec<String>| (v, Cmp::Exact);
+        match pick {
+            0..=3 => exact(s(&["GET", &k])),
+            4..=7 => {
+                let mut v = s(&["SET", &k]);
+                v.push(self.value());
+                for _ in 0..self.rng.below(3) {
+                    match self.rng.below(8) {
+                        0 => v.push("NX".into()),
+                        1 => v.push("XX".into()),
+                        2 => v.push("GET".into()),
+                        3 => v.push("KEEPTTL".into()),
+                        4 => v.extend(["EX".into(), self.ttl()]),
+                        5 => v.extend(["PX".into(), format!("{}000", self.rng.below(100) + 100)]),
+                        6 => v.push("BOGUS".into()),
+                        _ => v.extend(["EXAT".into(), "99999999999".into()]),
+                    }
+                }
+                exact(v)
+            }
+            8 => exact(vec!["SETNX".into(), k, self.value()]),
+            9 => exact(vec!["SETEX".into(), k, self.ttl(), self.value()]),
+            10 => exact(vec![
+                "PSETEX".into(),
+                k,
+                format!("{}000", self.rng.below(1000) + 100),
+                self.value(),
+            ]),
+            11 => {
+                let mut v = vec!["GETEX".into(), k];
+                match self.rng.below(4) {
+                    0 => v.extend(["EX".into(), self.ttl()]),
+                    1 => v.push("PERSIST".into()),
+                    2 => v.extend(["PXAT".into(), "99999999999999".into()]),
+                    _ => {}
+                }
+                exact(v)
+            }
+            12 => exact(vec!["GETDEL".into(), k]),
+            13 => exact(vec!["GETSET".into(), k, self.value()]),
+            14 => {
+                let mut v = vec!["MGET".into()];
+                for _ in 0..self.rng.below(4) + 1 {
+                    v.push(self.key());
+                }
+                exact(v)
+            }
+            15 | 16 => {
+                let cmd = if pick == 15 { "MSET" } else { "MSETNX" };
+                let mut v = vec![cmd.to_string()];
+                for _ in 0..self.rng.below(3) + 1 {
+                    v.push(self.key());
+                    v.push(self.value());
+                }
+                if self.maybe(10) {
+                    v.pop();
+                }
+                exact(v)
+            }
+            17 => exact(vec!["APPEND".into(), k, self.value()]),
+            18 => exact(vec!["STRLEN".into(), k]),
+            19 => exact(vec![self.rng.pick(&["INCR", "DECR"]).into(), k]),
+            20 => exact(vec![self.rng.pick(&["INCRBY", "DECRBY"]).into(), k, self.int()]),
+            21 => exact(vec!["INCRBYFLOAT".into(), k, self.float()]),
+            22 => exact(vec![
+                self.rng.pick(&["GETRANGE", "SUBSTR"]).into(),
+                k,
+                self.offset(),
+                self.offset(),
+            ]),
+            23 => exact(vec![
+                "SETRANGE".into(),
+                k,
+                self.rng.pick(&["0", "1", "5", "-1", "x"]).into(),
+                self.value(),
+            ]),
+            24 => {
+                let mut v = vec!["LCS".into(), k, self.key()];
+                match self.rng.below(4) {
+                    0 => v.push("LEN".into()),
+                    1 => v.extend(["IDX".into(), "WITHMATCHLEN".into()]),
+                    2 => v.extend(["IDX".into(), "MINMATCHLEN".into(), "2".into()]),
+                    _ => {}
+                }
+                exact(v)
+            }
+            // Offsets stay small: the largest legal one would build a 512 MB string on both servers.
+            25 => exact(vec![
+                "SETBIT".into(),
+                k,
+                self.rng
+                    .pick(&["0", "1", "7", "8", "100", "-1", "4294967296", "x"])
+                    .into(),
+                self.rng.pick(&["0", "1", "2"]).into(),
+            ]),
+            26 => exact(vec!["GETBIT".into(), k, self.offset()]),
+            27 => {
+                let mut v = vec!["BITCOUNT".into(), k];
+                if self.maybe(2) {
+                    v.extend([self.offset(), self.offset()]);
+                    if self.maybe(2) {
+                        v.push(self.rng.pick(&["BIT", "BYTE"]).into());
+                    }
+                }
+                exact(v)
+            }
+            28 => {
+                let mut v = vec!["BITPOS".into(), k, self.rng.pick(&["0", "1"]).into()];
+                if self.maybe(2) {
+                    v.push(self.offset());
+                    if self.maybe(2) {
+                        v.push(self.offset());
+                        if self.maybe(2) {
+                            v.push(self.rng.pick(&["BIT", "BYTE"]).into());
+                        }
+                    }
+                }
+                exact(v)
+            }
+            29 => {
+                let op = self.rng.pick(&["AND", "OR", "XOR", "NOT"]);
+                let mut v = vec!["BITOP".into(), op.into(), self.key(), k];
+                if op != "NOT" || self.maybe(4) {
+                    v.push(self.key());
+                }
+                exact(v)
+            }
+            30 => {
+                let mut v = vec![self.rng.pick(&["BITFIELD", "BITFIELD_RO"]).to_string(), k];
+                for _ in 0..self.rng.below(3) + 1 {
+                    let ty = self
+                        .rng
+                        .pick(&["u8", "i8", "u1", "i16", "u63", "i64", "u64", "x8"])
+                        .to_string();
+                    let off = self.rng.pick(&["0", "3", "#1", "100", "-1"]).to_string();
+                    match self.rng.below(4) {
+                        0 => v.extend(["GET".into(), ty, off]),
+                        1 => v.extend(["SET".into(), ty, off, self.int()]),
+                        2 => v.extend(["INCRBY".into(), ty, off, self.int()]),
+                        _ => v.extend(["OVERFLOW".into(), self.rng.pick(&["WRAP", "SAT", "FAIL", "NO"]).into()]),
+                    }
+                }
+                exact(v)
+            }
+            31 | 32 => {
+                let mut v = vec![self.rng.pick(&["DEL", "UNLINK", "EXISTS", "TOUCH"]).to_string()];
+                for _ in 0..self.rng.below(3) + 1 {
+                    v.push(self.key());
+                }
+                exact(v)
+            }
+            33 => exact(vec!["TYPE".into(), k]),
+            34 => exact(vec![self.rng.pick(&["RENAME", "RENAMENX"]).into(), k, self.key()]),
+            35 => {
+                let mut v = vec!["COPY".into(), k, self.key()];
+                if self.maybe(2) {
+                    v.push("REPLACE".into());
+                }
+                if self.maybe(4) {
+                    v.extend(["DB".into(), self.rng.pick(&["0", "1", "16", "x"]).into()]);
+                }
+                exact(v)
+            }
+            36 => exact(vec![
+                "MOVE".into(),
+                k,
+                self.rng.pick(&["0", "1", "2", "16", "-1"]).into(),
+            ]),
+            37 => (
+                vec![
+                    "KEYS".into(),
+                    self.rng.pick(&["*", "k*", "?", "k[12]", "{t}*", "*[^a]", "\\*"]).into(),
+                ],
+                Cmp::Unordered,
+            ),
+            38 => (vec!["RANDOMKEY".into()], Cmp::Shape),
+            39 | 40 => {
+                let cmd = self.rng.pick(&["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]);
+                let t = match cmd {
+                    "EXPIRE" => self.ttl(),
+                    "PEXPIRE" => self.rng.pick(&["100000", "86400000", "0", "-1", "x"]).into(),
+                    "EXPIREAT" => self.rng.pick(&["99999999999", "1", "x"]).into(),
+                    _ => self.rng.pick(&["99999999999999", "1", "x"]).into(),
+                };
+                let mut v = vec![cmd.to_string(), k, t];
+                if self.maybe(3) {
+                    // GT/LT against a relative deadline depends on which millisecond each server reads
+                    // (two EXPIRE k 100 in a row may or may not land in the same one): absolute only.
+                    let relative = cmd == "EXPIRE" || cmd == "PEXPIRE";
+                    let opts: &[&str] = if relative {
+                        &["NX", "XX", "ZZ"]
+                    } else {
+                        &["NX", "XX", "GT", "LT", "ZZ"]
+                    };
+                    v.push(self.rng.pick(opts).into());
+                }
+                exact(v)
+            }
+            41 => (vec!["TTL".into(), k], Cmp::Near(1)),
+            42 => (vec!["PTTL".into(), k], Cmp::Near(500)),
+            43 => (vec!["EXPIRETIME".into(), k], Cmp::Near(1)),
+            44 => (vec!["PEXPIRETIME".into(), k], Cmp::Near(500)),
+            45 => exact(vec!["PERSIST".into(), k]),
+            46 => exact(vec!["OBJECT".into(), "ENCODING".into(), k]),
+            47 => exact(vec!["DBSIZE".into()]),
+            48 => exact(vec!["SELECT".into(), self.rng.pick(&["0", "0", "1", "16", "x"]).into()]),
+            49 => exact(vec![
+                "SWAPDB".into(),
+                self.rng.pick(&["0", "1"]).into(),
+                self.rng.pick(&["0", "1", "16"]).into(),
+            ]),
+            50 => exact(vec!["PING".into()]),
+            51 => exact(vec!["ECHO".into(), self.value()]),
+            52 => exact(vec!["STRLEN".into(), k, "extra".into()]),
+            53 => exact(vec!["OBJECT".into(), "REFCOUNT".into(), k]),
+            54 if self.maybe(20) => exact(vec!["FLUSHDB".into()]),
+            54 => exact(vec!["EXISTS".into(), self.key()]),
+            55 => exact(vec!["NOSUCHCOMMAND".into(), k]),
+            56 => exact(vec!["GET".into()]),
+            _ => exact(vec!["SET".into(), k, self.value(), "EX".into(), "-1".into()]),
+        }
+    }
+}
+
+/// Iterate SCAN to the end and return the keys seen, sorted and deduplicated.
+fn full_scan(c: &mut common::Raw, extra: &[&str]) -> Vec<Vec<u8>> {
+    let mut cursor = b"0".to_vec();
+    let mut seen = vec![];
+    for _ in 0..10_000 {
+        let mut args: Vec<Vec<u8>> = vec![b"SCAN".to_vec(), cursor.clone()];
+        args.extend(extra.iter().map(|a| a.as_bytes().to_vec()));
+        let Value::Array(parts) = c.cmd(&args) else {
+            panic!("SCAN reply is not an array")
+        };
+        let [Value::Bulk(next), Value::Array(keys)] = &parts[..] else {
+            panic!("SCAN reply shape")
+        };
+        for k in keys {
+            if let Value::Bulk(k) = k {
+                seen.push(k.clone());
+            }
+        }
+        cursor = next.clone();
+        if cursor == b"0" {
+            seen.sort();
+            seen.dedup();
+            return seen;
+        }
+    }
+    panic!("SCAN did not finish");
+}
+
+#[test]
+fn random_streams_match_redis() {
+    if !redis_available("random_streams_match_redis") {
+        return;
+    }
+    let f = Server::ferrite(&[]);
+    let r = Server::redis(&[]);
+    let mut failures = vec![];
+    let seeds: u64 = std::env::var("FERRITE_DIFF_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    for seed in 1..=seeds {
+        let mut pair = Pair::new(&f, &r);
+        pair.both(&["FLUSHALL"]);
+        let mut rng = Rng::new(seed * 7919);
+        let mut history: Vec<String> = vec![];
+        for step in 0..400 {
+            let (cmd, cmp) = Gen { rng: &mut rng }.command();
+            history.push(show_args(&cmd));
+            if let Err(e) = pair.check(&cmd, cmp) {
+                let tail = history[history.len().saturating_sub(8)..].join("\n    ");
+                failures.push(format!("seed {seed} step {step}: {e}\n  last commands:\n    {tail}"));
+                break;
+            }
+            if step % 50 == 49 {
+                let (a, b) = (full_scan(&mut pair.ferrite, &[]), full_scan(&mut pair.redis, &[]));
+                if a != b {
+                    failures.push(format!("seed {seed} step {step}: SCAN sets differ: {a:?} vs {b:?}"));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {seeds} streams diverged:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
