@@ -137,17 +137,20 @@ fn zrange_generic(
         });
         return Ok(());
     };
+    // The result is built entry by entry in the order a reply would list them, in a set created for the
+    // number of entries when a rank range gives it (Redis's order of construction, see `build_in_order`).
     let mut items: Vec<(Vec<u8>, f64)> = vec![];
     if let Some(z) = read_zset(&mut db, key)? {
         let ranks = select(z, &interval, rev, offset, limit);
         items.reserve(ranks.len());
-        z.visit(ranks, false, |m, s| {
+        z.visit(ranks, rev, |m, s| {
             items.push((m.to_vec(), s));
             true
         });
     }
     let n = items.len();
-    store(ctx, dst, ZSet::from_sorted(&items, lim));
+    let hint = if matches!(interval, Interval::Rank(..)) { n } else { 0 };
+    store(ctx, dst, ZSet::build_in_order(&items, hint, lim));
     out.int(n as i64);
     Ok(())
 }

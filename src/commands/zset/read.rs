@@ -158,8 +158,9 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
         return Ok(());
     }
     if count >= size as u64 {
+        // The whole set, from the highest score down (the order Redis's iterator walks a sorted set).
         entries_header(out, size, withscores);
-        z.visit(0..size, false, |m, s| {
+        z.visit(0..size, true, |m, s| {
             entry(out, m, s, withscores);
             true
         });

@@ -13,9 +13,9 @@
 //!
 //! Promotion: [`ZSet::insert`] converts a listpack to the large form before an insert that would make it
 //! longer than `zset-max-listpack-entries` or that brings a member longer than `zset-max-listpack-value`
-//! ([`Limits`]). Nothing converts back except building a new value ([`ZSet::from_sorted`], for the results
-//! ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE and ZRANGESTORE store), which picks the encoding from the final
-//! size, as Redis's conversion of those results does.
+//! ([`Limits`]). Nothing converts back except building a new value: [`ZSet::from_sorted`] (the results of
+//! ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE) picks the encoding from the final size, as Redis's conversion
+//! of those results does; [`ZSet::build_in_order`] (ZRANGESTORE) inserts entry by entry as Redis does.
 //!
 //! Ranks are 0-based and ascending; commands that count from the top convert. Ranges of ranks are
 //! half-open (`Range<usize>`).
@@ -454,6 +454,22 @@ impl ZSet {
             }
             ZSet::Large(Box::new(Large(l)))
         }
+    }
+
+    /// Build a set the way Redis 7.0 builds ZRANGESTORE's result: created for `size_hint` members (a
+    /// listpack when that fits), then one insert per entry in the order given, converting when the
+    /// listpack outgrows `lim`. The order matters only for `-0`: an entry inserted while the set is a
+    /// listpack reads back as `0`, as in Redis.
+    pub fn build_in_order<M: AsRef<[u8]>>(items: &[(M, f64)], size_hint: usize, lim: Limits) -> ZSet {
+        let mut z = if size_hint <= lim.entries {
+            ZSet::default()
+        } else {
+            ZSet::Large(Box::new(Large(Sorted::with_capacity(size_hint))))
+        };
+        for (m, s) in items {
+            z.insert(m.as_ref(), *s, lim);
+        }
+        z
     }
 
     /// Accept a listpack read from a file (its pairs must already be in order).

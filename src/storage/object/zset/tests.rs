@@ -401,3 +401,27 @@ fn promotion_thresholds() {
     );
     assert_eq!(ZSet::from_sorted(&[("abcde", 1.0)], lim).encoding(), "skiplist");
 }
+
+#[test]
+fn stores_build_like_redis() {
+    let lim = Limits { entries: 3, value: 4 };
+    // Entries inserted while the result is still a listpack lose the sign of -0.
+    let items = [("a", -0.0), ("bbbbb", 1.0), ("c", -0.0)];
+    let z = ZSet::build_in_order(&items, items.len(), lim);
+    assert_eq!(z.encoding(), "skiplist");
+    assert!(!z.score(b"a").expect("a").is_sign_negative());
+    assert!(z.score(b"c").expect("c").is_sign_negative());
+    // Created large up front (the size is known and too big): every sign is kept.
+    let z = ZSet::build_in_order(&items, 10, lim);
+    assert!(z.score(b"a").expect("a").is_sign_negative());
+    // A result sized at the end: large keeps -0, listpack drops it.
+    assert!(ZSet::from_sorted(&items, lim)
+        .score(b"a")
+        .expect("a")
+        .is_sign_negative());
+    let small = [("a", -0.0)];
+    assert!(!ZSet::from_sorted(&small, lim)
+        .score(b"a")
+        .expect("a")
+        .is_sign_negative());
+}
