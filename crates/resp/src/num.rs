@@ -24,6 +24,12 @@ pub fn format_double(out: &mut Vec<u8>, d: f64) {
         out.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
         return;
     }
+    // Integral values below 1e17 print all their digits and nothing else (the exponent is below the
+    // precision): the common case of scores, without formatting through a String.
+    if d.fract() == 0.0 && d.abs() < 1e17 {
+        write_i64(out, d as i64);
+        return;
+    }
     // Rust's exact formatting is correctly rounded; take its 17 significant digits and exponent.
     let sci = format!("{:.16e}", d.abs());
     let (mantissa, exp) = sci.split_once('e').expect("exponent format has an 'e'");
@@ -96,6 +102,9 @@ mod tests {
             (5e-324, "4.9406564584124654e-324"),
             (-0.0, "-0"),
             (0.0, "0"),
+            (99999999999999984.0, "99999999999999984"),
+            (-12345.0, "-12345"),
+            (4503599627370497.0, "4503599627370497"),
         ];
         for (d, want) in cases {
             assert_eq!(g17(d), want, "{d:e}");
