@@ -3,7 +3,7 @@
 use resp::ReplyBuf;
 
 use super::super::{Args, Ctx};
-use super::{exists_for_write, limits, modify, NAN_SCORE};
+use super::{limits, with_zset, NAN_SCORE};
 use crate::error::{CmdError, CmdResult};
 use crate::storage::object::zset::{Limits, ZSet};
 use crate::storage::{NewValue, Object};
@@ -117,22 +117,9 @@ pub fn zincrby(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
 fn add_generic(ctx: &mut Ctx<'_>, key: &[u8], f: Flags, pairs: &[(f64, &[u8])], out: &mut ReplyBuf) -> CmdResult {
     let lim = limits(ctx);
     let mut db = ctx.db();
-    if !exists_for_write(&mut db, key)? {
-        if f.xx {
-            if f.incr {
-                out.null();
-            } else {
-                out.int(0);
-            }
-            return Ok(());
-        }
-        // Like Redis's dbAdd: the new key may be what a blocked BZPOPMIN waits for.
-        let z = ZSet::for_new_key(pairs[0].1.len(), lim);
-        db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), super::Ttl::Clear);
-    }
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut last = 0.0;
-    let result = modify(&mut db, key, |z| {
+    let mut apply = |z: &mut ZSet| {
         for &(score, member) in pairs {
             let (o, s) = add_one(z, member, score, f, lim)?;
             match o {
@@ -146,11 +133,20 @@ fn add_generic(ctx: &mut Ctx<'_>, key: &[u8], f: Flags, pairs: &[(f64, &[u8])], 
             last = s;
         }
         Ok::<(), CmdError>(())
-    });
+    };
+    let result = match with_zset(&mut db, key, &mut apply)? {
+        Some(r) => r,
+        None if f.xx => Ok(()),
+        None => {
+            // Like Redis's dbAdd: the new key may be what a blocked BZPOPMIN waits for.
+            let mut z = ZSet::for_new_key(pairs[0].1.len(), lim);
+            let r = apply(&mut z);
+            db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), super::Ttl::Clear);
+            r
+        }
+    };
     db.mark_dirty(added + updated);
-    if let Some(Err(e)) = result {
-        return Err(e);
-    }
+    result?;
     if f.incr {
         if processed > 0 {
             out.double(last);

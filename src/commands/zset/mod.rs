@@ -63,34 +63,26 @@ fn read_zset<'v>(db: &'v mut DbView<'_>, key: &[u8]) -> Result<Option<&'v ZSet>,
     }
 }
 
-/// Whether `key` holds a sorted set, looked up as a write command does (Redis's `lookupKeyWrite`: no
-/// hit/miss count); WRONGTYPE for another type.
-fn exists_for_write(db: &mut DbView<'_>, key: &[u8]) -> Result<bool, CmdError> {
-    match db.lookup_write(key) {
-        None => Ok(false),
-        Some(e) => match e.value() {
-            ValueRef::Obj(Object::ZSet(_)) => Ok(true),
-            _ => Err(CmdError::WrongType),
-        },
-    }
-}
-
-/// Run `f` on the sorted set at `key` (already checked to be one), then delete the key if `f` emptied it.
-fn modify<R>(db: &mut DbView<'_>, key: &[u8], f: impl FnOnce(&mut ZSet) -> R) -> Option<R> {
+/// Run `f` on the sorted set at `key`, looked up as a write command looks keys up (Redis's
+/// `lookupKeyWrite`: no hit/miss count): `None` when the key is missing, WRONGTYPE for another type. The
+/// key is deleted when `f` leaves the set empty.
+fn with_zset<R>(db: &mut DbView<'_>, key: &[u8], f: impl FnOnce(&mut ZSet) -> R) -> Result<Option<R>, CmdError> {
     let (r, empty) = {
-        let mut e = db.db.get_mut(key)?;
+        let Some(mut e) = db.lookup_write(key) else {
+            return Ok(None);
+        };
         match e.obj_mut() {
             Some(Object::ZSet(z)) => {
                 let r = f(z);
                 (r, z.is_empty())
             }
-            _ => return None,
+            _ => return Err(CmdError::WrongType),
         }
     };
     if empty {
         db.db.remove(key);
     }
-    Some(r)
+    Ok(Some(r))
 }
 
 /// ZREM and ZREMRANGEBY*: remove what `f` chooses from the sorted set at `key` (deleting the key once
@@ -102,11 +94,7 @@ fn remove_and_reply(
     f: impl FnOnce(&mut ZSet) -> usize,
 ) -> Result<(), CmdError> {
     let mut db = ctx.db();
-    let removed = if exists_for_write(&mut db, key)? {
-        modify(&mut db, key, f).unwrap_or(0)
-    } else {
-        0
-    };
+    let removed = with_zset(&mut db, key, f)?.unwrap_or(0);
     db.mark_dirty(removed as u64);
     out.int(removed as i64);
     Ok(())

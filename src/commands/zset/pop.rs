@@ -9,7 +9,7 @@ use resp::ReplyBuf;
 
 use super::super::keyspace::DbView;
 use super::super::{Args, Ctx};
-use super::{exists_for_write, int_in_range, modify};
+use super::{int_in_range, with_zset};
 use crate::error::{CmdError, CmdResult};
 use crate::server::blocking::{self, BlockSpec, TimeoutReply, WaitType};
 use crate::util::int_text::IntText;
@@ -42,10 +42,17 @@ enum Shape {
     KeyNested,
 }
 
-/// Pop up to `count` entries from the sorted set at `key` (known to be one), replying in `shape`.
-/// Returns how many were popped.
-fn pop_from(db: &mut DbView<'_>, key: &[u8], end: End, count: usize, shape: Shape, out: &mut ReplyBuf) -> usize {
-    let n = modify(db, key, |z| {
+/// Pop up to `count` entries from the sorted set at `key`, replying in `shape`: `None` (and no reply)
+/// when the key is missing, WRONGTYPE for another type, else how many were popped.
+fn pop_from(
+    db: &mut DbView<'_>,
+    key: &[u8],
+    end: End,
+    count: usize,
+    shape: Shape,
+    out: &mut ReplyBuf,
+) -> Result<Option<usize>, CmdError> {
+    let n = with_zset(db, key, |z| {
         let len = z.len();
         let n = count.min(len);
         match shape {
@@ -76,17 +83,26 @@ fn pop_from(db: &mut DbView<'_>, key: &[u8], end: End, count: usize, shape: Shap
         });
         z.remove_ranks(ranks);
         n
-    })
-    .unwrap_or(0);
-    db.mark_dirty(n as u64);
-    n
+    })?;
+    if let Some(n) = n {
+        db.mark_dirty(n as u64);
+    }
+    Ok(n)
 }
 
-/// The first of `keys` that holds a sorted set (WRONGTYPE on a key of another type met first).
-fn first_zset<'k>(db: &mut DbView<'_>, keys: &[&'k [u8]]) -> Result<Option<&'k [u8]>, CmdError> {
+/// Pop from the first of `keys` that holds a sorted set (WRONGTYPE on a key of another type met
+/// first): the key and the number popped, or `None` (no reply written) when every key is missing.
+fn pop_first<'k>(
+    db: &mut DbView<'_>,
+    keys: &[&'k [u8]],
+    end: End,
+    count: usize,
+    shape: Shape,
+    out: &mut ReplyBuf,
+) -> Result<Option<(&'k [u8], usize)>, CmdError> {
     for &k in keys {
-        if exists_for_write(db, k)? {
-            return Ok(Some(k));
+        if let Some(n) = pop_from(db, k, end, count, shape, out)? {
+            return Ok(Some((k, n)));
         }
     }
     Ok(None)
@@ -111,13 +127,14 @@ fn zpop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End, out: &mut ReplyBuf) -> Cmd
         Shape::Flat
     };
     let mut db = ctx.db();
-    let key = args.get(1);
-    if !exists_for_write(&mut db, key)? || count == Some(0) {
-        out.array(0);
-        return Ok(());
-    }
     let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    pop_from(&mut db, key, end, count, shape, out);
+    // A count of 0 still checks the key's type, and answers an empty array like a missing key.
+    if count == 0 {
+        with_zset(&mut db, args.get(1), |_| ())?;
+        out.array(0);
+    } else if pop_from(&mut db, args.get(1), end, count, shape, out)?.is_none() {
+        out.array(0);
+    }
     Ok(())
 }
 
@@ -177,11 +194,10 @@ fn parse_mpop<'a>(args: &Args<'a>, numkeys_idx: usize) -> Result<(Vec<&'a [u8]>,
 pub fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let (keys, end, count) = parse_mpop(args, 1)?;
     let mut db = ctx.db();
-    let Some(key) = first_zset(&mut db, &keys)? else {
+    let Some((key, n)) = pop_first(&mut db, &keys, end, count, Shape::KeyNested, out)? else {
         out.null_array();
         return Ok(());
     };
-    let n = pop_from(&mut db, key, end, count, Shape::KeyNested, out);
     db.journal
         .replace(db.index, &[end.pop_command(), key, IntText::new(n as i64).as_bytes()]);
     Ok(())
@@ -203,17 +219,16 @@ fn blocking_pop(
         None => keys.to_vec(),
     };
     let mut db = ctx.db();
-    if let Some(key) = first_zset(&mut db, &candidates)? {
+    let (c, shape) = match count {
+        None => (1, Shape::KeyFlat),
+        Some(c) => (c, Shape::KeyNested),
+    };
+    if let Some((key, n)) = pop_first(&mut db, &candidates, end, c, shape, out)? {
         match count {
-            None => {
-                pop_from(&mut db, key, end, 1, Shape::KeyFlat, out);
-                db.journal.replace(db.index, &[end.pop_command(), key]);
-            }
-            Some(c) => {
-                let n = pop_from(&mut db, key, end, c, Shape::KeyNested, out);
-                db.journal
-                    .replace(db.index, &[end.pop_command(), key, IntText::new(n as i64).as_bytes()]);
-            }
+            None => db.journal.replace(db.index, &[end.pop_command(), key]),
+            Some(_) => db
+                .journal
+                .replace(db.index, &[end.pop_command(), key, IntText::new(n as i64).as_bytes()]),
         }
         return Ok(());
     }
