@@ -211,6 +211,12 @@ fn lp_score(item: LpItem<'_>) -> f64 {
     }
 }
 
+/// The bytes jemalloc really hands out for a request of `n` bytes (its size class).
+fn size_class(n: usize) -> usize {
+    // SAFETY: nallocx computes a size class only; it allocates nothing, and `n` is never 0 here.
+    unsafe { tikv_jemalloc_sys::nallocx(n.max(1), 0) }
+}
+
 /// The set's large form; see the module docs.
 #[derive(Clone, Debug, Default)]
 pub struct Large(Sorted<BTree>);
@@ -220,6 +226,8 @@ pub struct Large(Sorted<BTree>);
 pub(crate) struct Sorted<I: Index> {
     dict: Dict,
     index: I,
+    /// Bytes of the member nodes, in jemalloc's size classes (kept so MEMORY USAGE is O(1) in members).
+    node_bytes: usize,
 }
 
 /// What the large form needs from its ordered index (implemented by the B+tree and the skiplist).
@@ -285,6 +293,7 @@ impl<I: Index> Default for Sorted<I> {
         Sorted {
             dict: Dict::default(),
             index: I::default(),
+            node_bytes: 0,
         }
     }
 }
@@ -294,6 +303,7 @@ impl<I: Index> Sorted<I> {
         Sorted {
             dict: Dict::with_capacity(n),
             index: I::default(),
+            node_bytes: 0,
         }
     }
 
@@ -312,6 +322,7 @@ impl<I: Index> Sorted<I> {
     /// Add a member that is not in the set.
     pub fn insert(&mut self, member: &[u8], score: f64) {
         let n = NodeRef::alloc(member, score);
+        self.node_bytes += size_class(n.alloc_size());
         self.dict.insert(n);
         self.index.insert(score, n);
     }
@@ -329,6 +340,7 @@ impl<I: Index> Sorted<I> {
         let n = self.dict.remove(member)?;
         let s = n.score();
         self.index.remove(s, member);
+        self.node_bytes -= size_class(n.alloc_size());
         n.free();
         Some(s)
     }
@@ -363,9 +375,14 @@ impl<I: Index> Sorted<I> {
     }
 
     pub fn remove_ranks(&mut self, ranks: Range<usize>) {
-        let Sorted { dict, index } = self;
+        let Sorted {
+            dict,
+            index,
+            node_bytes,
+        } = self;
         index.remove_range(ranks.start, ranks.end, |_, n| {
             if let Some(n) = dict.remove(n.member()) {
+                *node_bytes -= size_class(n.alloc_size());
                 n.free();
             }
         });
@@ -382,10 +399,7 @@ impl<I: Index> Sorted<I> {
 
     /// Bytes allocated: nodes, bucket arrays and the index.
     pub fn mem_usage(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.dict.table_bytes()
-            + self.index.mem_bytes()
-            + self.dict.nodes().map(|n| n.alloc_size()).sum::<usize>()
+        std::mem::size_of::<Self>() + self.dict.table_bytes() + self.index.mem_bytes() + self.node_bytes
     }
 }
 

@@ -210,6 +210,11 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
     }
     scanned.sort_by(|a, b| a.0.cmp(&b.0));
     prop_assert!(same_scores(&scanned, &want));
+    // The running byte count of the member nodes is exact.
+    if let ZSet::Large(l) = &z {
+        let sum: usize = l.0.dict.nodes().map(|n| size_class(n.alloc_size())).sum();
+        prop_assert_eq!(l.0.node_bytes, sum);
+    }
     // A copy is equal and independent.
     let c = z.clone();
     prop_assert!(same_scores(&contents(&c), &model.0));
