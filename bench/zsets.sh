@@ -2,6 +2,7 @@
 # Sorted sets, Ferrite (A) vs redis-server 7.0 (B), side by side in one run.
 #
 #   bench/zsets.sh            ROUNDS=3 N_P1=200000 N_P16=1000000 KEYS=100000 MEMBERS=100 BIG=1000000
+#                             ONLY="zadd_p1 zadd_p16 zpopmin_p1 zpopmin_p16 memory" (the default: all)
 #
 # Method (that of ../shared/bench/side-by-side.sh): both servers run at once; each test runs on A then
 # immediately on B, round after round, so drift in the machine's load hits both alike; the report gives
@@ -17,6 +18,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-3}; N_P1=${N_P1:-200000}; N_P16=${N_P16:-1000000}
 KEYS=${KEYS:-100000}; MEMBERS=${MEMBERS:-100}; BIG=${BIG:-1000000}
 PORT_A=${PORT_A:-7760}; PORT_B=${PORT_B:-7761}
+ONLY=${ONLY:-zadd_p1 zadd_p16 zpopmin_p1 zpopmin_p16 memory}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 for t in redis-server redis-cli redis-benchmark python3; do
   command -v "$t" >/dev/null || { echo "error: $t not found" >&2; exit 2; }
 done
@@ -114,11 +117,11 @@ memory() { # round
 
 for ((round = 1; round <= ROUNDS; round++)); do
   log "round $round"
-  bench "$round" zadd_p1 "$N_P1" "" -P 1 -t zadd
-  bench "$round" zadd_p16 "$N_P16" "" -P 16 -t zadd
-  bench "$round" zpopmin_p1 "$N_P1" "$TMP/myzset.resp" -P 1 -t zpopmin
-  bench "$round" zpopmin_p16 "$N_P16" "$TMP/myzset.resp" -P 16 -t zpopmin
-  memory "$round"
+  if want zadd_p1; then bench "$round" zadd_p1 "$N_P1" "" -P 1 -t zadd; fi
+  if want zadd_p16; then bench "$round" zadd_p16 "$N_P16" "" -P 16 -t zadd; fi
+  if want zpopmin_p1; then bench "$round" zpopmin_p1 "$N_P1" "$TMP/myzset.resp" -P 1 -t zpopmin; fi
+  if want zpopmin_p16; then bench "$round" zpopmin_p16 "$N_P16" "$TMP/myzset.resp" -P 16 -t zpopmin; fi
+  if want memory; then memory "$round"; fi
 done
 
 printf 'metric\tA (ferrite)\tB (redis)\tA/B\n'
