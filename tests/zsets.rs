@@ -1331,6 +1331,24 @@ fn blocking_choreography(s: &Server) -> Vec<Value> {
     log.push(ctl.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]));
     log.push(w[0].read());
     log.push(ctl.cmd(&["CLIENT", "UNBLOCK", &id]));
+    // Keys created by other commands wake waiters too: stores, RENAME, COPY.
+    log.push(ctl.cmd(&["ZADD", "src", "1", "a", "2", "b", "3", "c"]));
+    for (i, create) in [
+        &["ZUNIONSTORE", "w1", "1", "src"][..],
+        &["ZRANGESTORE", "w2", "src", "0", "0"],
+        &["ZINTERSTORE", "w3", "2", "src", "src", "WEIGHTS", "1", "2"],
+        &["COPY", "src", "w4"],
+        &["RENAME", "src", "w5"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("w{}", i + 1);
+        w[0].send(&["BZPOPMAX", &key, "0"]);
+        wait_blocked(&mut ctl, 1);
+        log.push(ctl.cmd(create));
+        log.push(w[0].read());
+    }
     // A pipeline behind a blocked pop runs once it is served.
     w[0].send_raw(&[Raw::encode(&["BZPOPMIN", "p", "0"]), Raw::encode(&["ZCARD", "p"])].concat());
     wait_blocked(&mut ctl, 1);

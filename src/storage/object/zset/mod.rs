@@ -486,9 +486,28 @@ impl ZSet {
         z
     }
 
-    /// Accept a listpack read from a file (its pairs must already be in order).
-    pub fn from_listpack(lp: Listpack) -> ZSet {
-        ZSet::Listpack(lp)
+    /// Accept a listpack read from a file (RDB, RESTORE), after the checks Redis makes: pairs of member
+    /// and score, every score a number, no member twice.
+    pub fn from_listpack(lp: Listpack) -> Result<ZSet, &'static str> {
+        if !lp.len().is_multiple_of(2) {
+            return Err("a sorted-set listpack holds member, score pairs");
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut p = lp.first();
+        while let Some(mp) = p {
+            let sp = lp.next(mp).ok_or("a member without its score")?;
+            if let LpItem::Str(s) = lp.get(sp) {
+                let ok = std::str::from_utf8(s).ok().and_then(|t| t.parse::<f64>().ok());
+                if ok.is_none_or(f64::is_nan) {
+                    return Err("a score that is not a number");
+                }
+            }
+            if !seen.insert(lp.get(mp).to_vec()) {
+                return Err("a member twice");
+            }
+            p = lp.next(sp);
+        }
+        Ok(ZSet::Listpack(lp))
     }
 
     pub fn encoding(&self) -> &'static str {
@@ -712,7 +731,7 @@ impl ZSet {
                         return;
                     };
                     for k in 0..n {
-                        let sp = lp.next(p).expect("a score follows each member");
+                        let Some(sp) = lp.next(p) else { return };
                         if !f(lp.get(p).as_bytes(&mut buf), lp_score(lp.get(sp))) {
                             return;
                         }

@@ -430,3 +430,22 @@ fn stores_build_like_redis() {
         .expect("a")
         .is_sign_negative());
 }
+
+#[test]
+fn listpacks_from_files_are_checked() {
+    let ok = Listpack::from_items([
+        LpItem::Str(b"a"),
+        LpItem::Int(1),
+        LpItem::Str(b"b"),
+        LpItem::Str(b"2.5"),
+    ]);
+    assert_eq!(ZSet::from_listpack(ok).map(|z| z.len()), Ok(2));
+    let odd = Listpack::from_items([LpItem::Str(b"a"), LpItem::Int(1), LpItem::Str(b"b")]);
+    assert!(ZSet::from_listpack(odd).is_err());
+    let nan = Listpack::from_items([LpItem::Str(b"a"), LpItem::Str(b"nan")]);
+    assert!(ZSet::from_listpack(nan).is_err());
+    let text = Listpack::from_items([LpItem::Str(b"a"), LpItem::Str(b"x")]);
+    assert!(ZSet::from_listpack(text).is_err());
+    let twice = Listpack::from_items([LpItem::Str(b"a"), LpItem::Int(1), LpItem::Str(b"a"), LpItem::Int(2)]);
+    assert!(ZSet::from_listpack(twice).is_err());
+}
