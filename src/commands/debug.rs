@@ -23,7 +23,7 @@ use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::core::LRU_CLOCK_MAX;
 use crate::server::net::BusyMode;
-use crate::storage::{NewValue, ValueRef};
+use crate::storage::{NewValue, Object, ValueRef};
 
 /// DEBUG subcommand [args...]
 pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
@@ -144,10 +144,21 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8], out: &mut ReplyBuf) -> CmdResult {
     } else {
         lru_clock + (LRU_CLOCK_MAX - lru)
     };
-    let line = format!(
+    let mut line = format!(
         "Value at:{addr:p} refcount:1 encoding:{encoding} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}",
         serialized_len(e.value())
     );
+    if let ValueRef::Obj(Object::List(l)) = e.value() {
+        // Redis adds the quicklist's shape.
+        let nodes = l.node_count();
+        let avg = if nodes == 0 { 0.0 } else { l.len() as f64 / nodes as f64 };
+        line.push_str(&format!(
+            " ql_nodes:{nodes} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            l.fill(),
+            (l.compress_depth() != 0) as u8,
+            l.encoded_bytes()
+        ));
+    }
     out.simple(line.as_bytes());
     Ok(())
 }

@@ -332,8 +332,8 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     line!(s, "mem_aof_buffer", "0");
     line!(s, "mem_allocator", "jemalloc-5.3.0");
     line!(s, "active_defrag_running", "0");
-    line!(s, "lazyfree_pending_objects", "0");
-    line!(s, "lazyfreed_objects", "0");
+    line!(s, "lazyfree_pending_objects", "{}", core.lazyfree.pending_objects());
+    line!(s, "lazyfreed_objects", "{}", core.lazyfree.freed_objects());
 }
 
 fn persistence(s: &mut String, core: &Core) {

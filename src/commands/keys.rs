@@ -56,19 +56,13 @@ fn duplicate(v: ValueRef<'_>) -> OwnedValue {
 
 /// Store a value taken from another key under `key` with the given deadline. `stamp` is the access clock
 /// the value carries along (RENAME and MOVE keep the object; COPY makes a new one, which starts fresh).
-/// Returns the value `key` held before, if any.
-fn put_value(
-    db: &mut DbView<'_>,
-    key: &[u8],
-    value: OwnedValue,
-    expire: Option<i64>,
-    stamp: Option<u32>,
-) -> Option<OwnedValue> {
+/// A value `key` held before is disposed of as `lazyfree-lazy-server-del` says.
+fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<i64>, stamp: Option<u32>) {
     let ttl = match expire {
         Some(t) => Ttl::At(t),
         None => Ttl::Clear,
     };
-    let old = match value {
+    match value {
         // Passed as bytes so the store keeps it embedded (an owned value would be stored as raw).
         OwnedValue::Str(s, StrEncoding::Embstr) => db.set(key, NewValue::Str(&s), ttl),
         v => db.set(key, v.into(), ttl),
@@ -78,7 +72,6 @@ fn put_value(
             e.set_lru(stamp);
         }
     }
-    old
 }
 
 /// DEL key [key ...]
@@ -154,7 +147,6 @@ pub fn renamenx(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
 
 fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bool) -> CmdResult {
     let (src, dst) = (args.get(1), args.get(2));
-    let lazy = ctx.core.config.lazyfree_lazy_server_del;
     let mut db = ctx.db();
     let Some((expire, stamp)) = db.lookup_write(src).map(|e| (e.expire_at(), e.lru())) else {
         return Err(CmdError::err(NO_SUCH_KEY));
@@ -175,10 +167,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bo
     let Some((value, _)) = db.db.remove(src) else {
         return Err(CmdError::err(NO_SUCH_KEY));
     };
-    let old = put_value(&mut db, dst, value, expire, Some(stamp));
-    if let Some(old) = old {
-        ctx.core.lazyfree.free(old, lazy);
-    }
+    put_value(&mut db, dst, value, expire, Some(stamp));
     if nx {
         out.int(1);
     } else {
@@ -223,7 +212,14 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         // The copy is a new object: it must not inherit the replaced key's access clock.
         old = db.db.remove(dst).map(|(v, _)| v);
     }
+    let is_int = matches!(value, OwnedValue::Int(_));
     put_value(&mut db, dst, value, expire, None);
+    if is_int {
+        // Redis duplicates the object: even a small integer is then not the shared one.
+        if let Some(mut e) = db.db.get_mut(dst) {
+            e.mark_unshared();
+        }
+    }
     if let Some(old) = old {
         ctx.core.lazyfree.free(old, lazy);
     }

@@ -10,6 +10,7 @@
 use crate::journal::Journal;
 use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
+use crate::server::lazyfree::LazyFree;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
 /// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
@@ -66,6 +67,49 @@ impl Lfu {
     }
 }
 
+/// The entry at `key` if it is live (see `DbView::live_mut`). A free function over the view's fields so
+/// the returned handle borrows only the database, leaving the counters and journal usable.
+#[allow(clippy::too_many_arguments)]
+fn live_entry<'d>(
+    db: &'d mut Db,
+    key: &[u8],
+    now_ms: i64,
+    hide_only: bool,
+    index: usize,
+    stats: &mut Stats,
+    journal: &mut Journal,
+    was_expired: &mut bool,
+) -> Option<EntryMut<'d>> {
+    *was_expired = false;
+    let e = db.get_mut(key)?;
+    if !is_expired(e.expire_at(), now_ms) {
+        return Some(e);
+    }
+    *was_expired = true;
+    if !hide_only {
+        let _ = e.remove();
+        stats.expired_keys += 1;
+        journal.also(index, &[b"DEL", key]);
+    }
+    None
+}
+
+/// `live_entry` over a view's fields, borrowing them one by one so the result borrows only the database.
+macro_rules! live {
+    ($view:ident, $key:expr) => {
+        live_entry(
+            $view.db,
+            $key,
+            $view.now_ms,
+            $view.is_replica,
+            $view.index,
+            $view.stats,
+            $view.journal,
+            &mut $view.was_expired,
+        )
+    };
+}
+
 /// Lookup flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
@@ -90,6 +134,13 @@ pub struct DbView<'a> {
     /// Replicas hide expired keys but leave their deletion to the master; so does a server whose clients
     /// are paused (the dataset must stay still).
     pub is_replica: bool,
+    /// Whether the last lookup found the key expired (as opposed to missing).
+    pub was_expired: bool,
+    /// Frees big overwritten values off the shard thread when `lazy_server_del` says so.
+    pub lazyfree: &'a mut LazyFree,
+    /// `lazyfree-lazy-server-del`: values replaced or deleted as a side effect (SET over a big list) are
+    /// freed in the background when freeing them is expensive.
+    pub lazy_server_del: bool,
 }
 
 /// How a write treats an existing TTL.
@@ -113,26 +164,27 @@ impl<'a> DbView<'a> {
     /// If `key` exists but has expired, delete it (as the master) and report true. A missing key is not
     /// expired.
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
-        let expired = match self.db.get(key) {
-            Some(e) => self.is_expired(e.expire_at()),
-            None => return false,
-        };
-        if !expired {
-            return false;
-        }
-        if self.is_replica {
-            return true;
-        }
-        self.delete_expired(key);
-        true
+        let _ = self.live_mut(key);
+        self.was_expired
     }
 
     /// Delete a key whose TTL passed: counted in `expired_keys`, journaled as `DEL`.
     pub fn delete_expired(&mut self, key: &[u8]) {
         if self.db.remove(key).is_some() {
-            self.stats.expired_keys += 1;
-            self.journal.also(self.index, &[b"DEL", key]);
+            self.note_expired(key);
         }
+    }
+
+    fn note_expired(&mut self, key: &[u8]) {
+        self.stats.expired_keys += 1;
+        self.journal.also(self.index, &[b"DEL", key]);
+    }
+
+    /// The entry at `key` if it is live, with lazy expiry applied, in one table lookup: an expired key is
+    /// deleted and journaled (as the master) or only hidden (a replica, a paused server) and reported
+    /// absent; `was_expired` tells the two absences apart afterwards.
+    fn live_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
+        live!(self, key)
     }
 
     /// Look a key up for reading: hits/misses are counted and the access clock updated.
@@ -142,86 +194,85 @@ impl<'a> DbView<'a> {
 
     /// Look a key up for reading, choosing whether to touch it and whether to count hits and misses.
     pub fn lookup_read_flags(&mut self, key: &[u8], touch: Touch, count: bool) -> Option<EntryRef<'_>> {
-        if self.expire_if_needed(key) {
-            if count {
+        let (lfu, lru) = (self.lfu, self.lru_clock);
+        let found = live!(self, key).map(|mut e| {
+            if touch == Touch::Yes {
+                let stamp = match lfu {
+                    Some(l) => l.touch(e.lru()),
+                    None => lru,
+                };
+                e.set_lru(stamp);
+            }
+            e.into_ref()
+        });
+        if count {
+            if found.is_some() {
+                self.stats.keyspace_hits += 1;
+            } else {
                 self.stats.keyspace_misses += 1;
             }
-            return None;
         }
-        if touch == Touch::Yes {
-            self.touch(key);
-        }
-        match self.db.get(key) {
-            Some(e) => {
-                if count {
-                    self.stats.keyspace_hits += 1;
-                }
-                Some(e)
-            }
-            None => {
-                if count {
-                    self.stats.keyspace_misses += 1;
-                }
-                None
-            }
-        }
+        found
     }
 
     /// Look a key up for writing (no hit/miss counting, as in Redis).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
-        self.expire_if_needed(key);
-        self.touch(key);
-        self.db.get_mut(key)
-    }
-
-    /// Update a present key's access clock (LRU time, or LFU counter).
-    fn touch(&mut self, key: &[u8]) {
         let (lfu, lru) = (self.lfu, self.lru_clock);
-        if let Some(mut e) = self.db.get_mut(key) {
-            let stamp = match lfu {
-                Some(l) => l.touch(e.lru()),
-                None => lru,
-            };
-            e.set_lru(stamp);
-        }
+        let mut e = self.live_mut(key)?;
+        let stamp = match lfu {
+            Some(l) => l.touch(e.lru()),
+            None => lru,
+        };
+        e.set_lru(stamp);
+        Some(e)
     }
 
     /// Whether a key exists (expired keys do not), without touching it or counting.
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.lookup_read_flags(key, Touch::No, false).is_some()
+        self.live_mut(key).is_some()
     }
 
     /// The value of an existing live key, without touching it.
     pub fn peek(&mut self, key: &[u8]) -> Option<ValueRef<'_>> {
-        self.lookup_read_flags(key, Touch::No, false).map(|e| e.value())
+        self.live_mut(key).map(|e| e.into_ref().value())
     }
 
-    /// Store a value. Returns the previous value of a live key, if any.
-    pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> Option<OwnedValue> {
-        self.expire_if_needed(key);
-        // The old entry matters only for KEEPTTL and LFU (the common SET pays no extra lookup).
-        let old = if ttl == Ttl::Keep || self.lfu.is_some() {
-            self.db.get(key).map(|e| (e.expire_at(), e.lru()))
-        } else {
-            None
-        };
-        let expire = match ttl {
-            Ttl::Clear => None,
-            Ttl::At(t) => Some(t),
-            Ttl::Keep => old.and_then(|(t, _)| t),
-        };
-        // A new value starts a fresh LRU time; under LFU an overwrite keeps the key's counter.
-        let stamp = match (self.lfu, old) {
-            (None, _) => self.lru_clock,
-            (Some(_), Some((_, lru))) => lru,
-            (Some(l), None) => l.new_stamp(),
-        };
+    /// Store a value. Returns whether a live key was replaced (its old value is disposed of as
+    /// `lazyfree-lazy-server-del` says, as Redis's dbOverwrite does).
+    pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> bool {
         self.stats.dirty += 1;
         // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
         if matches!(value, NewValue::Obj(_)) {
             self.blocking.signal(self.index, key);
         }
-        self.db.insert(key, value, expire, stamp)
+        let (lfu, lru) = (self.lfu, self.lru_clock);
+        let live = live!(self, key);
+        if let Some(e) = live {
+            let expire = match ttl {
+                Ttl::Clear => None,
+                Ttl::At(t) => Some(t),
+                Ttl::Keep => e.expire_at(),
+            };
+            // A new value starts a fresh LRU time; under LFU an overwrite keeps the key's counter.
+            let stamp = if lfu.is_some() { e.lru() } else { lru };
+            if self.lazy_server_del {
+                let old = e.reset(value, expire, stamp);
+                self.lazyfree.free_value(old);
+            } else {
+                e.overwrite(value, expire, stamp);
+            }
+            return true;
+        }
+        let expire = match ttl {
+            Ttl::Clear | Ttl::Keep => None,
+            Ttl::At(t) => Some(t),
+        };
+        let stamp = match lfu {
+            Some(l) => l.new_stamp(),
+            None => lru,
+        };
+        self.db.insert(key, value, expire, stamp);
+        false
     }
 
     /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key
@@ -233,10 +284,7 @@ impl<'a> DbView<'a> {
 
     /// Delete a live key. Returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<OwnedValue> {
-        if self.expire_if_needed(key) {
-            return None;
-        }
-        let (v, _) = self.db.remove(key)?;
+        let (v, _) = self.live_mut(key)?.remove();
         self.stats.dirty += 1;
         Some(v)
     }

@@ -20,6 +20,7 @@ pub mod debug;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod string;
 pub mod zset;

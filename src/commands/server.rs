@@ -16,29 +16,9 @@ use crate::server::net::{Net, ShutdownRequest};
 /// so a plain SHUTDOWN does not try to save. There are no replicas to wait for, so NOW changes
 /// nothing and ABORT never finds a shutdown in progress.
 pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdResult {
-    let mut req = ShutdownRequest {
-        nosave: false,
-        save: false,
-        now: false,
-        force: false,
-        signal: None,
-        announced: false,
-    };
-    let mut abort = false;
-    for a in args.rest(1) {
-        match a.to_ascii_lowercase().as_slice() {
-            b"nosave" => req.nosave = true,
-            b"save" => req.save = true,
-            b"now" => req.now = true,
-            b"force" => req.force = true,
-            b"abort" => abort = true,
-            _ => return Err(CmdError::syntax()),
-        }
-    }
-    if (req.nosave && req.save) || (abort && (req.nosave || req.save || req.now || req.force)) {
-        return Err(CmdError::syntax());
-    }
-    if abort {
+    let parsed = ShutdownRequest::parse(args.rest(1)).ok_or_else(CmdError::syntax)?;
+    let mut req = parsed.request;
+    if parsed.abort {
         return Err(CmdError::err("No shutdown in progress."));
     }
     let saves = req.save || (!req.nosave && !ctx.core.config.save.is_empty());

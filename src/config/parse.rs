@@ -122,86 +122,11 @@ pub fn format_memory(bytes: i64) -> String {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unbalanced;
 
-/// Redis's `sdssplitargs`: blanks separate arguments, `"..."` understands `\n \r \t \b \a`,
-/// `\xHH` and `\<any>`, `'...'` understands only `\'`; a closing quote must be followed by a
-/// blank or the end. The input ends at a NUL byte, as the C string does.
+/// Redis's `sdssplitargs` (the inline-command splitter, shared with the protocol crate): blanks
+/// separate arguments, `"..."` understands `\n \r \t \b \a`, `\xHH` and `\<any>`, `'...'` understands
+/// only `\'`; a closing quote must be followed by a blank or the end. The input ends at a NUL byte.
 pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, Unbalanced> {
-    let line = match line.iter().position(|&b| b == 0) {
-        Some(n) => &line[..n],
-        None => line,
-    };
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_c_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Ok(out);
-        }
-        let (mut inq, mut insq) = (false, false);
-        let mut cur = Vec::new();
-        loop {
-            let c = at(p);
-            if inq {
-                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
-                    let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
-                    cur.push(hex(at(p + 2)) * 16 + hex(at(p + 3)));
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    cur.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(Unbalanced);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(Unbalanced);
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(Unbalanced);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(Unbalanced);
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        if c != 0 {
-                            p += 1;
-                        }
-                        break;
-                    }
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    _ => cur.push(c),
-                }
-            }
-            p += 1;
-        }
-        out.push(cur);
-    }
+    resp::request::split_line(line).map_err(|_| Unbalanced)
 }
 
 /// Redis's `sdscatrepr`: a double-quoted, escaped copy of `s`.

@@ -272,14 +272,21 @@ impl Server {
                 _ => continue,
             };
             let now = self.core.now_ms;
-            let ready = match self.core.dbs[db].get(key) {
-                Some(e) if e.expire_at().is_some_and(|t| t <= now) => false,
-                Some(e) => matches!(e.value(), ValueRef::Obj(o) if o.type_name() == wanted.type_name()),
-                None => false,
+            let held = match self.core.dbs[db].get(key) {
+                Some(e) if e.expire_at().is_some_and(|t| t <= now) => None,
+                Some(e) => match e.value() {
+                    ValueRef::Obj(o) => Some(o.type_name()),
+                    _ => Some("string"),
+                },
+                None => None,
             };
-            if !ready {
-                // Emptied (or replaced by another type) by the waiters served before: the rest keep waiting.
-                break;
+            match held {
+                // Emptied (or deleted) by the waiters served before: the rest keep waiting.
+                None => break,
+                // A waiter for another type (BZPOPMIN behind a list) is passed over, as Redis 7.0 does;
+                // those behind it may still be served.
+                Some(t) if t != wanted.type_name() => continue,
+                Some(_) => {}
             }
             let Some(mut c) = self.net.take(w.slot) else { continue };
             c.serving_key = Some(key.to_vec());

@@ -225,6 +225,9 @@ impl Core {
             journal: &mut self.journal,
             blocking: &mut self.blocking,
             is_replica: hide_only,
+            was_expired: false,
+            lazyfree: &mut self.lazyfree,
+            lazy_server_del: self.config.lazyfree_lazy_server_del,
         }
     }
 

@@ -139,12 +139,8 @@ impl Server {
             }
             crate::log_warning!("Received {name} scheduling shutdown...");
             self.net.shutdown = Some(ShutdownRequest {
-                nosave: false,
-                save: false,
-                now: false,
-                force: false,
                 signal: Some(sig),
-                announced: false,
+                ..ShutdownRequest::plain()
             });
         }
     }

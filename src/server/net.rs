@@ -53,6 +53,58 @@ pub struct ShutdownRequest {
     pub announced: bool,
 }
 
+/// SHUTDOWN's options, as parsed from its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownArgs {
+    pub request: ShutdownRequest,
+    pub abort: bool,
+}
+
+impl ShutdownRequest {
+    /// A plain request (signals, tests).
+    pub fn plain() -> ShutdownRequest {
+        ShutdownRequest {
+            nosave: false,
+            save: false,
+            now: false,
+            force: false,
+            signal: None,
+            announced: false,
+        }
+    }
+
+    /// Parse SHUTDOWN's arguments (after the command name): `None` for an unknown word or a contradiction
+    /// (NOSAVE with SAVE, ABORT with anything else), which Redis answers with a syntax error.
+    pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Option<ShutdownArgs> {
+        let mut out = ShutdownArgs {
+            request: ShutdownRequest::plain(),
+            abort: false,
+        };
+        let r = &mut out.request;
+        for a in args {
+            match a.to_ascii_lowercase().as_slice() {
+                b"nosave" => r.nosave = true,
+                b"save" => r.save = true,
+                b"now" => r.now = true,
+                b"force" => r.force = true,
+                b"abort" => out.abort = true,
+                _ => return None,
+            }
+        }
+        let r = out.request;
+        if (r.nosave && r.save) || (out.abort && (r.nosave || r.save || r.now || r.force)) {
+            return None;
+        }
+        Some(out)
+    }
+}
+
+impl Default for ShutdownRequest {
+    fn default() -> Self {
+        ShutdownRequest::plain()
+    }
+}
+
 /// The few settings the network layer enforces on its own (copied from the config when it changes).
 #[derive(Debug, Clone)]
 pub struct NetSettings {
@@ -597,25 +649,11 @@ fn busy_verdict(args: &[&[u8]], authenticated: bool, mode: BusyMode) -> BusyVerd
         return BusyVerdict::Reply("NOAUTH Authentication required.".into());
     }
     if cmd.name == "shutdown" {
-        let mut req = ShutdownRequest {
-            nosave: false,
-            save: false,
-            now: false,
-            force: false,
-            signal: None,
-            announced: false,
-        };
-        for a in &args[1..] {
-            match a.to_ascii_lowercase().as_slice() {
-                b"nosave" => req.nosave = true,
-                b"save" => req.save = true,
-                b"now" => req.now = true,
-                b"force" => req.force = true,
-                _ => return BusyVerdict::Queue,
-            }
-        }
-        if req.nosave {
-            return BusyVerdict::Shutdown(req);
+        match ShutdownRequest::parse(args[1..].iter().copied()) {
+            Some(s) if s.request.nosave => return BusyVerdict::Shutdown(s.request),
+            // Anything else (a malformed one included) is answered by the normal path later.
+            _ if mode == BusyMode::Sleep => return BusyVerdict::Queue,
+            _ => {}
         }
     }
     match mode {

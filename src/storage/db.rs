@@ -150,6 +150,20 @@ impl Db {
             self.table.insert_new(hash, Entry::new(key, value, expire, lru));
             return None;
         };
+        Some(self.reset_at(loc, hash, value, expire_at, lru, keep_old))
+    }
+
+    /// Replace the value, deadline and access clock of the entry at `loc` in one reset (at most one
+    /// reallocation). Returns the old value (a placeholder when `keep_old` is false).
+    fn reset_at(
+        &mut self,
+        loc: Loc,
+        hash: u64,
+        value: NewValue<'_>,
+        expire_at: Option<i64>,
+        lru: u32,
+        keep_old: bool,
+    ) -> OwnedValue {
         let old_slot = self.table.entry(loc).volatile_slot();
         let expire = match (expire_at, old_slot) {
             (Some(at), Some(slot)) => Some((at, slot)),
@@ -162,7 +176,7 @@ impl Db {
         if let (None, Some(slot)) = (expire, old_slot) {
             self.volatile_remove(slot);
         }
-        Some(old)
+        old
     }
 
     /// Removes `key`; returns its value and deadline.
@@ -348,6 +362,12 @@ impl<'a> EntryRef<'a> {
     pub fn alloc_size(&self) -> usize {
         self.0.alloc_size()
     }
+
+    /// Whether an integer value is held as an object of its own, where Redis would otherwise share
+    /// it (`OBJECT REFCOUNT`); see [`EntryMut::mark_unshared`].
+    pub fn unshared(&self) -> bool {
+        self.0.unshared()
+    }
 }
 
 impl fmt::Debug for EntryRef<'_> {
@@ -369,7 +389,7 @@ pub struct EntryMut<'a> {
     hash: u64,
 }
 
-impl EntryMut<'_> {
+impl<'a> EntryMut<'a> {
     fn entry(&self) -> &Entry {
         self.db.table.entry(self.loc)
     }
@@ -380,6 +400,23 @@ impl EntryMut<'_> {
 
     pub fn to_ref(&self) -> EntryRef<'_> {
         EntryRef(self.entry())
+    }
+
+    /// Give up write access, keeping the entry for reading for as long as the handle lived.
+    pub fn into_ref(self) -> EntryRef<'a> {
+        let db: &'a Db = self.db;
+        EntryRef(db.table.entry(self.loc))
+    }
+
+    /// Replace value, deadline and access clock at once, as `Db::insert` does for an existing key (one
+    /// lookup instead of two). Returns the previous value.
+    pub fn reset(self, value: NewValue<'_>, expire_at: Option<i64>, lru: u32) -> OwnedValue {
+        self.db.reset_at(self.loc, self.hash, value, expire_at, lru, true)
+    }
+
+    /// Like [`EntryMut::reset`], dropping the previous value in place (no copy of an old embstr).
+    pub fn overwrite(self, value: NewValue<'_>, expire_at: Option<i64>, lru: u32) {
+        self.db.reset_at(self.loc, self.hash, value, expire_at, lru, false);
     }
 
     pub fn key(&self) -> &[u8] {
@@ -396,6 +433,12 @@ impl EntryMut<'_> {
 
     pub fn lru(&self) -> u32 {
         self.entry().lru()
+    }
+
+    /// Record that this integer value is a private copy (Redis's COPY duplicates the object, so its
+    /// refcount is 1 even for a small integer). Any later change of the value clears the mark.
+    pub fn mark_unshared(&mut self) {
+        self.entry_mut().set_unshared(true);
     }
 
     /// Replaces the value, keeping the TTL; the old value is dropped here.

@@ -14,7 +14,7 @@
 //!  |  Entry>  |        | only if HAS_EXPIRE    |         |           |               |
 //!  +----------+--------+------------+----------+---------+-----------+---------------+
 //!
-//!  meta:  bits 0..24 LRU/LFU clock | bit 24 HAS_EXPIRE | bits 25..27 value kind
+//!  meta:  bits 0..24 LRU/LFU clock | bit 24 HAS_EXPIRE | bits 25..27 value kind | bit 27 UNSHARED
 //!  value: int     i64, unaligned                                   8 bytes
 //!         inline  u8 length + bytes (length <= EMBSTR_MAX)         1 + len
 //!         raw     padding to 8, then a Vec<u8> (ptr, cap, len)     pad + 24
@@ -59,6 +59,9 @@ const KEY_OFF_VOLATILE: usize = 24;
 const HAS_EXPIRE: u32 = 1 << 24;
 const KIND_SHIFT: u32 = 25;
 const KIND_MASK: u32 = 0b11 << KIND_SHIFT;
+/// An integer value Redis would hold in an object of its own rather than a shared one (COPY's
+/// duplicate): only `OBJECT REFCOUNT` reads it. Survives TTL changes, cleared by any value change.
+const UNSHARED: u32 = 1 << 27;
 
 const _: () = assert!(mem::size_of::<Option<Entry>>() == 8);
 const _: () = assert!(mem::size_of::<Vec<u8>>() == 24 && mem::align_of::<Vec<u8>>() <= ALIGN);
@@ -394,6 +397,19 @@ impl Entry {
         self.meta() & LRU_MASK
     }
 
+    pub(crate) fn unshared(&self) -> bool {
+        self.meta() & UNSHARED != 0
+    }
+
+    pub(crate) fn set_unshared(&mut self, on: bool) {
+        let meta = if on {
+            self.meta() | UNSHARED
+        } else {
+            self.meta() & !UNSHARED
+        };
+        self.set_meta(meta);
+    }
+
     pub(crate) fn set_lru(&mut self, lru: u32) {
         let meta = (self.meta() & !LRU_MASK) | (lru & LRU_MASK);
         self.set_meta(meta);
@@ -456,7 +472,7 @@ impl Entry {
     /// Replaces the value and the TTL in one reallocation. With `keep_old` false the returned
     /// value is a placeholder (an inline string is not copied out just to be dropped).
     pub(crate) fn reset(&mut self, value: NewValue<'_>, expire: Option<(i64, u32)>, keep_old: bool) -> OwnedValue {
-        with_val(value, |val| {
+        let old = with_val(value, |val| {
             // SAFETY: the old value is moved out and the slot rewritten by `relayout` right away;
             // neither step can unwind once `take_value` has returned.
             unsafe {
@@ -464,7 +480,9 @@ impl Entry {
                 self.relayout(expire, val);
                 old
             }
-        })
+        });
+        self.set_unshared(false);
+        old
     }
 
     fn expire_parts(&self) -> Option<(i64, u32)> {
@@ -600,7 +618,7 @@ impl Entry {
         if new_at > old_at {
             ptr::copy(p.add(old_at), p.add(new_at), key_area);
         }
-        let meta = (self.meta() & LRU_MASK)
+        let meta = (self.meta() & (LRU_MASK | UNSHARED))
             | if expire.is_some() { HAS_EXPIRE } else { 0 }
             | (val.kind() as u32) << KIND_SHIFT;
         self.set_meta(meta);

@@ -309,6 +309,20 @@ fn parse_inline(buf: &[u8], frame: &mut Frame) -> Result<Parsed, ProtocolError> 
     Ok(Parsed::Complete(nl + 1))
 }
 
+/// Split one line into arguments with Redis's `sdssplitargs` rules (the inline-command rules, which
+/// Redis also uses for configuration files). The line is a C string to Redis: it ends at a NUL byte.
+pub fn split_line(line: &[u8]) -> Result<Vec<Vec<u8>>, ProtocolError> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    let mut frame = Frame::new();
+    split_args(line, &mut frame)?;
+    Ok((0..frame.len())
+        .map(|i| frame.inline[frame.spans[i].clone()].to_vec())
+        .collect())
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }

@@ -68,10 +68,10 @@ impl Digest {
     }
 }
 
-/// A list's elements, head to tail.
-pub fn list<'a>(d: &mut Digest, elements: impl IntoIterator<Item = &'a [u8]>) {
+/// A list's elements, head to tail (as bytes: integer entries printed in decimal).
+pub fn list<E: AsRef<[u8]>>(d: &mut Digest, elements: impl IntoIterator<Item = E>) {
     for e in elements {
-        d.mix_in(e);
+        d.mix_in(e.as_ref());
     }
 }
 

@@ -85,9 +85,9 @@ pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -
                 | MaxmemoryPolicy::VolatileLfu
         );
     let mut db = ctx.db();
-    match lookup(&mut db, args).map(|e| e.value()) {
+    match lookup(&mut db, args).map(|e| (e.value(), e.unshared())) {
         None => out.null(),
-        Some(ValueRef::Int(i)) if sharing && (0..SHARED_INTEGERS).contains(&i) => out.int(SHARED_REFCOUNT),
+        Some((ValueRef::Int(i), false)) if sharing && (0..SHARED_INTEGERS).contains(&i) => out.int(SHARED_REFCOUNT),
         Some(_) => out.int(1),
     }
     Ok(())

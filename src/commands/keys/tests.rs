@@ -780,3 +780,21 @@ fn debug_set_active_expire_toggles_the_cycle() {
     assert_eq!(h.run(&["DEBUG", "set-active-expire", "no"]), ok());
     assert!(!h.core.active_expire_enabled, "atoi reads `no` as 0");
 }
+
+#[test]
+fn copy_of_a_small_integer_is_not_the_shared_object() {
+    // Redis's COPY duplicates the object, so its refcount is 1 even for a shared-range integer; the mark
+    // survives TTL changes and goes with the next change of the value.
+    let mut h = Harness::new();
+    h.run(&["SET", "a", "7"]);
+    assert_eq!(h.run(&["OBJECT", "REFCOUNT", "a"]), Value::Int(2147483647));
+    h.run(&["COPY", "a", "b"]);
+    assert_eq!(h.run(&["OBJECT", "REFCOUNT", "b"]), Value::Int(1));
+    assert_eq!(h.run(&["OBJECT", "ENCODING", "b"]), bulk("int"));
+    h.run(&["EXPIRE", "b", "100"]);
+    h.run(&["PERSIST", "b"]);
+    assert_eq!(h.run(&["OBJECT", "REFCOUNT", "b"]), Value::Int(1));
+    h.run(&["INCR", "b"]);
+    assert_eq!(h.run(&["OBJECT", "REFCOUNT", "b"]), Value::Int(2147483647));
+    assert_eq!(h.run(&["OBJECT", "REFCOUNT", "a"]), Value::Int(2147483647));
+}

@@ -67,20 +67,18 @@ fn read_zset<'v>(db: &'v mut DbView<'_>, key: &[u8]) -> Result<Option<&'v ZSet>,
 /// `lookupKeyWrite`: no hit/miss count): `None` when the key is missing, WRONGTYPE for another type. The
 /// key is deleted when `f` leaves the set empty.
 fn with_zset<R>(db: &mut DbView<'_>, key: &[u8], f: impl FnOnce(&mut ZSet) -> R) -> Result<Option<R>, CmdError> {
-    let (r, empty) = {
-        let Some(mut e) = db.lookup_write(key) else {
-            return Ok(None);
-        };
-        match e.obj_mut() {
-            Some(Object::ZSet(z)) => {
-                let r = f(z);
-                (r, z.is_empty())
-            }
-            _ => return Err(CmdError::WrongType),
+    let Some(mut e) = db.lookup_write(key) else {
+        return Ok(None);
+    };
+    let (r, empty) = match e.obj_mut() {
+        Some(Object::ZSet(z)) => {
+            let r = f(z);
+            (r, z.is_empty())
         }
+        _ => return Err(CmdError::WrongType),
     };
     if empty {
-        db.db.remove(key);
+        e.remove();
     }
     Ok(Some(r))
 }
@@ -101,16 +99,13 @@ fn remove_and_reply(
 }
 
 /// Store a new sorted set under `key` (replacing whatever was there, TTL cleared), or delete the key when
-/// the result is empty. A replaced value is freed the way `lazyfree-lazy-server-del` says.
+/// the result is empty. A replaced or deleted value is freed the way `lazyfree-lazy-server-del` says.
 fn store(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet) {
     let lazy = ctx.core.config.lazyfree_lazy_server_del;
     let mut db = ctx.db();
-    let old = if z.is_empty() {
-        db.delete(key)
-    } else {
-        db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), Ttl::Clear)
-    };
-    if let Some(old) = old {
+    if !z.is_empty() {
+        db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), Ttl::Clear);
+    } else if let Some(old) = db.delete(key) {
         ctx.core.lazyfree.free(old, lazy);
     }
 }
