@@ -1,29 +1,68 @@
-//! Model tests: the sorted set (both encodings, promotion, both ordered indexes) against a plain vector
-//! kept sorted by (score, member).
+//! Model tests: the sorted set (both encodings, promotion, both ordered indexes) against a model made of
+//! two `BTreeMap`s, member → score and (score, member) in Redis's order.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::storage::object::listpack::validate;
 
-/// The model: entries sorted by Redis's order.
+/// A score ordered as Redis orders them (no NaN; `-0 == 0`).
+#[derive(Debug, Clone, Copy)]
+struct Score(f64);
+
+impl PartialEq for Score {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.partial_cmp(&o.0).unwrap_or(Ordering::Equal)
+    }
+}
+
+/// The model.
 #[derive(Default, Debug)]
-struct Model(Vec<(Vec<u8>, f64)>);
+struct Model {
+    scores: BTreeMap<Vec<u8>, f64>,
+    order: BTreeSet<(Score, Vec<u8>)>,
+}
 
 impl Model {
-    fn sort(&mut self) {
-        self.0
-            .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal).then(a.0.cmp(&b.0)));
+    fn len(&self) -> usize {
+        self.scores.len()
     }
-    fn find(&self, m: &[u8]) -> Option<usize> {
-        self.0.iter().position(|(x, _)| x == m)
+    /// Every entry in order.
+    fn entries(&self) -> Vec<(Vec<u8>, f64)> {
+        self.order.iter().map(|(s, m)| (m.clone(), s.0)).collect()
+    }
+    fn rank(&self, m: &[u8]) -> Option<(usize, f64)> {
+        let s = *self.scores.get(m)?;
+        Some((self.order.range(..(Score(s), m.to_vec())).count(), s))
     }
     fn set(&mut self, m: &[u8], s: f64) {
-        match self.find(m) {
-            Some(i) => self.0[i].1 = s,
-            None => self.0.push((m.to_vec(), s)),
+        self.remove(m);
+        self.scores.insert(m.to_vec(), s);
+        self.order.insert((Score(s), m.to_vec()));
+    }
+    fn remove(&mut self, m: &[u8]) -> Option<f64> {
+        let s = self.scores.remove(m)?;
+        self.order.remove(&(Score(s), m.to_vec()));
+        Some(s)
+    }
+    fn remove_ranks(&mut self, a: usize, n: usize) {
+        let doomed: Vec<Vec<u8>> = self.order.iter().skip(a).take(n).map(|(_, m)| m.clone()).collect();
+        for m in doomed {
+            self.remove(&m);
         }
-        self.sort();
     }
 }
 
@@ -104,25 +143,21 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
                 }
                 model.set(&m, s);
                 // Promotion happens exactly when Redis's would.
-                let too_long = model.0.iter().any(|(x, _)| x.len() > lim.value);
+                let too_long = model.scores.keys().any(|x| x.len() > lim.value);
                 if !was_large {
                     prop_assert_eq!(
                         z.encoding() == "skiplist",
-                        model.0.len() > lim.entries || too_long,
+                        model.len() > lim.entries || too_long,
                         "promotion rule"
                     );
                 }
             }
             Op::Remove(m) => {
-                let expect = model.find(&m).map(|i| model.0.remove(i).1);
-                prop_assert_eq!(z.remove(&m), expect);
+                prop_assert_eq!(z.remove(&m), model.remove(&m));
             }
             Op::RemoveRanks(a, n) => {
                 z.remove_ranks(a..a + n);
-                let end = (a + n).min(model.0.len());
-                if a < end {
-                    model.0.drain(a..end);
-                }
+                model.remove_ranks(a, n);
             }
             Op::ScoreRange(a, b, x, y) => {
                 let r = ScoreRange {
@@ -132,8 +167,9 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
                     maxex: y,
                 };
                 let got = z.score_ranks(&r);
-                let want: Vec<usize> = (0..model.0.len())
-                    .filter(|&i| !r.is_void() && r.gte_min(model.0[i].1) && r.lte_max(model.0[i].1))
+                let all = model.entries();
+                let want: Vec<usize> = (0..all.len())
+                    .filter(|&i| !r.is_void() && r.gte_min(all[i].1) && r.lte_max(all[i].1))
                     .collect();
                 match (want.first(), want.last()) {
                     (Some(&f), Some(&l)) => prop_assert_eq!(got, f..l + 1),
@@ -143,8 +179,7 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
             Op::LexRange(a, b, x, y) => {
                 // Lex ranges are meaningful over equal scores: test them on a copy with every score 0.
                 let mut flat = ZSet::default();
-                let mut members: Vec<Vec<u8>> = model.0.iter().map(|(m, _)| m.clone()).collect();
-                members.sort();
+                let members: Vec<Vec<u8>> = model.scores.keys().cloned().collect();
                 for m in &members {
                     flat.insert(
                         m,
@@ -174,31 +209,28 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
                     got.push((m.to_vec(), s));
                     true
                 });
-                let end = (a + n).min(model.0.len());
-                let mut want: Vec<(Vec<u8>, f64)> = if a < end { model.0[a..end].to_vec() } else { vec![] };
+                let mut want: Vec<(Vec<u8>, f64)> = model.entries().into_iter().skip(a).take(n).collect();
                 if rev {
                     want.reverse();
                 }
                 prop_assert!(same_scores(&got, &want), "{:?} vs {:?}", got, want);
             }
             Op::Rank(m) => {
-                let want = model.find(&m).map(|i| (i, model.0[i].1));
-                prop_assert_eq!(z.rank(&m), want);
+                prop_assert_eq!(z.rank(&m), model.rank(&m));
             }
         }
         was_large = z.encoding() == "skiplist";
-        prop_assert_eq!(z.len(), model.0.len());
+        prop_assert_eq!(z.len(), model.len());
         match &z {
             ZSet::Listpack(lp) => prop_assert!(validate(lp.as_bytes()).is_ok()),
             ZSet::Large(l) => l.0.index.check(),
         }
     }
-    prop_assert!(same_scores(&contents(&z), &model.0));
+    prop_assert!(same_scores(&contents(&z), &model.entries()));
     // Iteration (digest order does not matter) and scans see every member once.
     let mut it: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.as_ref().to_vec(), s)).collect();
     it.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut want = model.0.clone();
-    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let want: Vec<(Vec<u8>, f64)> = model.scores.iter().map(|(m, s)| (m.clone(), *s)).collect();
     prop_assert!(same_scores(&it, &want));
     let mut scanned = vec![];
     let mut cursor = 0;
@@ -217,7 +249,7 @@ fn run(ops: Vec<Op>, lim: Limits) -> Result<(), TestCaseError> {
     }
     // A copy is equal and independent.
     let c = z.clone();
-    prop_assert!(same_scores(&contents(&c), &model.0));
+    prop_assert!(same_scores(&contents(&c), &model.entries()));
     Ok(())
 }
 
@@ -265,31 +297,30 @@ fn index_ops<I: Index>(seed: u64) {
                 model.set(&m, score);
             }
             6 | 7 => {
-                let want = model.find(&m).map(|i| model.0.remove(i).1);
-                assert_eq!(s.remove(&m), want);
+                assert_eq!(s.remove(&m), model.remove(&m));
             }
             8 => {
-                let a = (next() % (model.0.len() as u64 + 1)) as usize;
+                let a = (next() % (model.len() as u64 + 1)) as usize;
                 let n = (next() % 40) as usize;
                 s.remove_ranks(a..a + n);
-                let end = (a + n).min(model.0.len());
-                model.0.drain(a..end);
+                model.remove_ranks(a, n);
             }
             _ => {
-                let r = (next() % (model.0.len() as u64 + 1)) as usize;
-                let want = model.0.get(r).map(|(m, s)| (m.as_slice(), *s));
+                let r = (next() % (model.len() as u64 + 1)) as usize;
+                let all = model.entries();
+                let want = all.get(r).map(|(m, s)| (m.as_slice(), *s));
                 assert_eq!(s.get(r), want);
             }
         }
-        assert_eq!(s.len(), model.0.len(), "round {round}");
+        assert_eq!(s.len(), model.len(), "round {round}");
     }
     let mut got = vec![];
     s.visit(0..s.len(), false, |m, sc| {
         got.push((m.to_vec(), sc));
         true
     });
-    assert_eq!(got, model.0);
-    for (i, (m, sc)) in model.0.iter().enumerate() {
+    assert_eq!(got, model.entries());
+    for (i, (m, sc)) in model.entries().iter().enumerate() {
         assert_eq!(s.rank(m), Some((i, *sc)));
     }
 }
