@@ -1431,3 +1431,41 @@ fn waiters_on_a_big_key_share_it_in_order() {
     wait_blocked(&mut ctl, 2);
     assert_eq!(ctl.cmd(&["EXISTS", "big"]), int(0));
 }
+
+/// ZRANDMEMBER on a large set: distinct members for a positive count (both of Redis's strategies),
+/// any number of repeats for a negative one, scores that are the members' own.
+#[test]
+fn random_members_of_a_large_set() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    let add = zadd_many("z", 1000, |i| (format!("{i}.5"), format!("m{i}")));
+    assert_eq!(c.cmd(&add), int(1000));
+    for (count, distinct) in [
+        ("10", Some(10)),
+        ("500", Some(500)),
+        ("999", Some(999)),
+        ("-2000", None),
+    ] {
+        let Value::Array(items) = c.cmd(&["ZRANDMEMBER", "z", count, "WITHSCORES"]) else {
+            panic!("array")
+        };
+        let pairs: Vec<(String, String)> = items
+            .chunks(2)
+            .map(|p| match (&p[0], &p[1]) {
+                (Value::Bulk(m), Value::Bulk(s)) => (
+                    String::from_utf8_lossy(m).into_owned(),
+                    String::from_utf8_lossy(s).into_owned(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        for (m, s) in &pairs {
+            assert_eq!(format!("m{}", s.trim_end_matches(".5")), *m, "score of {m}");
+        }
+        let set: std::collections::HashSet<&String> = pairs.iter().map(|(m, _)| m).collect();
+        match distinct {
+            Some(n) => assert_eq!((pairs.len(), set.len()), (n, n), "count {count}"),
+            None => assert_eq!(pairs.len(), 2000),
+        }
+    }
+}

@@ -166,15 +166,30 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
         });
         return Ok(());
     }
-    // Distinct members: a partial shuffle of the ranks (count < size).
+    // Distinct members (count < size): a partial shuffle of every rank when the count is a good share
+    // of the set, else random ranks until enough distinct ones (Redis's two cases, same threshold).
     let count = count as usize;
-    let mut ranks: Vec<usize> = (0..size).collect();
-    for i in 0..count {
-        let j = rng.gen_range(i..size);
-        ranks.swap(i, j);
-    }
+    let ranks: Vec<usize> = if count * 3 > size {
+        let mut all: Vec<usize> = (0..size).collect();
+        for i in 0..count {
+            let j = rng.gen_range(i..size);
+            all.swap(i, j);
+        }
+        all.truncate(count);
+        all
+    } else {
+        let mut picked = std::collections::HashSet::with_capacity(count);
+        let mut order = Vec::with_capacity(count);
+        while order.len() < count {
+            let r = rng.gen_range(0..size);
+            if picked.insert(r) {
+                order.push(r);
+            }
+        }
+        order
+    };
     entries_header(out, count, withscores);
-    for &r in &ranks[..count] {
+    for &r in &ranks {
         if let Some((m, s)) = z.get(r) {
             entry(out, &m, s, withscores);
         }
