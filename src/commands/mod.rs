@@ -25,6 +25,7 @@ pub mod keys;
 pub mod list;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use resp::ReplyBuf;
 
