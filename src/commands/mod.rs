@@ -83,6 +83,13 @@ impl<'a> Ctx<'a> {
         true
     }
 
+    /// A blocking command's timeout argument as an absolute deadline (`None`: wait forever). It counts
+    /// from the clock read now, as Redis reads `mstime()`: the loop's cached time can be a whole
+    /// iteration old, which would end the wait early.
+    pub fn block_deadline(&self, arg: &[u8]) -> Result<Option<i64>, crate::error::CmdError> {
+        crate::server::blocking::parse_timeout(arg, self.core.clock_now_us() / 1000)
+    }
+
     /// During a re-run for a blocked client: the key that became ready (Redis 7.0 serves from that key).
     pub fn serving_key(&self) -> Option<&[u8]> {
         self.client.serving_key.as_deref()

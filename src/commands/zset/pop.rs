@@ -11,7 +11,7 @@ use super::super::keyspace::DbView;
 use super::super::{Args, Ctx};
 use super::{int_in_range, with_zset};
 use crate::error::{CmdError, CmdResult};
-use crate::server::blocking::{self, BlockSpec, TimeoutReply, WaitType};
+use crate::server::blocking::{BlockSpec, TimeoutReply, WaitType};
 use crate::util::int_text::IntText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +248,7 @@ fn blocking_pop(
 }
 
 fn bzpop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End, out: &mut ReplyBuf) -> CmdResult {
-    let deadline = blocking::parse_timeout(args.get(args.len() - 1), ctx.now_ms())?;
+    let deadline = ctx.block_deadline(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     blocking_pop(ctx, &keys, end, deadline, None, out)
 }
@@ -265,7 +265,7 @@ pub fn bzpopmax(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 pub fn bzmpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    let deadline = blocking::parse_timeout(args.get(1), ctx.now_ms())?;
+    let deadline = ctx.block_deadline(args.get(1))?;
     let (keys, end, count) = parse_mpop(args, 2)?;
     blocking_pop(ctx, &keys, end, deadline, Some(count), out)
 }
