@@ -442,17 +442,20 @@ fn random_sort(rng: &mut Rng, have: &Have) -> (Vec<String>, Cmp) {
             _ => {}
         }
     }
-    let cmp = sort_cmp(&cmd, src == "src_set");
+    let cmp = sort_cmp(&cmd, src);
     (cmd, cmp)
 }
 
 /// How to compare a SORT: read the options as Redis does, then see whether the answer depends on
-/// an order Redis leaves open. For a set, that is its own order: when nothing is sorted (BY without
-/// a star, and no STORE, which would force ALPHA), and among equal ALPHA weights read through BY
-/// (they keep their input order). For any source, equal ALPHA weights read through BY under a LIMIT
-/// are ordered by Redis's partial quicksort, which this implementation does not reproduce (see
-/// docs/sets.md). A LIMIT then takes an arbitrary part: only the length is compared.
-fn sort_cmp(cmd: &[String], set: bool) -> Cmp {
+/// an order Redis leaves open. For a set, that is its own order when nothing is sorted (BY without
+/// a star, and no STORE, which would force ALPHA). Equal ALPHA weights read through BY keep their
+/// input order, which for a set, and for a sorted set being sorted, is hash-table order. For any
+/// source, equal ALPHA weights read through BY under a LIMIT are ordered by Redis's partial
+/// quicksort, which this implementation does not reproduce (see docs/sets.md). A LIMIT then takes
+/// an arbitrary part: only the length is compared.
+fn sort_cmp(cmd: &[String], src: &str) -> Cmp {
+    let set = src == "src_set";
+    let hashed = set || src == "src_zset";
     let ro = cmd[0] == "SORT_RO";
     let (mut dontsort, mut alpha, mut by, mut store, mut limit) = (false, false, false, false, false);
     let mut j = 2;
@@ -488,7 +491,7 @@ fn sort_cmp(cmd: &[String], set: bool) -> Cmp {
     if ties_open && limit {
         return Cmp::Shape;
     }
-    let open = set && ((dontsort && !store) || ties_open);
+    let open = (set && dontsort && !store) || (hashed && ties_open);
     match (open, limit) {
         (false, _) => Cmp::Exact,
         (true, false) => Cmp::Unordered,

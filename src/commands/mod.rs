@@ -27,6 +27,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod zset;
 
 use resp::ReplyBuf;
 
@@ -82,6 +83,13 @@ impl<'a> Ctx<'a> {
     /// had timed out at once).
     pub fn can_block(&self) -> bool {
         true
+    }
+
+    /// A blocking command's timeout argument as an absolute deadline (`None`: wait forever). It counts
+    /// from the clock read now, as Redis reads `mstime()`: the loop's cached time can be a whole
+    /// iteration old, which would end the wait early.
+    pub fn block_deadline(&self, arg: &[u8]) -> Result<Option<i64>, crate::error::CmdError> {
+        crate::server::blocking::parse_timeout(arg, self.core.clock_now_us() / 1000)
     }
 
     /// During a re-run for a blocked client: the key that became ready (Redis 7.0 serves from that key).

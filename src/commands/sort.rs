@@ -23,6 +23,8 @@
 //!   pattern without `*`, a missing key, a key of another type or a missing field gives nothing
 //!   (a null in the reply, an empty string in a STORE list). Like Redis, the searches for `#`, `*` and
 //!   `->` stop at a NUL byte in the pattern.
+//! - A sorted set in its listpack encoding is converted to the large one (`skiplist`) first, even
+//!   by SORT_RO and even when the command then fails.
 //! - Pattern lookups are reads: they count keyspace hits and misses and expire keys lazily.
 //! - STORE writes a list (TTL cleared), or deletes the destination when the result is empty, and
 //!   answers the number of elements stored.
@@ -40,6 +42,7 @@ use resp::ReplyBuf;
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::storage::object::zset::{Limits as ZSetLimits, ZSet};
 use crate::storage::{NewValue, Object, ValueRef};
 
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]
@@ -163,6 +166,18 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, readonly
             _ => return Err(CmdError::WrongType),
         },
     };
+    // Redis 7.0 converts a sorted set to its large encoding before sorting it (SORT_RO too, and
+    // whatever happens next); OBJECT ENCODING shows it, so it is done here as well.
+    if matches!(kind, Source::ZSet) {
+        if let Some(mut e) = db.db.get_mut(args.get(1)) {
+            if let Some(Object::ZSet(z)) = e.obj_mut() {
+                if z.encoding() == "listpack" {
+                    let items = z.to_vec();
+                    *z = ZSet::from_sorted(&items, ZSetLimits { entries: 0, value: 0 });
+                }
+            }
+        }
+    }
     // A set has no order of its own: what replicas store must not depend on the table's.
     if o.dontsort && matches!(kind, Source::Set) && o.store.is_some() {
         o.dontsort = false;
@@ -366,7 +381,7 @@ fn source_all(db: &mut DbView<'_>, key: &[u8]) -> Vec<Item> {
     match v {
         ValueRef::Obj(Object::List(l)) => l.iter().map(|e| Item::new(e.as_ref().to_vec())).collect(),
         ValueRef::Obj(Object::Set(s)) => s.iter().map(|m| Item::new(m.to_vec())).collect(),
-        ValueRef::Obj(Object::ZSet(z)) => z.iter().map(|(m, _)| Item::new(m.to_vec())).collect(),
+        ValueRef::Obj(Object::ZSet(z)) => z.iter().map(|(m, _)| Item::new(m.as_ref().to_vec())).collect(),
         _ => vec![],
     }
 }
@@ -387,14 +402,21 @@ fn source_range(db: &mut DbView<'_>, key: &[u8], from: usize, n: usize, desc: bo
             }
         }
         ValueRef::Obj(Object::ZSet(z)) => {
-            let mut by_rank: Vec<(&[u8], f64)> = z.iter().collect();
-            by_rank.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)));
-            let picked: Box<dyn Iterator<Item = &(&[u8], f64)>> = if desc {
-                Box::new(by_rank.iter().rev().skip(from).take(n))
+            let len = z.len();
+            let (ranks, rev) = if desc {
+                (
+                    len.saturating_sub(from.saturating_add(n))..len.saturating_sub(from),
+                    true,
+                )
             } else {
-                Box::new(by_rank.iter().skip(from).take(n))
+                (from..from.saturating_add(n).min(len), false)
             };
-            picked.map(|(m, _)| Item::new(m.to_vec())).collect()
+            let mut v = Vec::with_capacity(ranks.len());
+            z.visit(ranks, rev, |m, _| {
+                v.push(Item::new(m.to_vec()));
+                true
+            });
+            v
         }
         _ => vec![],
     }

@@ -7,6 +7,31 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(b.format(n).as_bytes());
 }
 
+/// A small text buffer on the stack, for `write!`.
+#[derive(Default)]
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Append `d` formatted as C's `printf("%.17g", d)` (glibc), which is how Redis 7.0 prints doubles
 /// (scores, `INCRBYFLOAT`-free paths, RESP3 doubles): 17 significant digits, trailing zeros removed,
 /// scientific notation when the exponent is below -4 or at least 17.
@@ -24,11 +49,23 @@ pub fn format_double(out: &mut Vec<u8>, d: f64) {
         out.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
         return;
     }
-    // Rust's exact formatting is correctly rounded; take its 17 significant digits and exponent.
-    let sci = format!("{:.16e}", d.abs());
+    // Integral values below 1e17 print all their digits and nothing else (the exponent is below the
+    // precision): the common case of scores, without formatting through a String.
+    if d.fract() == 0.0 && d.abs() < 1e17 {
+        write_i64(out, d as i64);
+        return;
+    }
+    // Rust's exact formatting is correctly rounded; take its 17 significant digits and exponent
+    // (written on the stack: `d.dddddddddddddddde-ddd` is at most 23 bytes).
+    let mut sci = StackText::default();
+    std::fmt::Write::write_fmt(&mut sci, format_args!("{:.16e}", d.abs())).expect("fits the buffer");
+    let sci = sci.as_str();
     let (mantissa, exp) = sci.split_once('e').expect("exponent format has an 'e'");
     let exp: i32 = exp.parse().expect("exponent is an integer");
-    let digits: Vec<u8> = mantissa.bytes().filter(|b| b.is_ascii_digit()).collect();
+    let mut digits = [0u8; 17];
+    for (d, b) in digits.iter_mut().zip(mantissa.bytes().filter(|b| b.is_ascii_digit())) {
+        *d = b;
+    }
     if d < 0.0 {
         out.push(b'-');
     }
@@ -96,6 +133,9 @@ mod tests {
             (5e-324, "4.9406564584124654e-324"),
             (-0.0, "-0"),
             (0.0, "0"),
+            (99999999999999984.0, "99999999999999984"),
+            (-12345.0, "-12345"),
+            (4503599627370497.0, "4503599627370497"),
         ];
         for (d, want) in cases {
             assert_eq!(g17(d), want, "{d:e}");

@@ -147,15 +147,19 @@ impl ReplyBuf {
 
     /// A double, formatted as C's `%.17g` like Redis 7.0: `,` in RESP3, a bulk string in RESP2.
     pub fn double(&mut self, d: f64) {
-        let mut tmp = Vec::with_capacity(32);
-        format_double(&mut tmp, d);
         if self.is_resp3() {
             self.buf.push(b',');
-            self.buf.extend_from_slice(&tmp);
-            self.buf.extend_from_slice(b"\r\n");
+            format_double(&mut self.buf, d);
         } else {
-            self.bulk(&tmp);
+            // Format in place, then put the bulk header (a few bytes) in front of the text.
+            let start = self.buf.len();
+            format_double(&mut self.buf, d);
+            let mut len = itoa::Buffer::new();
+            let len = len.format(self.buf.len() - start).as_bytes();
+            let head = [&b"$"[..], len, b"\r\n"];
+            self.buf.splice(start..start, head.into_iter().flatten().copied());
         }
+        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// A double already formatted by the caller (human long double replies): `,` in RESP3, bulk in RESP2.

@@ -93,10 +93,10 @@ pub fn hash<'a>(d: &mut Digest, pairs: impl IntoIterator<Item = (&'a [u8], &'a [
 }
 
 /// A sorted set's members and scores, in any order.
-pub fn zset<'a>(d: &mut Digest, members: impl IntoIterator<Item = (&'a [u8], f64)>) {
+pub fn zset<M: AsRef<[u8]>>(d: &mut Digest, members: impl IntoIterator<Item = (M, f64)>) {
     for (m, score) in members {
         let mut e = Digest::default();
-        e.mix_in(m);
+        e.mix_in(m.as_ref());
         let mut text = Vec::with_capacity(24);
         resp::num::format_double(&mut text, score);
         e.mix_in(&text);

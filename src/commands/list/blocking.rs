@@ -20,13 +20,7 @@ use resp::ReplyBuf;
 use super::{list_mut, move_element, mpop_from, parse_mpop, parse_side, reply_item, MoveEffect};
 use crate::commands::{Args, Ctx};
 use crate::error::CmdResult;
-use crate::server::blocking::{parse_timeout, BlockSpec, TimeoutReply, WaitType};
-
-/// The time a timeout counts from: the clock read now, not the loop's cached time, as Redis reads
-/// `mstime()` (the cached time can be a whole loop iteration old, which would shorten the wait).
-fn wall_ms(ctx: &Ctx<'_>) -> i64 {
-    ctx.core.clock_now_us() / 1000
-}
+use crate::server::blocking::{BlockSpec, TimeoutReply, WaitType};
 
 /// The keys to try: the one that woke us during a re-run, else all of them in order.
 fn candidates<'k>(ctx: &Ctx<'_>, keys: &[&'k [u8]]) -> Vec<&'k [u8]> {
@@ -64,7 +58,7 @@ pub fn brpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
 }
 
 fn bpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> CmdResult {
-    let deadline = parse_timeout(args.get(args.len() - 1), wall_ms(ctx))?;
+    let deadline = ctx.block_deadline(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     let db_index = ctx.client.db;
     for key in candidates(ctx, &keys) {
@@ -94,7 +88,7 @@ fn bpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> C
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 pub fn blmpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let p = parse_mpop(args, 2)?;
-    let deadline = parse_timeout(args.get(1), wall_ms(ctx))?;
+    let deadline = ctx.block_deadline(args.get(1))?;
     let keys: Vec<&[u8]> = (p.first_key..p.first_key + p.numkeys).map(|i| args.get(i)).collect();
     let tried = candidates(ctx, &keys);
     if mpop_from(ctx, tried.into_iter(), p.left, p.count, out)? {
@@ -129,7 +123,7 @@ fn bmove(
     timeout_at: usize,
     effect: MoveEffect,
 ) -> CmdResult {
-    let deadline = parse_timeout(args.get(timeout_at), wall_ms(ctx))?;
+    let deadline = ctx.block_deadline(args.get(timeout_at))?;
     let (src, dst) = (args.get(1), args.get(2));
     if move_element(ctx, src, dst, from_left, to_left, sides, effect, out)? {
         return Ok(());

@@ -36,6 +36,7 @@ use super::keyspace::Ttl;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE, STRING_TOO_LONG};
 use crate::storage::{NewValue, ValueRef};
+pub use crate::util::int_text::IntText;
 
 /// Redis's `tryObjectEncoding` for a value that came from a client: `int` when it is at most 20 bytes
 /// and parses strictly as an i64, otherwise a string (`embstr` up to 44 bytes, `raw` beyond, decided
@@ -47,38 +48,6 @@ pub fn encode(v: &[u8]) -> NewValue<'_> {
         }
     }
     NewValue::Str(v)
-}
-
-/// An i64 printed in decimal, on the stack (an `int`-encoded value seen as bytes).
-#[derive(Clone, Copy)]
-pub struct IntText {
-    buf: [u8; 20],
-    start: u8,
-}
-
-impl IntText {
-    pub fn new(v: i64) -> IntText {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut n = v.unsigned_abs();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        if v < 0 {
-            i -= 1;
-            buf[i] = b'-';
-        }
-        IntText { buf, start: i as u8 }
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[self.start as usize..]
-    }
 }
 
 /// A string value's bytes, whatever its encoding.
