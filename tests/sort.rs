@@ -257,6 +257,12 @@ const CASES: &[(&str, &str)] = &[
         "sorted sets",
         r##"
         = ZADD z 3 c 1 a 2 b 0 10 5 -1
+        = OBJECT ENCODING z
+        = SORT z
+        = OBJECT ENCODING z
+        = ZADD ro 1 x
+        = SORT_RO ro BY nosort
+        = OBJECT ENCODING ro
         = SORT z BY nosort
         = SORT z BY nosort DESC
         = SORT z BY nosort LIMIT 1 2
