@@ -342,7 +342,7 @@ pub fn unblock(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
                 blocking::write_timeout_reply(&mut c, t);
             }
             blocking::release_unserved(&mut ctx.core.blocking, &mut net.pending, &mut c, max_bulk);
-            net.pending_writes.push(c.slot);
+            net.queue_write(&mut c);
             net.restore(c);
             done = true;
         }

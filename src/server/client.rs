@@ -59,6 +59,8 @@ pub mod cflags {
     pub const NO_EVICT: u32 = 1 << 3;
     /// Marked by `CLIENT PAUSE`/`UNPAUSE` bookkeeping: the client is queued to be re-processed.
     pub const PENDING_REPROCESS: u32 = 1 << 4;
+    /// Queued in `Net::pending_writes` for the end of the loop iteration.
+    pub const WRITE_QUEUED: u32 = 1 << 5;
 }
 
 pub struct Client {

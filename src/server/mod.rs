@@ -16,7 +16,7 @@ pub mod net;
 use std::io::{self, ErrorKind};
 use std::time::Duration;
 
-use mio::{Events, Interest, Token};
+use mio::{Events, Interest};
 use resp::{Parsed, ReplyBuf};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
@@ -28,6 +28,13 @@ use crate::commands::dispatch::{self, Outcome};
 use crate::commands::Args;
 use crate::config::Config;
 
+/// How long a busy loop polls without sleeping before it blocks in `epoll_wait`. A request that arrives
+/// within this window is served without a sleep and a wake-up, which on these VMs costs far more than the
+/// spin (a cross-CPU wake-up is tens of microseconds). Measured side by side with redis-server at
+/// pipeline 1, 50 clients: 10 µs raised requests/s from ~0.95x to ~1.04x of Redis's while server CPU per
+/// request stayed at or under Redis's (20 µs and 50 µs spent more CPU than Redis per request).
+const BUSY_SPIN_US: i64 = 10;
+
 pub struct Server {
     pub core: Core,
     pub net: Net,
@@ -38,6 +45,8 @@ pub struct Server {
     next_cron_ms: i64,
     pub cron_loops: u64,
     expire_state: cron::ExpireState,
+    /// The last poll returned events: spin briefly before blocking (`BUSY_SPIN_US`).
+    busy: bool,
 }
 
 /// Why the loop ended.
@@ -65,6 +74,7 @@ impl Server {
             next_cron_ms: 0,
             cron_loops: 0,
             expire_state: cron::ExpireState::default(),
+            busy: false,
         })
     }
 
@@ -72,26 +82,32 @@ impl Server {
     pub fn run(&mut self) -> Exit {
         loop {
             let timeout = self.poll_timeout();
-            if let Err(e) = self.net.poll.poll(&mut self.events, Some(timeout)) {
-                if e.kind() != ErrorKind::Interrupted {
-                    crate::log_warning!("poll failed: {e}");
+            if !(self.busy && !timeout.is_zero() && self.spin_for_events()) {
+                if let Err(e) = self.net.poll.poll(&mut self.events, Some(timeout)) {
+                    if e.kind() != ErrorKind::Interrupted {
+                        crate::log_warning!("poll failed: {e}");
+                    }
                 }
             }
             self.core.update_time();
-            let events: Vec<(Token, bool, bool)> = self
-                .events
-                .iter()
-                .map(|e| (e.token(), e.is_readable() || e.is_read_closed(), e.is_writable()))
-                .collect();
-            for (token, readable, writable) in events {
+            // The events are borrowed from `self` while serving needs `&mut self`: swap the buffer out.
+            self.busy = !self.events.is_empty();
+            let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+            for e in events.iter() {
+                let token = e.token();
                 if token == SIGNAL_TOKEN {
                     self.handle_signals();
                 } else if token.0 < LISTENER_TOKENS {
                     self.net.accept_all(token.0, self.core.now_ms);
                 } else {
-                    self.serve(token.0 - CLIENT_BASE, readable, writable);
+                    self.serve(
+                        token.0 - CLIENT_BASE,
+                        e.is_readable() || e.is_read_closed(),
+                        e.is_writable(),
+                    );
                 }
             }
+            self.events = events;
             self.expire_blocked();
             if !self.net.closed_blocked.is_empty() {
                 self.after_command();
@@ -111,6 +127,21 @@ impl Server {
                     return Exit::Shutdown;
                 }
                 self.net.shutdown = None;
+            }
+        }
+    }
+
+    /// Poll without sleeping for up to `BUSY_SPIN_US`; true if events arrived. Used only after an
+    /// iteration that served events, so an idle server never spins (see docs/architecture.md).
+    fn spin_for_events(&mut self) -> bool {
+        let start = crate::clock::monotonic_us();
+        loop {
+            let _ = self.net.poll.poll(&mut self.events, Some(Duration::ZERO));
+            if !self.events.is_empty() {
+                return true;
+            }
+            if crate::clock::monotonic_us() - start >= BUSY_SPIN_US {
+                return false;
             }
         }
     }
@@ -186,6 +217,18 @@ impl Server {
 
     /// Write the client's output, then put it back (or close it).
     fn finish(&mut self, mut c: Box<Client>) {
+        // Replies are written once per loop iteration, after every ready client has been served (as
+        // Redis does before sleeping): the peers then wake once with all their replies rather than once
+        // per reply, which on a machine where clients and server share the cores is measurably faster.
+        if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) {
+            self.net.queue_write(&mut c);
+        }
+        self.net.restore(c);
+    }
+
+    /// Write a client's output now (end of the loop iteration), then put it back (or close it).
+    fn write_now(&mut self, mut c: Box<Client>) {
+        c.flags &= !cflags::WRITE_QUEUED;
         c.out_peak = c.out_peak.max(c.pending_output());
         if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) && self.net.over_output_limit(&mut c, self.core.now_ms)
         {
@@ -362,7 +405,7 @@ impl Server {
         let slots = std::mem::take(&mut self.net.pending_writes);
         for slot in slots {
             if let Some(c) = self.net.take(slot) {
-                self.finish(c);
+                self.write_now(c);
             }
         }
     }

@@ -244,13 +244,22 @@ impl Net {
         }
     }
 
+    /// Schedule a client's output for the end of the loop iteration (once, however often it is asked).
+    pub fn queue_write(&mut self, c: &mut Client) {
+        if !c.has(cflags::WRITE_QUEUED) {
+            c.flags |= cflags::WRITE_QUEUED;
+            self.pending_writes.push(c.slot);
+        }
+    }
+
     /// Append `bytes` to the output of every MONITOR client but `except` (the executing client, which
     /// the caller feeds itself) and schedule their writes.
     pub fn feed_monitors(&mut self, bytes: &[u8], except: u64) {
         for c in self.clients.iter_mut().flatten() {
             if c.has(cflags::MONITOR) && c.id != except && c.reply_mode == super::client::ReplyMode::On {
                 c.out.raw(bytes);
-                if !self.pending_writes.contains(&c.slot) {
+                if !c.has(cflags::WRITE_QUEUED) {
+                    c.flags |= cflags::WRITE_QUEUED;
                     self.pending_writes.push(c.slot);
                 }
             }
