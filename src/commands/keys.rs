@@ -50,7 +50,7 @@ fn duplicate(v: ValueRef<'_>) -> OwnedValue {
     match v {
         ValueRef::Int(i) => OwnedValue::Int(i),
         ValueRef::Str(s, enc) => OwnedValue::Str(s.to_vec(), enc),
-        ValueRef::Obj(o) => OwnedValue::Obj(Box::new(o.clone())),
+        ValueRef::Obj(o) => OwnedValue::Obj(o.clone()),
     }
 }
 

@@ -63,7 +63,7 @@ fn set_mut<'e>(e: &'e mut EntryMut<'_>) -> Result<&'e mut Set, CmdError> {
 }
 
 fn new_value(s: Set) -> NewValue<'static> {
-    NewValue::Obj(Box::new(Object::Set(s)))
+    NewValue::Obj(Object::Set(s))
 }
 
 #[inline]

@@ -292,11 +292,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, readonly
             }
             let n = values.len();
             if n > 0 {
-                db.set(
-                    dst,
-                    NewValue::Obj(Box::new(new_list(values, list_settings))),
-                    Ttl::Clear,
-                );
+                db.set(dst, NewValue::Obj(new_list(values, list_settings)), Ttl::Clear);
                 db.mark_dirty(n as u64 - 1);
             } else {
                 db.delete(dst);
@@ -433,7 +429,7 @@ fn new_list(values: Vec<Vec<u8>>, (fill, compress): (i32, i32)) -> Object {
     for v in &values {
         l.push_back(v);
     }
-    Object::List(l)
+    Object::List(Box::new(l))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //!  value: int     i64, unaligned                                   8 bytes
 //!         inline  u8 length + bytes (length <= EMBSTR_MAX)         1 + len
 //!         raw     padding to 8, then a Vec<u8> (ptr, cap, len)     pad + 24
-//!         obj     *mut Object (a leaked Box), unaligned            8 bytes
+//!         obj     padding to 8, then the Object itself             pad + size_of::<Object>()
 //! ```
 //!
 //! A 16-byte key with a 16-byte value takes 8 + 4 + 1 + 16 + 1 + 16 = 46 bytes, jemalloc's
@@ -102,7 +102,7 @@ pub enum NewValue<'a> {
     /// Always a heap ("raw") string, whatever its length; the buffer is kept as is.
     Raw(Vec<u8>),
     /// A collection.
-    Obj(Box<Object>),
+    Obj(Object),
 }
 
 /// A borrowed view of a stored value.
@@ -121,7 +121,7 @@ pub enum OwnedValue {
     Int(i64),
     /// Never `StrEncoding::Int`: those are `OwnedValue::Int`.
     Str(Vec<u8>, StrEncoding),
-    Obj(Box<Object>),
+    Obj(Object),
 }
 
 impl From<OwnedValue> for NewValue<'static> {
@@ -159,7 +159,7 @@ enum Val<'a> {
     Int(i64),
     Inline(&'a [u8]),
     Raw(Vec<u8>),
-    Obj(Box<Object>),
+    Obj(Object),
 }
 
 impl Val<'_> {
@@ -175,9 +175,10 @@ impl Val<'_> {
     /// Bytes the value occupies when it starts at offset `off`.
     fn stored_size(&self, off: usize) -> usize {
         match self {
-            Val::Int(_) | Val::Obj(_) => 8,
+            Val::Int(_) => 8,
             Val::Inline(s) => 1 + s.len(),
             Val::Raw(_) => raw_off(off) - off + mem::size_of::<Vec<u8>>(),
+            Val::Obj(_) => raw_off(off) - off + mem::size_of::<Object>(),
         }
     }
 }
@@ -267,10 +268,10 @@ unsafe fn write_value(p: *mut u8, off: usize, val: Val<'_>) {
             p.add(off).write(s.len() as u8);
             ptr::copy_nonoverlapping(s.as_ptr(), p.add(off + 1), s.len());
         }
-        // `raw_off` is 8-aligned within an 8-aligned allocation, so the Vec is properly aligned
-        // and can be handed out as `&mut Vec<u8>`.
+        // `raw_off` is 8-aligned within an 8-aligned allocation, so the Vec and the Object are
+        // properly aligned and can be handed out as `&mut Vec<u8>` / `&mut Object`.
         Val::Raw(v) => p.add(raw_off(off)).cast::<Vec<u8>>().write(v),
-        Val::Obj(o) => p.add(off).cast::<*mut Object>().write_unaligned(Box::into_raw(o)),
+        Val::Obj(o) => p.add(raw_off(off)).cast::<Object>().write(o),
     }
 }
 
@@ -352,10 +353,11 @@ impl Entry {
     /// Bytes the current value occupies at offset `off`.
     fn value_size(&self, off: usize) -> usize {
         match self.kind() {
-            Kind::Int | Kind::Obj => 8,
+            Kind::Int => 8,
             // SAFETY: an inline value starts with its initialised length byte.
             Kind::Inline => 1 + unsafe { self.base().add(off).read() } as usize,
             Kind::Raw => raw_off(off) - off + mem::size_of::<Vec<u8>>(),
+            Kind::Obj => raw_off(off) - off + mem::size_of::<Object>(),
         }
     }
 
@@ -375,7 +377,7 @@ impl Entry {
         let off = self.val_off();
         let p = self.base();
         // SAFETY: the value at `off` is initialised and of the kind recorded in meta; the raw Vec
-        // is 8-aligned; the object pointer came from `Box::into_raw` and is still owned here.
+        // and the object are 8-aligned.
         unsafe {
             match self.kind() {
                 Kind::Int => ValueRef::Int(p.add(off).cast::<i64>().read_unaligned()),
@@ -388,7 +390,7 @@ impl Entry {
                     let v = &*p.add(raw_off(off)).cast::<Vec<u8>>();
                     ValueRef::Str(v.as_slice(), StrEncoding::Raw)
                 }
-                Kind::Obj => ValueRef::Obj(&*p.add(off).cast::<*mut Object>().read_unaligned()),
+                Kind::Obj => ValueRef::Obj(&*p.add(raw_off(off)).cast::<Object>()),
             }
         }
     }
@@ -512,8 +514,9 @@ impl Entry {
             return None;
         }
         let off = self.val_off();
-        // SAFETY: the pointer came from `Box::into_raw` and is owned by this entry.
-        Some(unsafe { &mut *self.base().add(off).cast::<*mut Object>().read_unaligned() })
+        // SAFETY: the value is an initialised, 8-aligned Object owned by this entry, borrowed for as
+        // long as `&mut self`.
+        Some(unsafe { &mut *self.base().add(raw_off(off)).cast::<Object>() })
     }
 
     pub(crate) fn next(&self) -> Option<&Entry> {
@@ -570,7 +573,7 @@ impl Entry {
                 OwnedValue::Str(s, StrEncoding::Embstr)
             }
             Kind::Raw => OwnedValue::Str(p.add(raw_off(off)).cast::<Vec<u8>>().read(), StrEncoding::Raw),
-            Kind::Obj => OwnedValue::Obj(Box::from_raw(p.add(off).cast::<*mut Object>().read_unaligned())),
+            Kind::Obj => OwnedValue::Obj(p.add(raw_off(off)).cast::<Object>().read()),
         }
     }
 
@@ -878,6 +881,49 @@ mod tests {
             let again = Entry::new(b"k2", NewValue::from(owned), None, 0);
             assert_eq!(str_of(again.value()), want);
         }
+    }
+
+    #[test]
+    fn objects_live_inside_the_entry_through_ttl_changes_and_replacement() {
+        use crate::storage::object::list::List;
+        use crate::storage::object::set::Set;
+        let members = |e: &Entry| match e.value() {
+            ValueRef::Obj(Object::Set(s)) => s.len(),
+            other => panic!("not a set: {other:?}"),
+        };
+        let mut s = Set::new();
+        for m in [&b"1"[..], b"2", b"three"] {
+            s.add(m, 512);
+        }
+        // A key length that leaves the object needing padding to its 8-byte alignment.
+        let mut e = Entry::new(b"five5", NewValue::Obj(Object::Set(s)), None, 0);
+        assert_ne!(e.val_off() % ALIGN, 0);
+        assert_eq!(members(&e), 3);
+        // Adding and removing a TTL moves the key and the object.
+        e.set_expire(Some((77, 4)));
+        assert_eq!((members(&e), e.expire_at(), e.key()), (3, Some(77), &b"five5"[..]));
+        if let Some(Object::Set(s)) = e.obj_mut() {
+            s.add(b"four", 512);
+        }
+        e.set_expire(None);
+        assert_eq!((members(&e), e.expire_at()), (4, None));
+        // Replacing by a string and back drops and returns the right values.
+        let old = e.replace_value(NewValue::Str(b"now a string"));
+        assert!(matches!(old, OwnedValue::Obj(Object::Set(ref s)) if s.len() == 4));
+        assert!(e.obj_mut().is_none());
+        let mut l = List::new(-2, 0);
+        l.push_back(b"x");
+        e.set_value(NewValue::Obj(Object::List(Box::new(l))));
+        let list_len = |e: &Entry| match e.value() {
+            ValueRef::Obj(o @ Object::List(_)) => o.len(),
+            other => panic!("not a list: {other:?}"),
+        };
+        assert_eq!(list_len(&e), 1);
+        // Taken out whole, then stored again.
+        let (owned, _) = e.into_parts();
+        let again = Entry::new(b"k", NewValue::from(owned), Some((1, 0)), 0);
+        assert_eq!(list_len(&again), 1);
+        drop(NewValue::from(OwnedValue::Obj(Object::Set(Set::new()))));
     }
 
     #[test]

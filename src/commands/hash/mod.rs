@@ -67,7 +67,7 @@ fn write_hash<R>(
     let r = f(&mut h)?;
     let created = !h.is_empty();
     if created {
-        db.set(key, NewValue::Obj(Box::new(Object::Hash(h))), Ttl::Clear);
+        db.set(key, NewValue::Obj(Object::Hash(h)), Ttl::Clear);
     }
     Ok((r, created))
 }

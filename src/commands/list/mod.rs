@@ -61,7 +61,7 @@ fn new_list(ctx: &Ctx<'_>) -> List {
 
 /// Store a list that does not exist yet (waking clients blocked on the key).
 fn store_new(db: &mut DbView<'_>, key: &[u8], l: List) {
-    db.set(key, NewValue::Obj(Box::new(Object::List(l))), Ttl::Clear);
+    db.set(key, NewValue::Obj(Object::List(Box::new(l))), Ttl::Clear);
 }
 
 /// Reply with one element as a bulk string.

@@ -141,7 +141,7 @@ fn add_generic(ctx: &mut Ctx<'_>, key: &[u8], f: Flags, pairs: &[(f64, &[u8])], 
             // Like Redis's dbAdd: the new key may be what a blocked BZPOPMIN waits for.
             let mut z = ZSet::for_new_key(pairs[0].1.len(), lim);
             let r = apply(&mut z);
-            db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), super::Ttl::Clear);
+            db.set(key, NewValue::Obj(Object::ZSet(z)), super::Ttl::Clear);
             r
         }
     };

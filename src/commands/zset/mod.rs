@@ -104,7 +104,7 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet) {
     let lazy = ctx.core.config.lazyfree_lazy_server_del;
     let mut db = ctx.db();
     if !z.is_empty() {
-        db.set(key, NewValue::Obj(Box::new(Object::ZSet(z))), Ttl::Clear);
+        db.set(key, NewValue::Obj(Object::ZSet(z)), Ttl::Clear);
     } else if let Some(old) = db.delete(key) {
         ctx.core.lazyfree.free(old, lazy);
     }

@@ -268,7 +268,8 @@ impl List {
     pub fn mem_usage(&self) -> usize {
         let table = malloc_size(self.nodes.capacity() * std::mem::size_of::<Listpack>());
         let nodes: usize = self.nodes.iter().map(|n| malloc_size(n.alloc_size())).sum();
-        std::mem::size_of::<Self>() + table + nodes
+        // The list header is boxed (`Object::List`), so it is an allocation of its own.
+        malloc_size(std::mem::size_of::<Self>()) + table + nodes
     }
 
     // ---- both ends ----

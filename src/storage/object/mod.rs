@@ -22,7 +22,9 @@ pub mod zset;
 /// A collection value.
 #[derive(Debug, Clone)]
 pub enum Object {
-    List(list::List),
+    /// Boxed: the quicklist header is the largest variant, and boxing it keeps every `Object` (which
+    /// lives inside its key's entry) small. A list already owns several allocations.
+    List(Box<list::List>),
     Hash(hash::Hash),
     Set(set::Set),
     ZSet(zset::ZSet),
@@ -74,7 +76,8 @@ impl Object {
         }
     }
 
-    /// Bytes allocated for the value (MEMORY USAGE).
+    /// Bytes the value allocates beyond its own `size_of::<Object>()` bytes, which live inside its
+    /// key's entry (MEMORY USAGE adds the entry's allocation).
     pub fn mem_usage(&self) -> usize {
         match self {
             Object::List(l) => l.mem_usage(),
@@ -84,3 +87,7 @@ impl Object {
         }
     }
 }
+
+// An `Object` lives inside its key's entry (storage/entry.rs), so its size is paid by every
+// collection key: keep it at 32 bytes (a small hash or intset then costs less than in Redis).
+const _: () = assert!(std::mem::size_of::<Object>() <= 32);

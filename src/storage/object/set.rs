@@ -387,14 +387,13 @@ impl Set {
         }
     }
 
-    /// Bytes allocated for the value: the shell and what it owns.
+    /// Bytes the value allocates (its own bytes live in the key's entry).
     pub fn mem_usage(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + match self {
-                Set::Small(_) => 0,
-                Set::Ints(i) => crate::memory::size_class(i.alloc_size()),
-                Set::Table(t) => t.alloc_size(),
-            }
+        match self {
+            Set::Small(_) => 0,
+            Set::Ints(i) => crate::memory::size_class(i.alloc_size()),
+            Set::Table(t) => t.alloc_size(),
+        }
     }
 }
 

@@ -92,13 +92,12 @@ impl Hash {
         }
     }
 
-    /// Bytes allocated for the value, by jemalloc size class.
+    /// Bytes the value allocates, by jemalloc size class (its own bytes live in the key's entry).
     pub fn mem_usage(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + match self {
-                Hash::Listpack(lp) => malloc_size(lp.alloc_size()),
-                Hash::Table(t) => malloc_size(std::mem::size_of::<FieldTable>()) + t.mem_usage(),
-            }
+        match self {
+            Hash::Listpack(lp) => malloc_size(lp.alloc_size()),
+            Hash::Table(t) => malloc_size(std::mem::size_of::<FieldTable>()) + t.mem_usage(),
+        }
     }
 
     /// Position of `field` in a listpack (the value follows it).

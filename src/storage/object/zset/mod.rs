@@ -539,13 +539,12 @@ impl ZSet {
         }
     }
 
-    /// Bytes allocated for the value.
+    /// Bytes the value allocates (its own bytes live in the key's entry).
     pub fn mem_usage(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + match self {
-                ZSet::Listpack(lp) => lp.alloc_size(),
-                ZSet::Large(l) => l.0.mem_usage(),
-            }
+        match self {
+            ZSet::Listpack(lp) => crate::memory::size_class(lp.alloc_size()),
+            ZSet::Large(l) => l.0.mem_usage(),
+        }
     }
 
     /// The listpack, when that is the encoding (RDB writes it as is).
