@@ -311,27 +311,15 @@ fn protocol_samples_like_redis() {
     let mut r3 = redis.raw();
     assert!(matches!(r3.cmd(&["HELLO", "3"]), Value::Map(_)));
     let mut f3 = ferrite.raw();
-    if matches!(f3.cmd(&["HELLO", "3"]), Value::Map(_)) {
-        for t in types {
-            assert_eq!(
-                f3.cmd(&["DEBUG", "PROTOCOL", t]),
-                r3.cmd(&["DEBUG", "PROTOCOL", t]),
-                "{t}"
-            );
-            if t == "push" {
-                assert_eq!(f3.read(), r3.read());
-            }
-        }
-    } else {
-        // No HELLO yet: the same dispatcher in-process, RESP3 encoding.
-        let mut h = Harness::new();
-        h.set_protocol(resp::Protocol::Resp3);
-        for t in types.iter().filter(|t| **t != "push") {
-            assert_eq!(
-                h.run(&["DEBUG", "PROTOCOL", t]),
-                r3.cmd(&["DEBUG", "PROTOCOL", t]),
-                "{t}"
-            );
+    assert!(matches!(f3.cmd(&["HELLO", "3"]), Value::Map(_)));
+    for t in types {
+        assert_eq!(
+            f3.cmd(&["DEBUG", "PROTOCOL", t]),
+            r3.cmd(&["DEBUG", "PROTOCOL", t]),
+            "{t}"
+        );
+        if t == "push" {
+            assert_eq!(f3.read(), r3.read());
         }
     }
 }
