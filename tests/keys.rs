@@ -154,6 +154,17 @@ fn rename_copy_move_match_redis() {
         COPY m m2 replace
         GET m2
         PTTL m2
+        OBJECT REFCOUNT m
+        OBJECT REFCOUNT m2
+        RENAME m2 m3
+        OBJECT REFCOUNT m3
+        MOVE m3 3
+        SELECT 3
+        OBJECT REFCOUNT m3
+        RENAME m3 m2
+        COPY m2 m3
+        OBJECT REFCOUNT m3
+        SELECT 0
         COPY m m2 db 1 replace
         COPY m m2 DB 1
         COPY b b DB 2

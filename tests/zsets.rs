@@ -1225,15 +1225,17 @@ fn random_stream(seed: u64, steps: usize, extra: &[&str]) {
     t.check_digest().expect("final digest");
 }
 
+/// `FERRITE_ZSETS_SEED` replays a failure (the panic message prints the seed); `FERRITE_ZSETS_STEPS`
+/// lengthens a soak.
 fn seed() -> u64 {
-    std::env::var("ZSET_SEED")
+    std::env::var("FERRITE_ZSETS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_2500)
 }
 
 fn steps() -> usize {
-    std::env::var("ZSET_STEPS")
+    std::env::var("FERRITE_ZSETS_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3000)

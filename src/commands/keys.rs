@@ -54,10 +54,28 @@ fn duplicate(v: ValueRef<'_>) -> OwnedValue {
     }
 }
 
-/// Store a value taken from another key under `key` with the given deadline. `stamp` is the access clock
-/// the value carries along (RENAME and MOVE keep the object; COPY makes a new one, which starts fresh).
+/// What a stored value carries from the key it came from besides its bytes: RENAME and MOVE keep the
+/// object (its access clock, and whether it is a private copy rather than Redis's shared integer);
+/// COPY makes a new object, which starts with a fresh clock and is never the shared one.
+#[derive(Clone, Copy)]
+struct Carried {
+    stamp: Option<u32>,
+    unshared: bool,
+}
+
+impl Carried {
+    /// The object itself moves (RENAME, MOVE).
+    fn same_object(e: &crate::storage::EntryRef<'_>) -> Carried {
+        Carried {
+            stamp: Some(e.lru()),
+            unshared: e.unshared(),
+        }
+    }
+}
+
+/// Store a value taken from another key under `key` with the given deadline and what it carries along.
 /// A value `key` held before is disposed of as `lazyfree-lazy-server-del` says.
-fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<i64>, stamp: Option<u32>) {
+fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<i64>, carried: Carried) {
     let ttl = match expire {
         Some(t) => Ttl::At(t),
         None => Ttl::Clear,
@@ -67,9 +85,12 @@ fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<
         OwnedValue::Str(s, StrEncoding::Embstr) => db.set(key, NewValue::Str(&s), ttl),
         v => db.set(key, v.into(), ttl),
     };
-    if let Some(stamp) = stamp {
-        if let Some(mut e) = db.db.get_mut(key) {
+    if let Some(mut e) = db.db.get_mut(key) {
+        if let Some(stamp) = carried.stamp {
             e.set_lru(stamp);
+        }
+        if carried.unshared {
+            e.mark_unshared();
         }
     }
 }
@@ -148,7 +169,10 @@ pub fn renamenx(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
 fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bool) -> CmdResult {
     let (src, dst) = (args.get(1), args.get(2));
     let mut db = ctx.db();
-    let Some((expire, stamp)) = db.lookup_write(src).map(|e| (e.expire_at(), e.lru())) else {
+    let Some((expire, carried)) = db
+        .lookup_write(src)
+        .map(|e| (e.expire_at(), Carried::same_object(&e.to_ref())))
+    else {
         return Err(CmdError::err(NO_SUCH_KEY));
     };
     // Renaming a key to itself changes nothing, but the key must exist.
@@ -167,7 +191,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bo
     let Some((value, _)) = db.db.remove(src) else {
         return Err(CmdError::err(NO_SUCH_KEY));
     };
-    put_value(&mut db, dst, value, expire, Some(stamp));
+    put_value(&mut db, dst, value, expire, carried);
     if nx {
         out.int(1);
     } else {
@@ -212,14 +236,12 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         // The copy is a new object: it must not inherit the replaced key's access clock.
         old = db.db.remove(dst).map(|(v, _)| v);
     }
-    let is_int = matches!(value, OwnedValue::Int(_));
-    put_value(&mut db, dst, value, expire, None);
-    if is_int {
-        // Redis duplicates the object: even a small integer is then not the shared one.
-        if let Some(mut e) = db.db.get_mut(dst) {
-            e.mark_unshared();
-        }
-    }
+    // Redis duplicates the object: even a small integer is then not the shared one.
+    let carried = Carried {
+        stamp: None,
+        unshared: matches!(value, OwnedValue::Int(_)),
+    };
+    put_value(&mut db, dst, value, expire, carried);
     if let Some(old) = old {
         ctx.core.lazyfree.free(old, lazy);
     }
@@ -234,7 +256,11 @@ pub fn move_(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     if dst_db == ctx.client.db {
         return Err(CmdError::err(SAME_OBJECT));
     }
-    let Some((expire, stamp)) = ctx.db().lookup_write(key).map(|e| (e.expire_at(), e.lru())) else {
+    let Some((expire, carried)) = ctx
+        .db()
+        .lookup_write(key)
+        .map(|e| (e.expire_at(), Carried::same_object(&e.to_ref())))
+    else {
         out.int(0);
         return Ok(());
     };
@@ -246,7 +272,7 @@ pub fn move_(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         out.int(0);
         return Ok(());
     };
-    put_value(&mut ctx.db_at(dst_db), key, value, expire, Some(stamp));
+    put_value(&mut ctx.db_at(dst_db), key, value, expire, carried);
     out.int(1);
     Ok(())
 }
