@@ -4,6 +4,9 @@
 //! jemalloc's `stats.allocated`. jemalloc's background purging thread is on, as in Redis.
 //!
 //! `cargo bench --bench table_growth`; `FERRITE_BENCH_KEYS=1000000` for a shorter run.
+//! `FERRITE_BENCH_FAULTS=1` also counts the page faults taken inside each `Db` insert
+//! (getrusage(RUSAGE_THREAD) around it, which adds its own cost to every figure) and says how many of
+//! the slow inserts took one: attribution, not a latency run.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -21,6 +24,16 @@ fn thread_cpu_ns() -> u64 {
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Page faults (minor + major) this thread has taken so far.
+fn thread_faults() -> u64 {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid rusage to write to.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    assert_eq!(rc, 0, "getrusage(RUSAGE_THREAD)");
+    (ru.ru_minflt + ru.ru_majflt) as u64
 }
 
 fn allocated() -> usize {
@@ -84,18 +97,23 @@ impl Latencies {
 }
 
 /// Also returns the inserts at which a resize started or finished, to tell structural costs
-/// from the machine's noise.
-fn time_db(n: usize) -> (Latencies, Vec<usize>) {
+/// from the machine's noise, and with `count_faults` the page faults taken inside each insert.
+fn time_db(n: usize, count_faults: bool) -> (Latencies, Vec<usize>, Vec<u32>) {
     let mut db = Db::new();
     let (mut k, mut v) = (Vec::new(), Vec::new());
     let mut lat = Vec::with_capacity(n);
+    let mut faults = Vec::with_capacity(if count_faults { n } else { 0 });
     let mut transitions = Vec::new();
     let mut rehashing = false;
     for i in 0..n {
         key_value(i, &mut k, &mut v);
+        let f0 = if count_faults { thread_faults() } else { 0 };
         let t0 = thread_cpu_ns();
         black_box(db.put(&k, NewValue::Str(&v), None, 0));
         let t1 = thread_cpu_ns();
+        if count_faults {
+            faults.push((thread_faults() - f0) as u32);
+        }
         lat.push((t1 - t0) as u32);
         if db.is_rehashing() != rehashing {
             rehashing = !rehashing;
@@ -103,7 +121,21 @@ fn time_db(n: usize) -> (Latencies, Vec<usize>) {
         }
     }
     assert_eq!(db.len(), n);
-    (Latencies(lat), transitions)
+    (Latencies(lat), transitions, faults)
+}
+
+/// For inserts slower than each threshold: how many, and how many of them took a page fault.
+fn report_faults(name: &str, lat: &Latencies, faults: &[u32]) {
+    for (label, ns) in [("100us", 100_000), ("500us", 500_000), ("1ms", 1_000_000)] {
+        let slow: Vec<usize> = (0..lat.0.len()).filter(|&i| lat.0[i] > ns).collect();
+        let faulted = slow.iter().filter(|&&i| faults[i] > 0).count();
+        println!(
+            "{name:<8} inserts over {label}: {}, of which took a page fault: {faulted}",
+            slow.len()
+        );
+    }
+    let all = faults.iter().filter(|&&f| f > 0).count();
+    println!("{name:<8} inserts that took a page fault: {all} of {}", faults.len());
 }
 
 /// The harness alone: two clock reads with nothing between them.
@@ -178,12 +210,16 @@ fn main() {
     println!("insert latency, thread CPU time, {n} keys from empty:");
     time_nothing(n).report("clock");
     // The second run reuses memory the first one freed; the first pays for first touches.
+    let count_faults = std::env::var("FERRITE_BENCH_FAULTS").is_ok_and(|v| v == "1");
     for name in ["Db", "Db-warm"] {
-        let (lat, transitions) = time_db(n);
+        let (lat, transitions, faults) = time_db(n, count_faults);
         println!(
             "{name:<8} of the 100 slowest inserts, {} were within 2 of a resize start or end",
             lat.slowest_near(100, &transitions)
         );
+        if count_faults {
+            report_faults(name, &lat, &faults);
+        }
         lat.report(name);
     }
     time_hashmap(n).report("HashMap");
