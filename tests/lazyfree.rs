@@ -1,5 +1,5 @@
 //! Big values are freed off the event loop when Redis would free them lazily: UNLINK, FLUSHALL ASYNC,
-//! and, under the `lazyfree-lazy-*` directives, DEL and overwrites.
+//! and, under the `lazyfree-lazy-*` directives, DEL, overwrites and expiry.
 
 mod common;
 
@@ -63,4 +63,35 @@ fn del_honours_lazy_user_del_and_unlink_is_always_lazy() {
     assert_eq!(c.cmd(&["RPUSH", "small", "x"]), int(1));
     assert_eq!(c.cmd(&["UNLINK", "small"]), int(1));
     assert_eq!(lazyfreed(&mut c), 2);
+}
+
+#[test]
+fn expired_big_values_are_freed_in_the_background_under_lazy_expire() {
+    let f = Server::ferrite(&["--lazyfree-lazy-expire", "yes"]);
+    let mut c = f.raw();
+    for k in ["read", "cycle", "past"] {
+        big_list(&mut c, k, 100_000);
+    }
+    assert_eq!(c.cmd(&["PEXPIRE", "read", "1"]), int(1));
+    std::thread::sleep(Duration::from_millis(5));
+    // Expired on access.
+    assert_eq!(c.cmd(&["EXISTS", "read"]), int(0));
+    assert!(eventually(Duration::from_secs(20), || lazyfreed(&mut c) == 1));
+    // A deadline already past.
+    assert_eq!(c.cmd(&["EXPIRE", "past", "-1"]), int(1));
+    assert!(eventually(Duration::from_secs(20), || lazyfreed(&mut c) == 2));
+    // Nobody reads it: the active cycle expires it.
+    assert_eq!(c.cmd(&["PEXPIRE", "cycle", "1"]), int(1));
+    assert!(eventually(Duration::from_secs(20), || lazyfreed(&mut c) == 3));
+    assert_eq!(c.cmd(&["DBSIZE"]), int(0));
+}
+
+#[test]
+fn without_lazy_expire_an_expired_big_value_is_freed_in_place() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    big_list(&mut c, "big", 100_000);
+    assert_eq!(c.cmd(&["EXPIRE", "big", "-1"]), int(1));
+    assert_eq!(c.cmd(&["DBSIZE"]), int(0));
+    assert_eq!(lazyfreed(&mut c), 0);
 }

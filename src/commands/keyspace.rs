@@ -3,7 +3,8 @@
 //! Expiry: a key whose deadline has passed is logically gone. Every lookup goes through this view, which
 //! deletes such a key and records a `DEL` effect in the journal (so AOF and replicas never expire keys on
 //! their own clock); a replica only hides it. The active cycle (server cron) merely bounds the memory held
-//! by keys nobody reads.
+//! by keys nobody reads. With `lazyfree-lazy-expire` the value of an expired key is freed in the
+//! background when that is expensive, and the effect is `UNLINK` instead (Redis 7.0's propagation).
 //!
 //! Writes bump the dirty counter (persistence and the journal's default effect rely on it).
 
@@ -78,6 +79,7 @@ fn live_entry<'d>(
     index: usize,
     stats: &mut Stats,
     journal: &mut Journal,
+    expired: ExpiredFree<'_>,
     was_expired: &mut bool,
 ) -> Option<EntryMut<'d>> {
     *was_expired = false;
@@ -87,11 +89,34 @@ fn live_entry<'d>(
     }
     *was_expired = true;
     if !hide_only {
-        let _ = e.remove();
+        let (value, _) = e.remove();
         stats.expired_keys += 1;
-        journal.also(index, &[b"DEL", key]);
+        journal.also(index, &[expired.verb(), key]);
+        expired.lazyfree.free(value, expired.lazy);
     }
     None
+}
+
+/// How the value of a key found expired is disposed of (`lazyfree-lazy-expire`).
+pub struct ExpiredFree<'a> {
+    pub lazyfree: &'a mut LazyFree,
+    pub lazy: bool,
+}
+
+impl ExpiredFree<'_> {
+    /// The effect journaled for an expired key: Redis 7.0 propagates `UNLINK` when it frees lazily.
+    pub fn verb(&self) -> &'static [u8] {
+        expired_verb(self.lazy)
+    }
+}
+
+/// The command an expired key's deletion is journaled as, given `lazyfree-lazy-expire`.
+pub fn expired_verb(lazy_expire: bool) -> &'static [u8] {
+    if lazy_expire {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    }
 }
 
 /// `live_entry` over a view's fields, borrowing them one by one so the result borrows only the database.
@@ -105,6 +130,10 @@ macro_rules! live {
             $view.index,
             $view.stats,
             $view.journal,
+            ExpiredFree {
+                lazyfree: $view.lazyfree,
+                lazy: $view.lazy_expire,
+            },
             &mut $view.was_expired,
         )
     };
@@ -141,6 +170,9 @@ pub struct DbView<'a> {
     /// `lazyfree-lazy-server-del`: values replaced or deleted as a side effect (SET over a big list) are
     /// freed in the background when freeing them is expensive.
     pub lazy_server_del: bool,
+    /// `lazyfree-lazy-expire`: expired keys' values are freed in the background when expensive, and
+    /// their deletion is journaled as `UNLINK`.
+    pub lazy_expire: bool,
 }
 
 /// How a write treats an existing TTL.
@@ -168,16 +200,14 @@ impl<'a> DbView<'a> {
         self.was_expired
     }
 
-    /// Delete a key whose TTL passed: counted in `expired_keys`, journaled as `DEL`.
+    /// Delete a key whose TTL passed: counted in `expired_keys`, journaled as `DEL` (`UNLINK` and freed
+    /// in the background under `lazyfree-lazy-expire`).
     pub fn delete_expired(&mut self, key: &[u8]) {
-        if self.db.remove(key).is_some() {
-            self.note_expired(key);
+        if let Some((value, _)) = self.db.remove(key) {
+            self.stats.expired_keys += 1;
+            self.journal.also(self.index, &[expired_verb(self.lazy_expire), key]);
+            self.lazyfree.free(value, self.lazy_expire);
         }
-    }
-
-    fn note_expired(&mut self, key: &[u8]) {
-        self.stats.expired_keys += 1;
-        self.journal.also(self.index, &[b"DEL", key]);
     }
 
     /// The entry at `key` if it is live, with lazy expiry applied, in one table lookup: an expired key is

@@ -386,7 +386,7 @@ fn build() -> Vec<Directive> {
         boolean!("set-proc-title", None, IMMUTABLE, Inert, true, set_proc_title),
         boolean!("dynamic-hz", None, NONE, Built, true, dynamic_hz),
         boolean!("lazyfree-lazy-eviction", None, NONE, Inert, false, lazyfree_lazy_eviction),
-        boolean!("lazyfree-lazy-expire", None, NONE, Inert, false, lazyfree_lazy_expire),
+        boolean!("lazyfree-lazy-expire", None, NONE, Built, false, lazyfree_lazy_expire),
         boolean!("lazyfree-lazy-server-del", None, NONE, Built, false, lazyfree_lazy_server_del),
         boolean!("lazyfree-lazy-user-del", None, NONE, Built, false, lazyfree_lazy_user_del),
         boolean!("lazyfree-lazy-user-flush", None, NONE, Built, false, lazyfree_lazy_user_flush),

@@ -228,6 +228,7 @@ impl Core {
             was_expired: false,
             lazyfree: &mut self.lazyfree,
             lazy_server_del: self.config.lazyfree_lazy_server_del,
+            lazy_expire: self.config.lazyfree_lazy_expire,
         }
     }
 

@@ -59,17 +59,23 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     for _ in 0..dbs_per_call {
         let index = state.next_db % ndbs;
         state.next_db = state.next_db.wrapping_add(1);
+        let lazy = core.config.lazyfree_lazy_expire;
         let Core {
-            dbs, stats, journal, ..
+            dbs,
+            stats,
+            journal,
+            lazyfree,
+            ..
         } = core;
         let st = expire_cycle(
             &mut dbs[index],
             now_ms,
             &params,
             || monotonic_us() - start > timelimit_us,
-            |key, _value| {
+            |key, value| {
                 stats.expired_keys += 1;
-                journal.record(index, &[b"DEL", key]);
+                journal.record(index, &[crate::commands::keyspace::expired_verb(lazy), key]);
+                lazyfree.free(value, lazy);
             },
         );
         sampled += st.sampled;

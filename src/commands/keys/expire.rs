@@ -3,11 +3,12 @@
 //!
 //! Deadlines are absolute milliseconds. The journal carries them as `PEXPIREAT key <ms> [flags]` whatever
 //! form the client used, so a replica or an AOF replay sets the same instant; a deadline that is already
-//! past deletes the key on the spot and is journaled as `DEL key`.
+//! past deletes the key on the spot and is journaled as `DEL key` (`UNLINK key` under
+//! `lazyfree-lazy-expire`, whose value is then freed in the background when that is expensive).
 
 use resp::ReplyBuf;
 
-use super::super::keyspace::Touch;
+use super::super::keyspace::{expired_verb, Touch};
 use super::super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE};
 
@@ -115,11 +116,13 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         return Ok(());
     }
     if past {
-        // (With lazyfree-lazy-expire Redis would free in the background and journal UNLINK; that
-        // directive is not built yet, for any path of expiry.)
-        db.db.remove(key);
+        // As Redis 7.0: freed as `lazyfree-lazy-expire` says, and journaled as DEL or UNLINK to match.
+        let lazy = db.lazy_expire;
+        if let Some((value, _)) = db.db.remove(key) {
+            db.lazyfree.free(value, lazy);
+        }
         db.mark_dirty(1);
-        db.journal.replace(index, &[b"DEL", key]);
+        db.journal.replace(index, &[expired_verb(lazy), key]);
     } else {
         entry.set_expire(Some(when));
         db.mark_dirty(1);

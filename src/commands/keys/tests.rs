@@ -729,6 +729,29 @@ fn active_expiry_deletes_and_journals_each_key() {
     assert_eq!(h.core.stats.expired_keys, 50);
 }
 
+/// Under `lazyfree-lazy-expire` every way a key expires is journaled as UNLINK, as Redis 7.0
+/// propagates it: on access, by the active cycle, and by a deadline already past.
+#[test]
+fn lazy_expire_journals_unlink_on_every_path() {
+    let mut h = harness();
+    h.core.config.lazyfree_lazy_expire = true;
+    for k in ["read", "cycle", "past"] {
+        h.run(&["RPUSH", k, "a", "b"]);
+    }
+    h.run(&["PEXPIRE", "read", "10"]);
+    h.run(&["PEXPIRE", "cycle", "10"]);
+    h.advance_ms(20);
+    h.journal();
+    assert_eq!(h.run(&["EXISTS", "read"]), int(0));
+    assert_eq!(h.journal(), strings(&[&["UNLINK", "read"]]));
+    active_expire(&mut h.core, &mut ExpireState::default(), CycleKind::Slow);
+    assert_eq!(h.journal(), strings(&[&["UNLINK", "cycle"]]));
+    assert_eq!(h.run(&["EXPIRE", "past", "-1"]), int(1));
+    assert_eq!(h.journal(), strings(&[&["UNLINK", "past"]]));
+    assert_eq!(h.run(&["DBSIZE"]), int(0));
+    assert_eq!(h.core.stats.expired_keys, 2);
+}
+
 #[test]
 fn the_fast_cycle_runs_only_after_a_cycle_hit_its_time_limit() {
     let mut h = harness();

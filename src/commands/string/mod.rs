@@ -32,7 +32,7 @@ pub use range::{append, getrange, setrange, strlen, substr};
 use resp::ReplyBuf;
 
 use super::args::parse_int;
-use super::keyspace::Ttl;
+use super::keyspace::{expired_verb, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE, STRING_TOO_LONG};
 use crate::storage::{NewValue, ValueRef};
@@ -357,9 +357,10 @@ pub fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     };
     match deadline {
         Some((kind, Ok(at))) if !kind.relative() && at <= now && may_delete => {
-            db.delete(key);
-            let verb: &[u8] = if unlink { b"UNLINK" } else { b"DEL" };
-            db.journal.replace(db.index, &[verb, key]);
+            if let Some(value) = db.delete(key) {
+                db.lazyfree.free(value, unlink);
+            }
+            db.journal.replace(db.index, &[expired_verb(unlink), key]);
         }
         Some((_, Ok(at))) => {
             db.set_expire(key, Some(at));
