@@ -351,9 +351,27 @@ fn subcommand_errors_and_lenient_arguments_like_redis() {
         &["DEBUG", "STRINGMATCH-LEN"],
         &["DEBUG", "STRINGMATCH-TEST"],
         &["DEBUG", "HELP", "x"],
+        &["DEBUG", "ERROR"],
+        &["DEBUG", "ERROR", "MYERR some thing"],
+        &["DEBUG", "error", "lower case, no prefix added"],
+        &["DEBUG", "ERROR", "two\r\nlines\nhere"],
+        &["DEBUG", "ERROR", ""],
+        &["DEBUG", "ERROR", "a", "b"],
+        &["DEBUG", "PAUSE-CRON"],
+        &["DEBUG", "PAUSE-CRON", "x"],
+        &["DEBUG", "PAUSE-CRON", "0"],
+        &["DEBUG", "CHANGE-REPL-ID", "x"],
+        &["DEBUG", "CHANGE-REPL-ID"],
     ];
     for cmd in script {
         same(&mut f, &mut r, &strs(cmd));
+    }
+    // DEBUG ERROR's replies are raw protocol: no error statistics on either side.
+    for c in [&mut f, &mut r] {
+        let Value::Bulk(stats) = c.cmd(&["INFO", "errorstats"]) else {
+            panic!("INFO errorstats")
+        };
+        assert!(!String::from_utf8_lossy(&stats).contains("MYERR"));
     }
     let Value::Array(help) = f.cmd(&["DEBUG", "HELP"]) else {
         panic!("help")
@@ -386,4 +404,35 @@ fn set_active_expire_and_log() {
         l.cmd(&["DEBUG"]),
         err("ERR wrong number of arguments for 'debug' command")
     );
+}
+
+fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
+    let Value::Bulk(text) = c.cmd(&["INFO", section]) else {
+        panic!("INFO {section}")
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("{field} in INFO {section}"))
+}
+
+#[test]
+fn pause_cron_stops_active_expiry_and_change_repl_id_renews_the_id() {
+    let ferrite = Server::ferrite(&["--hz", "100"]);
+    let mut f = ferrite.raw();
+    assert_eq!(f.cmd(&["DEBUG", "PAUSE-CRON", "1"]), simple("OK"));
+    assert_eq!(f.cmd(&["SET", "k", "v", "PX", "10"]), simple("OK"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Nobody read it and the cron is paused: still counted (DBSIZE does not expire keys).
+    assert_eq!(f.cmd(&["DBSIZE"]), common::int(1));
+    assert_eq!(f.cmd(&["DEBUG", "PAUSE-CRON", "0"]), simple("OK"));
+    assert!(common::eventually(std::time::Duration::from_secs(10), || f
+        .cmd(&["DBSIZE"])
+        == common::int(0)));
+
+    let before = info_field(&mut f, "replication", "master_replid");
+    assert_eq!(f.cmd(&["DEBUG", "CHANGE-REPL-ID"]), simple("OK"));
+    let after = info_field(&mut f, "replication", "master_replid");
+    assert_ne!(before, after);
+    assert!(after.len() == 40 && after.bytes().all(|b| b.is_ascii_hexdigit()));
 }

@@ -62,6 +62,27 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
             out.ok();
         }
         (b"protocol", 3) => protocol(args.get(2), out)?,
+        (b"error", 3) => {
+            // The argument itself is the error line (no `ERR` prefix), newlines turned into spaces.
+            // Redis writes it as raw protocol, so it does not count in the error statistics.
+            let mut line = Vec::with_capacity(args.get(2).len() + 3);
+            line.push(b'-');
+            line.extend(
+                args.get(2)
+                    .iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
+            line.extend_from_slice(b"\r\n");
+            out.raw(&line);
+        }
+        (b"pause-cron", 3) => {
+            ctx.core.cron_paused = c_atoi(args.get(2)) != 0;
+            out.ok();
+        }
+        (b"change-repl-id", 2) => {
+            ctx.core.replid = crate::server::core::random_hex40(&mut ctx.core.rng);
+            out.ok();
+        }
         (b"stringmatch-test", 2) => {
             stringmatch_fuzz(ctx);
             out.simple(b"Apparently Redis did not crash: test passed");
@@ -76,15 +97,21 @@ fn help(out: &mut ReplyBuf) {
         out,
         "debug",
         &[
+            "CHANGE-REPL-ID",
+            "    Give the server a new random replication ID.",
             "DIGEST",
             "    Print a 40 hex digit signature of the whole dataset (same data, same signature,",
             "    here and on Redis).",
             "DIGEST-VALUE <key> [<key> ...]",
             "    Print the signature of each key's value (zeros for a missing key).",
+            "ERROR <string>",
+            "    Reply with <string> as an error line.",
             "LOG <message>",
             "    Write <message> to the server log.",
             "OBJECT <key>",
             "    Show how the value of <key> is stored.",
+            "PAUSE-CRON <0|1>",
+            "    Stop (1) or resume (0) the periodic jobs: active expiry, statistics, timeouts.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create string keys <prefix>:0 .. <prefix>:<count-1> ('key' by default) holding",
             "    value:<n>, padded with zero bytes or cut to <size> bytes if given. Existing keys are",

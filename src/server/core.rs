@@ -125,6 +125,8 @@ pub struct Core {
     pub is_replica: bool,
     pub loading: bool,
     pub active_expire_enabled: bool,
+    /// `DEBUG PAUSE-CRON 1`: the periodic cron does nothing until resumed (Redis's `pause_cron`).
+    pub cron_paused: bool,
     /// Slow log, latency monitor and latency histograms (`commands::introspection`).
     pub introspection: crate::commands::introspection::State,
     /// Clients blocked on keys, and the keys made ready by the command being executed.
@@ -141,13 +143,8 @@ impl Core {
         let now_us = clock.now_us();
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
         let mut rng = SmallRng::from_entropy();
-        let mut hex40 = || -> String {
-            (0..40)
-                .map(|_| format!("{:x}", rand::Rng::gen_range(&mut rng, 0..16u8)))
-                .collect()
-        };
-        let run_id = hex40();
-        let replid = hex40();
+        let run_id = random_hex40(&mut rng);
+        let replid = random_hex40(&mut rng);
         let mut core = Core {
             config,
             dbs,
@@ -171,6 +168,7 @@ impl Core {
             is_replica: false,
             loading: false,
             active_expire_enabled: true,
+            cron_paused: false,
             introspection: Default::default(),
             blocking: Default::default(),
             lazyfree: LazyFree::new(),
@@ -276,4 +274,9 @@ impl Core {
     pub fn uptime_s(&self) -> i64 {
         (self.now_ms - self.start_ms) / 1000
     }
+}
+
+/// 40 random hex digits: a run id or a replication id.
+pub fn random_hex40(rng: &mut impl rand::Rng) -> String {
+    (0..40).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
 }

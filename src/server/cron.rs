@@ -99,6 +99,11 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
 impl Server {
     /// Redis's serverCron.
     pub(crate) fn cron(&mut self) {
+        // DEBUG PAUSE-CRON: as Redis, skip the whole periodic job (the fast expiry cycle before
+        // sleeping still runs).
+        if self.core.cron_paused {
+            return;
+        }
         self.cron_loops += 1;
         if let Some(p) = self.core.pause {
             if p.end_ms <= self.core.now_ms {
