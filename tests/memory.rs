@@ -83,10 +83,6 @@ fn absent_subcommands_and_allocator_reports() {
     let mut f = ferrite.raw();
     // Not honest yet, so not there: Redis's unknown-subcommand error.
     assert_eq!(
-        f.cmd(&["MEMORY", "STATS"]),
-        err("ERR unknown subcommand 'STATS'. Try MEMORY HELP.")
-    );
-    assert_eq!(
         f.cmd(&["MEMORY", "doctor"]),
         err("ERR unknown subcommand 'doctor'. Try MEMORY HELP.")
     );
@@ -104,4 +100,104 @@ fn absent_subcommands_and_allocator_reports() {
         Value::Array(vec![common::bulk("k")])
     );
     assert_eq!(f.cmd(&["DBSIZE"]), int(0));
+}
+
+/// A MEMORY STATS reply as (name, value) pairs; a database's entry is itself such a list.
+fn stats_pairs(v: Value) -> Vec<(String, Value)> {
+    let items = match v {
+        Value::Array(items) => items,
+        Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        other => panic!("MEMORY STATS: {other:?}"),
+    };
+    items
+        .chunks(2)
+        .map(|kv| match &kv[0] {
+            Value::Bulk(name) => (String::from_utf8_lossy(name).into_owned(), kv[1].clone()),
+            other => panic!("field name {other:?}"),
+        })
+        .collect()
+}
+
+/// The shape of a value: its RESP type, and for a nested list its field names and their shapes.
+fn shape(v: &Value) -> String {
+    match v {
+        Value::Int(_) => "int".into(),
+        Value::Bulk(b) if String::from_utf8_lossy(b).parse::<f64>().is_ok() => "double".into(),
+        Value::Double(_) => "double".into(),
+        Value::Array(_) | Value::Map(_) => {
+            let inner: Vec<String> = stats_pairs(v.clone())
+                .iter()
+                .map(|(k, v)| format!("{k}={}", shape(v)))
+                .collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn stats_like_redis_and_consistent_with_info() {
+    if !common::redis_available("stats_like_redis_and_consistent_with_info") {
+        return;
+    }
+    let redis = Server::redis(&[]);
+    let ferrite = Server::ferrite(&[]);
+    let (mut r, mut f) = (redis.raw(), ferrite.raw());
+    for c in [&mut r, &mut f] {
+        assert_eq!(c.cmd(&["SET", "a", "1"]), simple("OK"));
+        assert_eq!(c.cmd(&["SET", "b", "2", "EX", "100"]), simple("OK"));
+        assert_eq!(c.cmd(&["SELECT", "3"]), simple("OK"));
+        assert_eq!(c.cmd(&["RPUSH", "l", "x"]), int(1));
+        assert_eq!(
+            c.cmd(&["MEMORY", "STATS", "x"]),
+            err("ERR wrong number of arguments for 'memory|stats' command")
+        );
+    }
+    for resp3 in [false, true] {
+        if resp3 {
+            for c in [&mut r, &mut f] {
+                assert!(matches!(c.cmd(&["HELLO", "3"]), Value::Map(_)));
+            }
+        }
+        let ours = stats_pairs(f.cmd(&["MEMORY", "STATS"]));
+        let theirs = stats_pairs(r.cmd(&["MEMORY", "STATS"]));
+        let names = |p: &[(String, Value)]| p.iter().map(|(k, v)| format!("{k}={}", shape(v))).collect::<Vec<_>>();
+        assert_eq!(names(&ours), names(&theirs), "resp3: {resp3}");
+    }
+    // Our figures add up, and INFO memory reports the same split.
+    let ours = stats_pairs(f.cmd(&["MEMORY", "STATS"]));
+    let get = |name: &str| match ours.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+        Some(Value::Int(n)) => *n,
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(get("keys.count"), 3);
+    assert_eq!(get("overhead.total") + get("dataset.bytes"), get("total.allocated"));
+    let Some((_, db0)) = ours.iter().find(|(k, _)| k == "db.0") else {
+        panic!("db.0 missing")
+    };
+    let db0 = stats_pairs(db0.clone());
+    assert!(
+        matches!(db0[0].1, Value::Int(n) if n > 0),
+        "bucket arrays of db 0: {db0:?}"
+    );
+    assert!(
+        matches!(db0[1].1, Value::Int(n) if n > 0),
+        "db 0 has a key with a TTL: {db0:?}"
+    );
+    assert!(!ours.iter().any(|(k, _)| k == "db.1"), "empty databases are not listed");
+    let Value::Bulk(info) = ferrite.raw().cmd(&["INFO", "memory"]) else {
+        panic!("INFO memory")
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    let field = |name: &str| -> i64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in INFO"))
+    };
+    assert_eq!(
+        field("used_memory_overhead") + field("used_memory_dataset"),
+        field("used_memory")
+    );
+    assert!(field("used_memory_overhead") >= get("startup.allocated"));
 }

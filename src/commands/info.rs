@@ -256,20 +256,12 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
-    let used = crate::memory::used_memory();
-    ctx.core.update_peak_memory(used);
+    let m = crate::commands::introspection::memory::Overhead::measure(ctx);
     let core = &*ctx.core;
-    let rss = rss_bytes();
-    let peak = core.peak_memory.max(used);
+    let (used, rss, peak, startup, overhead) = (m.used, m.rss, m.peak, m.startup, m.total);
     let (allocated, active, resident) = allocator_stats(used, rss);
-    let clients_mem: u64 = std::iter::once(&*ctx.client)
-        .chain(ctx.net.as_deref().into_iter().flat_map(|n| n.iter()))
-        .map(|c| c.total_memory(0) as u64)
-        .sum();
-    let startup = core.memory_startup.min(used);
-    let overhead = (startup + clients_mem).min(used);
-    let dataset = used - overhead;
-    let net_used = used.saturating_sub(startup);
+    let clients_mem = m.clients_normal;
+    let dataset = m.dataset();
     let maxmemory = core.config.maxmemory;
     s.push_str("# Memory\r\n");
     line!(s, "used_memory", "{used}");
@@ -282,12 +274,7 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     line!(s, "used_memory_overhead", "{overhead}");
     line!(s, "used_memory_startup", "{startup}");
     line!(s, "used_memory_dataset", "{dataset}");
-    line!(
-        s,
-        "used_memory_dataset_perc",
-        "{:.2}%",
-        ratio(dataset, net_used) * 100.0
-    );
+    line!(s, "used_memory_dataset_perc", "{:.2}%", m.dataset_perc());
     line!(s, "allocator_allocated", "{allocated}");
     line!(s, "allocator_active", "{active}");
     line!(s, "allocator_resident", "{resident}");

@@ -1,5 +1,11 @@
-//! MEMORY USAGE, PURGE, MALLOC-STATS and HELP. (`MEMORY STATS` and `MEMORY DOCTOR` are absent until
-//! the figures they report — client buffers, replication backlog, per-database overheads — exist.)
+//! MEMORY USAGE, STATS, PURGE, MALLOC-STATS and HELP. (`MEMORY DOCTOR` is absent: its advice rests on
+//! heuristics about figures, such as the replication backlog, that do not exist here yet.)
+//!
+//! MEMORY STATS and INFO memory share one computation ([`Overhead`], Redis's getMemoryOverheadData):
+//! the overhead is the memory used at start-up, the clients' buffers and, per database, the bucket
+//! arrays (`overhead.hashtable.main`) and the volatile index (`overhead.hashtable.expires`); the
+//! dataset is the rest of `used_memory`. Our entries hold the key and the value in one allocation, so
+//! there is no per-key `dictEntry`/`robj` overhead to count as Redis does: it is all dataset.
 //!
 //! MEMORY USAGE is our own accounting, in bytes as jemalloc hands them out (each allocation rounded
 //! up to its size class, which is what `used_memory` counts too):
@@ -7,8 +13,8 @@
 //! - the entry itself: the storage layer's `alloc_size()` of the key's entry (header, key, and the
 //!   value when it is stored inline: integers and strings of up to 44 bytes), rounded to its class;
 //! - a heap string (`raw`, over 44 bytes): its buffer, rounded to its class;
-//! - a collection: its own estimate, from `samples` elements (5 by default, all with `SAMPLES 0`),
-//!   as Redis does (filled in with the collections);
+//! - a collection: exactly what it allocates (each type keeps running counts), so `SAMPLES` is
+//!   accepted and changes nothing;
 //! - the key's share of the bucket array: one 8-byte slot (the table grows when it holds as many keys
 //!   as buckets, so a key's share is between 8 and 16 bytes; the lower bound is reported).
 //!
@@ -69,6 +75,140 @@ pub fn usage(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     Ok(())
 }
 
+/// The memory figures INFO memory and MEMORY STATS report.
+pub struct Overhead {
+    pub used: u64,
+    pub peak: u64,
+    pub startup: u64,
+    pub clients_normal: u64,
+    /// (database index, bucket array bytes, volatile index bytes) for each database holding keys.
+    pub dbs: Vec<(usize, u64, u64)>,
+    /// Start-up memory, clients and the databases' structures.
+    pub total: u64,
+    pub keys: u64,
+    pub rss: u64,
+}
+
+impl Overhead {
+    pub fn measure(ctx: &mut Ctx<'_>) -> Overhead {
+        let used = crate::memory::used_memory();
+        ctx.core.update_peak_memory(used);
+        let core = &*ctx.core;
+        let clients_normal: u64 = std::iter::once(&*ctx.client)
+            .chain(ctx.net.as_deref().into_iter().flat_map(|n| n.iter()))
+            .map(|c| c.total_memory(0) as u64)
+            .sum();
+        let dbs: Vec<(usize, u64, u64)> = core
+            .dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(i, db)| {
+                let (main, expires) = db.overhead_bytes();
+                (i, main as u64, expires as u64)
+            })
+            .collect();
+        let startup = core.memory_startup.min(used);
+        let structures: u64 = dbs.iter().map(|&(_, main, expires)| main + expires).sum();
+        Overhead {
+            used,
+            peak: core.peak_memory.max(used),
+            startup,
+            clients_normal,
+            total: (startup + clients_normal + structures).min(used),
+            keys: core.dbs.iter().map(|db| db.len() as u64).sum(),
+            dbs,
+            rss: crate::commands::info::rss_bytes(),
+        }
+    }
+
+    pub fn dataset(&self) -> u64 {
+        self.used - self.total
+    }
+
+    /// `used_memory` above what the server used at start-up.
+    fn net(&self) -> u64 {
+        self.used.saturating_sub(self.startup)
+    }
+
+    /// The dataset's share of the memory used since start-up, in percent (a C float in Redis, so it
+    /// is computed in single precision and prints as Redis prints it).
+    pub fn dataset_perc(&self) -> f32 {
+        if self.net() == 0 {
+            0.0
+        } else {
+            self.dataset() as f32 * 100.0 / self.net() as f32
+        }
+    }
+
+    pub fn peak_perc(&self) -> f32 {
+        self.used as f32 * 100.0 / self.peak.max(1) as f32
+    }
+
+    pub fn bytes_per_key(&self) -> u64 {
+        self.net().checked_div(self.keys).unwrap_or(0)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f32 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f32 / b as f32
+    }
+}
+
+/// MEMORY STATS: Redis 7.0's report, in its order. Replication, cluster, AOF and scripting figures
+/// are 0 (none of those hold memory here yet); the allocator's figures are INFO memory's.
+pub fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let m = Overhead::measure(ctx);
+    let (allocated, active, resident) = (m.used, m.used, m.rss);
+    out.map(27 + m.dbs.len());
+    let int = |out: &mut ReplyBuf, name: &str, v: i64| {
+        out.bulk(name.as_bytes());
+        out.int(v);
+    };
+    let float = |out: &mut ReplyBuf, name: &str, v: f32| {
+        out.bulk(name.as_bytes());
+        out.double(f64::from(v));
+    };
+    int(out, "peak.allocated", m.peak as i64);
+    int(out, "total.allocated", m.used as i64);
+    int(out, "startup.allocated", m.startup as i64);
+    for name in ["replication.backlog", "clients.slaves"] {
+        int(out, name, 0);
+    }
+    int(out, "clients.normal", m.clients_normal as i64);
+    for name in ["cluster.links", "aof.buffer", "lua.caches", "functions.caches"] {
+        int(out, name, 0);
+    }
+    for &(index, main, expires) in &m.dbs {
+        out.bulk(format!("db.{index}").as_bytes());
+        out.map(3);
+        int(out, "overhead.hashtable.main", main as i64);
+        int(out, "overhead.hashtable.expires", expires as i64);
+        int(out, "overhead.hashtable.slot-to-keys", 0);
+    }
+    int(out, "overhead.total", m.total as i64);
+    int(out, "keys.count", m.keys as i64);
+    int(out, "keys.bytes-per-key", m.bytes_per_key() as i64);
+    int(out, "dataset.bytes", m.dataset() as i64);
+    float(out, "dataset.percentage", m.dataset_perc());
+    float(out, "peak.percentage", m.peak_perc());
+    int(out, "allocator.allocated", allocated as i64);
+    int(out, "allocator.active", active as i64);
+    int(out, "allocator.resident", resident as i64);
+    float(out, "allocator-fragmentation.ratio", ratio(active, allocated));
+    int(out, "allocator-fragmentation.bytes", active as i64 - allocated as i64);
+    float(out, "allocator-rss.ratio", ratio(resident, active));
+    int(out, "allocator-rss.bytes", resident as i64 - active as i64);
+    float(out, "rss-overhead.ratio", ratio(m.rss, resident));
+    int(out, "rss-overhead.bytes", m.rss as i64 - resident as i64);
+    float(out, "fragmentation", ratio(m.rss, m.used));
+    int(out, "fragmentation.bytes", m.rss as i64 - m.used as i64);
+    Ok(())
+}
+
 /// MEMORY PURGE: ask jemalloc to return the dirty pages of every arena to the system.
 pub fn purge(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     // 4096 is jemalloc's MALLCTL_ARENAS_ALL.
@@ -123,9 +263,11 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
             "    Print the allocator's (jemalloc's) statistics report.",
             "PURGE",
             "    Ask the allocator to give unused dirty pages back to the system.",
+            "STATS",
+            "    Report how the memory in use divides into overhead and dataset.",
             "USAGE <key> [SAMPLES <count>]",
-            "    Estimate the bytes a key and its value take. For a collection, <count> elements",
-            "    are measured and the rest extrapolated (5 by default, 0 measures them all).",
+            "    The bytes a key and its value take. Counted exactly, so <count> (how many",
+            "    elements Redis samples) changes nothing.",
         ],
     );
     Ok(())
