@@ -14,7 +14,8 @@ pub enum Cmp {
     Unordered,
     /// Same reply type and structure, values free (RANDOMKEY, TIME, SCAN cursors). Errors must still match.
     Shape,
-    /// Integers may differ by at most this much (TTL/PTTL read at slightly different instants).
+    /// Integers may differ by at most this much when both are >= 0 (TTL/PTTL read at slightly different
+    /// instants); negative ones are codes (-1 no TTL, -2 no key) and must match exactly.
     Near(i64),
 }
 
@@ -101,7 +102,7 @@ pub fn same(a: &Value, b: &Value, cmp: Cmp) -> bool {
         Cmp::Unordered => sorted(a) == sorted(b),
         Cmp::Shape => same_shape(a, b),
         Cmp::Near(tol) => match (a, b) {
-            (Value::Int(x), Value::Int(y)) => (x - y).abs() <= tol,
+            (Value::Int(x), Value::Int(y)) if *x >= 0 && *y >= 0 => (x - y).abs() <= tol,
             _ => a == b,
         },
     }

@@ -9,18 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Raw, Server, Value};
 
-/// How two replies must agree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    /// Identical, reply types included.
-    Exact,
-    /// Arrays with the same elements in any order (KEYS).
-    Unordered,
-    /// Same reply type; the value is random (RANDOMKEY).
-    Shape,
-    /// Integers within this distance when both are >= 0 (time-dependent: TTL, IDLETIME); otherwise exact.
-    Near(i64),
-}
+pub use crate::common::diff::Cmp;
+use crate::common::diff::{same, show as pretty, show_args as show};
 
 /// A Ferrite and a Redis side by side, with a connection to each.
 pub struct Pair {
@@ -32,29 +22,8 @@ pub struct Pair {
     history: VecDeque<String>,
     /// Context printed with a failure (the seed of a random run).
     pub label: String,
-    /// Whether Ferrite has PSETEX and `SET ... PX` yet (the strings commands may land later); when it
-    /// does not, a TTL'd write is sent to both as SET followed by PEXPIRE.
-    pub native_psetex: bool,
     /// When the last reply arrived (for `WAIT` in scripts).
     last_reply: Instant,
-}
-
-/// A reply for a failure message: bulk and simple strings as text.
-pub fn pretty(v: &Value) -> String {
-    match v {
-        Value::Simple(s) => format!("+{}", String::from_utf8_lossy(s)),
-        Value::Error(s) => format!("-{}", String::from_utf8_lossy(s)),
-        Value::Bulk(s) => format!("{:?}", String::from_utf8_lossy(s)),
-        Value::Array(items) => format!("[{}]", items.iter().map(pretty).collect::<Vec<_>>().join(", ")),
-        other => format!("{other:?}"),
-    }
-}
-
-pub fn show(args: &[Vec<u8>]) -> String {
-    args.iter()
-        .map(|a| format!("{:?}", String::from_utf8_lossy(a)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 pub fn argv(args: &[&str]) -> Vec<Vec<u8>> {
@@ -64,10 +33,6 @@ pub fn argv(args: &[&str]) -> Vec<Vec<u8>> {
 /// Whether a reply is an error (any code).
 pub fn is_error(v: &Value) -> bool {
     matches!(v, Value::Error(_))
-}
-
-fn kind(v: &Value) -> std::mem::Discriminant<Value> {
-    std::mem::discriminant(v)
 }
 
 /// The elements of an array reply as byte strings (bulk elements only).
@@ -81,25 +46,6 @@ pub fn bulks(v: &Value) -> Option<Vec<Vec<u8>>> {
             })
             .collect(),
         _ => None,
-    }
-}
-
-pub fn agree(how: Cmp, f: &Value, r: &Value) -> bool {
-    match how {
-        Cmp::Exact => f == r,
-        Cmp::Shape => kind(f) == kind(r),
-        Cmp::Unordered => match (bulks(f), bulks(r)) {
-            (Some(mut a), Some(mut b)) => {
-                a.sort();
-                b.sort();
-                a == b
-            }
-            _ => f == r,
-        },
-        Cmp::Near(tol) => match (f, r) {
-            (Value::Int(a), Value::Int(b)) if *a >= 0 && *b >= 0 => (a - b).abs() <= tol,
-            _ => f == r,
-        },
     }
 }
 
@@ -120,21 +66,15 @@ impl Pair {
         let redis = Server::redis(extra);
         let f = ferrite.raw();
         let r = redis.raw();
-        let mut p = Pair {
+        Pair {
             ferrite,
             redis,
             f,
             r,
             history: VecDeque::new(),
             label: String::new(),
-            native_psetex: false,
             last_reply: Instant::now(),
-        };
-        let probe = p.f.cmd(&["PSETEX", "__probe", "100000", "v"]);
-        let probe_set = p.f.cmd(&["SET", "__probe", "v", "PX", "100000"]);
-        p.native_psetex = !is_error(&probe) && !is_error(&probe_set);
-        p.f.cmd(&["DEL", "__probe"]);
-        p
+        }
     }
 
     /// Send one command to both; returns (ferrite, redis).
@@ -151,7 +91,7 @@ impl Pair {
     /// Send and compare; panics with the recent history on disagreement. Returns Redis's reply.
     pub fn check_bytes(&mut self, args: &[Vec<u8>], how: Cmp) -> Value {
         let (f, r) = self.send(args);
-        if !agree(how, &f, &r) {
+        if !same(&f, &r, how) {
             let history: Vec<&String> = self.history.iter().collect();
             panic!(
                 "{}: `{}` ({how:?}):\n  ferrite: {}\n  redis:   {}\nrecent commands:\n  {}",
@@ -173,15 +113,10 @@ impl Pair {
         self.check(args, Cmp::Exact)
     }
 
-    /// Store `value` at `key` with a TTL of `ms` on both, natively (PSETEX) or as SET + PEXPIRE.
+    /// Store `value` at `key` with a TTL of `ms` on both (PSETEX).
     pub fn psetex(&mut self, key: &[u8], ms: i64, value: &[u8]) {
         let ms = ms.to_string().into_bytes();
-        if self.native_psetex {
-            self.check_bytes(&[b"PSETEX".to_vec(), key.to_vec(), ms, value.to_vec()], Cmp::Exact);
-        } else {
-            self.check_bytes(&[b"SET".to_vec(), key.to_vec(), value.to_vec()], Cmp::Exact);
-            self.check_bytes(&[b"PEXPIRE".to_vec(), key.to_vec(), ms], Cmp::Exact);
-        }
+        self.check_bytes(&[b"PSETEX".to_vec(), key.to_vec(), ms, value.to_vec()], Cmp::Exact);
     }
 
     /// Walk a whole SCAN with `options` on each server and compare the sets of keys returned. Each
