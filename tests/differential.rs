@@ -1,6 +1,9 @@
 //! Cross-area differential test: seeded random command streams over every implemented command, sent to
 //! Ferrite and to a real `redis-server` 7.0, replies compared by class (exact, unordered, shape, near).
-//! Keys and values come from small pools so commands collide on the same keys, types and encodings.
+//! Keys and values come from small pools so commands collide on the same keys, types and encodings:
+//! strings, keys and expiry meet lists, hashes, sets, sorted sets and HyperLogLogs on the same keys
+//! (WRONGTYPE, RENAME/COPY/MOVE/SWAPDB of every type, TTLs on collections), and DEBUG DIGEST compares
+//! whole datasets along the way.
 //! Skips when redis-server is absent (fails instead under FERRITE_REQUIRE_REDIS=1).
 
 mod common;
@@ -50,6 +53,27 @@ const INTS: &[&str] = &[
     "",
 ];
 const FLOATS: &[&str] = &["0", "1.5", "-0.25", "1e3", "inf", "-inf", "nan", "x", "5.0e-3", "10.1"];
+const FIELDS: &[&str] = &[
+    "f1",
+    "f2",
+    "f3",
+    "n",
+    "",
+    "a-rather-long-field-name-over-sixty-four-bytes-to-force-a-hash-table",
+];
+const MEMBERS: &[&str] = &[
+    "a",
+    "b",
+    "c",
+    "1",
+    "2",
+    "-7",
+    "300",
+    "x y",
+    "",
+    "m-longer-than-sixty-four-bytes-so-the-encoding-changes-xxxxxxxxxxxxxx",
+];
+const SCORES: &[&str] = &["0", "1", "-1", "2.5", "1e3", "inf", "-inf", "nan", "x", "10"];
 const OFFSETS: &[&str] = &["0", "1", "3", "7", "8", "15", "100", "-1", "-3", "4294967295", "x"];
 
 struct Gen<'a> {
@@ -89,7 +113,10 @@ impl Gen<'_> {
     fn command(&mut self) -> (Vec<String>, Cmp) {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let k = self.key();
-        let pick = self.rng.below(58);
+        let pick = self.rng.below(58 + 42);
+        if pick >= 58 {
+            return self.collection(k);
+        }
         let exact = |v: Vec<String>| (v, Cmp::Exact);
         match pick {
             0..=3 => exact(s(&["GET", &k])),
@@ -312,6 +339,155 @@ impl Gen<'_> {
             _ => exact(vec!["SET".into(), k, self.value(), "EX".into(), "-1".into()]),
         }
     }
+
+    fn member(&mut self) -> String {
+        self.rng.pick(MEMBERS).to_string()
+    }
+    fn field(&mut self) -> String {
+        self.rng.pick(FIELDS).to_string()
+    }
+    fn score(&mut self) -> String {
+        self.rng.pick(SCORES).to_string()
+    }
+    fn end(&mut self) -> String {
+        self.rng.pick(&["LEFT", "RIGHT", "UP"]).to_string()
+    }
+
+    /// A command on a collection (or on whatever `k` holds: WRONGTYPE is part of the comparison).
+    fn collection(&mut self, k: String) -> (Vec<String>, Cmp) {
+        let exact = |v: Vec<String>| (v, Cmp::Exact);
+        let unordered = |v: Vec<String>| (v, Cmp::Unordered);
+        match self.rng.below(42) {
+            0..=3 => {
+                let mut v = vec![self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).to_string(), k];
+                for _ in 0..self.rng.below(3) + 1 {
+                    v.push(self.member());
+                }
+                exact(v)
+            }
+            4 | 5 => {
+                let mut v = vec![self.rng.pick(&["LPOP", "RPOP"]).to_string(), k];
+                if self.maybe(3) {
+                    v.push(self.rng.pick(&["0", "1", "2", "5", "-1", "x"]).into());
+                }
+                exact(v)
+            }
+            6 | 7 => exact(vec![
+                "LRANGE".into(),
+                k,
+                self.offset(),
+                self.rng.pick(&["-1", "0", "2", "100"]).into(),
+            ]),
+            8 => exact(vec![self.rng.pick(&["LLEN", "LINDEX"]).into(), k, self.offset()]),
+            9 => exact(vec!["LMOVE".into(), k, self.key(), self.end(), self.end()]),
+            10 => exact(vec![
+                "LREM".into(),
+                k,
+                self.rng.pick(&["0", "1", "-2"]).into(),
+                self.member(),
+            ]),
+            11 => exact(vec!["LPOS".into(), k, self.member()]),
+            12..=14 => {
+                let mut v = vec![self.rng.pick(&["HSET", "HSET", "HSETNX", "HMSET"]).to_string(), k];
+                for _ in 0..self.rng.below(2) + 1 {
+                    v.push(self.field());
+                    v.push(self.value());
+                }
+                if v[0] == "HSETNX" {
+                    v.truncate(4);
+                }
+                exact(v)
+            }
+            15 => exact(vec![
+                self.rng.pick(&["HGET", "HEXISTS", "HSTRLEN"]).into(),
+                k,
+                self.field(),
+            ]),
+            16 => unordered(vec![self.rng.pick(&["HGETALL", "HKEYS", "HVALS"]).into(), k]),
+            17 => exact(vec!["HINCRBY".into(), k, self.field(), self.int()]),
+            18 => exact(vec!["HINCRBYFLOAT".into(), k, self.field(), self.float()]),
+            19 => exact(vec!["HDEL".into(), k, self.field(), self.field()]),
+            20 => exact(vec!["HLEN".into(), k]),
+            21..=23 => {
+                let mut v = vec!["SADD".to_string(), k];
+                for _ in 0..self.rng.below(3) + 1 {
+                    v.push(self.member());
+                }
+                exact(v)
+            }
+            24 => exact(vec!["SREM".into(), k, self.member(), self.member()]),
+            25 => unordered(vec!["SMEMBERS".into(), k]),
+            26 => exact(vec![self.rng.pick(&["SCARD", "SISMEMBER"]).into(), k, self.member()]),
+            27 => {
+                let cmd = self.rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]);
+                exact(vec![cmd.into(), self.key(), k, self.key()])
+            }
+            28 => exact(vec!["SMOVE".into(), k, self.key(), self.member()]),
+            29..=31 => {
+                let mut v = vec!["ZADD".to_string(), k];
+                if self.maybe(3) {
+                    v.push(self.rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]).into());
+                }
+                for _ in 0..self.rng.below(2) + 1 {
+                    v.push(self.score());
+                    v.push(self.member());
+                }
+                exact(v)
+            }
+            32 => {
+                let mut v = vec![
+                    "ZRANGE".into(),
+                    k,
+                    self.offset(),
+                    self.rng.pick(&["-1", "1", "10"]).into(),
+                ];
+                if self.maybe(2) {
+                    v.push("WITHSCORES".into());
+                }
+                exact(v)
+            }
+            33 => exact(vec!["ZINCRBY".into(), k, self.score(), self.member()]),
+            34 => exact(vec![
+                self.rng.pick(&["ZSCORE", "ZRANK", "ZREVRANK"]).into(),
+                k,
+                self.member(),
+            ]),
+            35 => exact(vec![self.rng.pick(&["ZPOPMIN", "ZPOPMAX"]).into(), k]),
+            36 => {
+                let cmd = self.rng.pick(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]);
+                exact(vec![cmd.into(), self.key(), "2".into(), k, self.key()])
+            }
+            37 => exact(vec![
+                "ZRANGEBYSCORE".into(),
+                k,
+                "-inf".into(),
+                "+inf".into(),
+                "WITHSCORES".into(),
+            ]),
+            38 => {
+                let mut v = vec!["PFADD".to_string(), k];
+                for _ in 0..self.rng.below(3) {
+                    v.push(self.member());
+                }
+                exact(v)
+            }
+            39 => exact(vec!["PFCOUNT".into(), k]),
+            40 => {
+                let mut v = vec!["SORT".to_string(), k];
+                if self.maybe(2) {
+                    v.push("ALPHA".into());
+                }
+                if self.maybe(3) {
+                    v.extend(["LIMIT".into(), "0".into(), "2".into()]);
+                }
+                if self.maybe(3) {
+                    v.extend(["STORE".into(), self.key()]);
+                }
+                exact(v)
+            }
+            _ => exact(vec!["DEBUG".into(), "DIGEST".into()]),
+        }
+    }
 }
 
 /// Iterate SCAN to the end and return the keys seen, sorted and deduplicated.
@@ -353,7 +529,7 @@ fn random_streams_match_redis() {
     let seeds: u64 = std::env::var("FERRITE_DIFF_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(100);
     for seed in 1..=seeds {
         let mut pair = Pair::new(&f, &r);
         pair.both(&["FLUSHALL"]);
