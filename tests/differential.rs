@@ -2,7 +2,8 @@
 //! Ferrite and to a real `redis-server` 7.0, replies compared by class (exact, unordered, shape, near).
 //! Keys and values come from small pools so commands collide on the same keys, types and encodings:
 //! strings, keys and expiry meet lists, hashes, sets, sorted sets and HyperLogLogs on the same keys
-//! (WRONGTYPE, RENAME/COPY/MOVE/SWAPDB of every type, TTLs on collections), and DEBUG DIGEST compares
+//! (WRONGTYPE, RENAME/COPY/MOVE/SWAPDB of every type, TTLs on collections, blocking pops with a short
+//! timeout), and DEBUG DIGEST compares
 //! whole datasets along the way.
 //! Skips when redis-server is absent (fails instead under FERRITE_REQUIRE_REDIS=1).
 
@@ -113,7 +114,7 @@ impl Gen<'_> {
     fn command(&mut self) -> (Vec<String>, Cmp) {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let k = self.key();
-        let pick = self.rng.below(58 + 42);
+        let pick = self.rng.below(58 + 45);
         if pick >= 58 {
             return self.collection(k);
         }
@@ -357,7 +358,7 @@ impl Gen<'_> {
     fn collection(&mut self, k: String) -> (Vec<String>, Cmp) {
         let exact = |v: Vec<String>| (v, Cmp::Exact);
         let unordered = |v: Vec<String>| (v, Cmp::Unordered);
-        match self.rng.below(42) {
+        match self.rng.below(45) {
             0..=3 => {
                 let mut v = vec![self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).to_string(), k];
                 for _ in 0..self.rng.below(3) + 1 {
@@ -485,6 +486,23 @@ impl Gen<'_> {
                 }
                 exact(v)
             }
+            // Blocking commands with a 10 ms timeout: served at once when the key has elements, else
+            // a timeout reply (the same on both, as both wait out the same timeout).
+            41 => exact(vec![
+                self.rng.pick(&["BLPOP", "BRPOP"]).into(),
+                k,
+                self.key(),
+                "0.01".into(),
+            ]),
+            42 => exact(vec![self.rng.pick(&["BZPOPMIN", "BZPOPMAX"]).into(), k, "0.01".into()]),
+            43 => exact(vec![
+                "BLMOVE".into(),
+                k,
+                self.key(),
+                self.end(),
+                self.end(),
+                "0.01".into(),
+            ]),
             _ => exact(vec!["DEBUG".into(), "DIGEST".into()]),
         }
     }
