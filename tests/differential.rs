@@ -3,8 +3,7 @@
 //! Keys and values come from small pools so commands collide on the same keys, types and encodings:
 //! strings, keys and expiry meet lists, hashes, sets, sorted sets and HyperLogLogs on the same keys
 //! (WRONGTYPE, RENAME/COPY/MOVE/SWAPDB of every type, TTLs on collections, blocking pops with a short
-//! timeout), and DEBUG DIGEST compares
-//! whole datasets along the way.
+//! timeout), and DEBUG DIGEST compares whole datasets along the way.
 //! Skips when redis-server is absent (fails instead under FERRITE_REQUIRE_REDIS=1).
 
 mod common;
