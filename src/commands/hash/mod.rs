@@ -33,10 +33,7 @@ use crate::util::ldouble::{self, LdError};
 /// The promotion thresholds in force.
 fn limits(ctx: &Ctx<'_>) -> Limits {
     let c = &ctx.core.config;
-    Limits {
-        entries: usize::try_from(c.hash_max_listpack_entries).unwrap_or(usize::MAX),
-        value: usize::try_from(c.hash_max_listpack_value).unwrap_or(usize::MAX),
-    }
+    Limits::from_config(c.hash_max_listpack_entries, c.hash_max_listpack_value)
 }
 
 /// The hash at `key` for reading (hits and misses counted): `None` when missing, WRONGTYPE when the key

@@ -46,10 +46,7 @@ pub const NAN_SCORE: &str = "resulting score is not a number (NaN)";
 /// The encoding thresholds from the configuration.
 fn limits(ctx: &Ctx<'_>) -> Limits {
     let c = &ctx.core.config;
-    Limits {
-        entries: usize::try_from(c.zset_max_listpack_entries).unwrap_or(usize::MAX),
-        value: usize::try_from(c.zset_max_listpack_value).unwrap_or(usize::MAX),
-    }
+    Limits::from_config(c.zset_max_listpack_entries, c.zset_max_listpack_value)
 }
 
 /// The sorted set at `key` for a read command: `None` when missing, WRONGTYPE for another type.

@@ -19,6 +19,29 @@
 
 use std::cmp::Ordering;
 
+/// Redis refuses to grow a listpack past 1 GiB (`LISTPACK_MAX_SAFETY_SIZE`): a hash or sorted set
+/// converts to its table encoding instead.
+pub const MAX_SAFE_BYTES: usize = 1 << 30;
+
+/// The thresholds under which a hash or sorted set stays a listpack (`hash-max-listpack-entries` /
+/// `-value`, `zset-max-listpack-entries` / `-value`): at most `entries` elements, none longer than
+/// `value` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub entries: usize,
+    pub value: usize,
+}
+
+impl Limits {
+    /// From the two configuration values (unsigned; anything beyond `usize` means "no limit").
+    pub fn from_config(entries: u64, value: u64) -> Limits {
+        Limits {
+            entries: usize::try_from(entries).unwrap_or(usize::MAX),
+            value: usize::try_from(value).unwrap_or(usize::MAX),
+        }
+    }
+}
+
 const HDR: usize = 6;
 const EOF: u8 = 0xFF;
 /// `num-elements` value meaning "unknown, scan to count".

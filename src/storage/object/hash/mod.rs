@@ -19,23 +19,14 @@ use rand::Rng;
 use super::listpack::{Listpack, LpItem};
 pub use table::{malloc_size, FieldTable};
 
-/// Redis refuses to grow a listpack past 1 GiB (`LISTPACK_MAX_SAFETY_SIZE`); the hash converts instead.
-const LISTPACK_SAFETY_BYTES: usize = 1 << 30;
+pub use super::listpack::Limits;
+use super::listpack::MAX_SAFE_BYTES;
 
-/// The promotion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub entries: usize,
-    pub value: usize,
-}
-
-impl Limits {
-    /// Redis's defaults (512 entries, 64 bytes).
-    pub const DEFAULT: Limits = Limits {
-        entries: 512,
-        value: 64,
-    };
-}
+/// Redis's defaults for `hash-max-listpack-entries` / `-value`.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    entries: 512,
+    value: 64,
+};
 
 /// See the module docs.
 ///
@@ -127,7 +118,7 @@ impl Hash {
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
         if let Hash::Listpack(lp) = self {
             let too_long = field.len() > limits.value || value.len() > limits.value;
-            if too_long || lp.total_bytes() + field.len() + value.len() > LISTPACK_SAFETY_BYTES {
+            if too_long || lp.total_bytes() + field.len() + value.len() > MAX_SAFE_BYTES {
                 self.convert();
             }
         }
@@ -271,9 +262,9 @@ mod tests {
     #[test]
     fn listpack_keeps_insertion_order_and_integers() {
         let mut h = Hash::new();
-        h.set(b"b", b"1", Limits::DEFAULT);
-        h.set(b"a", b"007", Limits::DEFAULT);
-        h.set(b"10", b"-5", Limits::DEFAULT);
+        h.set(b"b", b"1", DEFAULT_LIMITS);
+        h.set(b"a", b"007", DEFAULT_LIMITS);
+        h.set(b"10", b"-5", DEFAULT_LIMITS);
         let pairs: Vec<(Vec<u8>, Vec<u8>)> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
         assert_eq!(
             pairs,

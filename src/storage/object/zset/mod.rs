@@ -30,30 +30,18 @@ mod skiplist;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use super::listpack::{Listpack, LpItem};
+pub use super::listpack::Limits;
+use super::listpack::{Listpack, LpItem, MAX_SAFE_BYTES};
 use crate::util::int_text::IntText;
 use btree::{cmp_key, BTree, KeyMember};
 use dict::Dict;
 use node::NodeRef;
 
-/// Redis's `lpSafeToAdd` bound: a listpack never grows past 1 GiB.
-const LISTPACK_MAX_SAFE: usize = 1 << 30;
-
-/// The encoding thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub entries: usize,
-    pub value: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            entries: 128,
-            value: 64,
-        }
-    }
-}
+/// Redis's defaults for `zset-max-listpack-entries` / `-value`.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    entries: 128,
+    value: 64,
+};
 
 /// A score interval (`(1 5`, `-inf +inf`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -454,7 +442,7 @@ impl ZSet {
     pub fn from_sorted<M: AsRef<[u8]>>(items: &[(M, f64)], lim: Limits) -> ZSet {
         let max_len = items.iter().map(|(m, _)| m.as_ref().len()).max().unwrap_or(0);
         let total: usize = items.iter().map(|(m, _)| m.as_ref().len()).sum();
-        if items.len() <= lim.entries && max_len <= lim.value && total < LISTPACK_MAX_SAFE {
+        if items.len() <= lim.entries && max_len <= lim.value && total < MAX_SAFE_BYTES {
             let mut lp = Listpack::new();
             for (m, s) in items {
                 lp.push_back(LpItem::Str(m.as_ref()));
@@ -587,7 +575,7 @@ impl ZSet {
         if let ZSet::Listpack(lp) = self {
             if lp.len() / 2 >= lim.entries
                 || member.len() > lim.value
-                || lp.total_bytes() + member.len() > LISTPACK_MAX_SAFE
+                || lp.total_bytes() + member.len() > MAX_SAFE_BYTES
             {
                 self.convert_to_large();
             }

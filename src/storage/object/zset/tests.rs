@@ -263,7 +263,7 @@ proptest! {
 
     #[test]
     fn behaves_like_the_model_default_limits(ops in prop::collection::vec(op(), 0..300)) {
-        run(ops, Limits::default())?;
+        run(ops, DEFAULT_LIMITS)?;
     }
 
     #[test]
@@ -366,7 +366,7 @@ fn listpack_scores_use_redis_bytes() {
     // Bytes taken from DUMP of the same ZADD on redis-server 7.0 (rdbcompression off): integral scores
     // within ±2^62 are integers (-0 included), others are their %.17g text.
     let mut z = ZSet::default();
-    let lim = Limits::default();
+    let lim = DEFAULT_LIMITS;
     for (m, s) in [
         ("b", -4611686018427387904.0),
         ("a", 4611686018427387904.0),
