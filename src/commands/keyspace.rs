@@ -90,29 +90,31 @@ fn live_entry<'d>(
     *was_expired = true;
     if !hide_only {
         let (value, _) = e.remove();
-        stats.expired_keys += 1;
-        journal.also(index, &[expired.verb(), key]);
-        expired.lazyfree.free(value, expired.lazy);
+        expired.expire(key, value, index, stats, journal);
     }
     None
 }
 
-/// How the value of a key found expired is disposed of (`lazyfree-lazy-expire`).
+/// How the value of a key whose deadline passed is disposed of (`lazyfree-lazy-expire`).
 pub struct ExpiredFree<'a> {
     pub lazyfree: &'a mut LazyFree,
     pub lazy: bool,
 }
 
 impl ExpiredFree<'_> {
-    /// The effect journaled for an expired key: Redis 7.0 propagates `UNLINK` when it frees lazily.
-    pub fn verb(&self) -> &'static [u8] {
-        expired_verb(self.lazy)
+    /// A key the server found past its deadline (on access, or walking keys for SCAN/RANDOMKEY): counted in
+    /// `expired_keys`, journaled as an extra effect, its value freed.
+    fn expire(self, key: &[u8], value: OwnedValue, index: usize, stats: &mut Stats, journal: &mut Journal) {
+        stats.expired_keys += 1;
+        journal.also(index, &[delete_verb(self.lazy), key]);
+        self.lazyfree.free(value, self.lazy);
     }
 }
 
-/// The command an expired key's deletion is journaled as, given `lazyfree-lazy-expire`.
-pub fn expired_verb(lazy_expire: bool) -> &'static [u8] {
-    if lazy_expire {
+/// The command a deletion is journaled as: Redis 7.0 propagates `UNLINK` for one it frees lazily
+/// (`lazyfree-lazy-expire` for expiry, `lazyfree-lazy-user-del` for GETDEL) and `DEL` otherwise.
+pub fn delete_verb(lazy: bool) -> &'static [u8] {
+    if lazy {
         b"UNLINK"
     } else {
         b"DEL"
@@ -204,10 +206,23 @@ impl<'a> DbView<'a> {
     /// in the background under `lazyfree-lazy-expire`).
     pub fn delete_expired(&mut self, key: &[u8]) {
         if let Some((value, _)) = self.db.remove(key) {
-            self.stats.expired_keys += 1;
-            self.journal.also(self.index, &[expired_verb(self.lazy_expire), key]);
+            let expired = ExpiredFree {
+                lazyfree: self.lazyfree,
+                lazy: self.lazy_expire,
+            };
+            expired.expire(key, value, self.index, self.stats, self.journal);
+        }
+    }
+
+    /// Delete a key because a command gave it a deadline already past (EXPIRE, GETEX ... PXAT): a
+    /// change, not counted as expired, its value freed as `lazyfree-lazy-expire` says, and the command
+    /// journaled as the `DEL` or `UNLINK` that replaces it, as Redis 7.0 propagates it.
+    pub fn delete_past_deadline(&mut self, key: &[u8]) {
+        if let Some((value, _)) = self.db.remove(key) {
+            self.stats.dirty += 1;
             self.lazyfree.free(value, self.lazy_expire);
         }
+        self.journal.replace(self.index, &[delete_verb(self.lazy_expire), key]);
     }
 
     /// The entry at `key` if it is live, with lazy expiry applied, in one table lookup: an expired key is

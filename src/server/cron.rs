@@ -74,7 +74,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
             || monotonic_us() - start > timelimit_us,
             |key, value| {
                 stats.expired_keys += 1;
-                journal.record(index, &[crate::commands::keyspace::expired_verb(lazy), key]);
+                journal.record(index, &[crate::commands::keyspace::delete_verb(lazy), key]);
                 lazyfree.free(value, lazy);
             },
         );

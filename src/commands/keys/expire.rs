@@ -8,7 +8,7 @@
 
 use resp::ReplyBuf;
 
-use super::super::keyspace::{expired_verb, Touch};
+use super::super::keyspace::Touch;
 use super::super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE};
 
@@ -116,13 +116,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         return Ok(());
     }
     if past {
-        // As Redis 7.0: freed as `lazyfree-lazy-expire` says, and journaled as DEL or UNLINK to match.
-        let lazy = db.lazy_expire;
-        if let Some((value, _)) = db.db.remove(key) {
-            db.lazyfree.free(value, lazy);
-        }
-        db.mark_dirty(1);
-        db.journal.replace(index, &[expired_verb(lazy), key]);
+        db.delete_past_deadline(key);
     } else {
         entry.set_expire(Some(when));
         db.mark_dirty(1);

@@ -32,7 +32,7 @@ pub use range::{append, getrange, setrange, strlen, substr};
 use resp::ReplyBuf;
 
 use super::args::parse_int;
-use super::keyspace::{expired_verb, Ttl};
+use super::keyspace::{delete_verb, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE, STRING_TOO_LONG};
 use crate::storage::{NewValue, ValueRef};
@@ -339,7 +339,6 @@ pub fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         .map(|(kind, raw)| (kind, expire_deadline(raw, kind, now, ctx.cmd.full_name)));
     // Redis's checkAlreadyExpired: never while loading or on a replica, which follow their source.
     let may_delete = !ctx.core.loading && !ctx.core.is_replica;
-    let unlink = ctx.core.config.lazyfree_lazy_expire;
     let mut db = ctx.db();
     let had_ttl = match db.lookup_read(key) {
         None => {
@@ -357,10 +356,7 @@ pub fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     };
     match deadline {
         Some((kind, Ok(at))) if !kind.relative() && at <= now && may_delete => {
-            if let Some(value) = db.delete(key) {
-                db.lazyfree.free(value, unlink);
-            }
-            db.journal.replace(db.index, &[expired_verb(unlink), key]);
+            db.delete_past_deadline(key);
         }
         Some((_, Ok(at))) => {
             db.set_expire(key, Some(at));
@@ -392,7 +388,7 @@ pub fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         Some(e) => reply_string(out, e.value())?,
     }
     db.delete(key);
-    let verb: &[u8] = if unlink { b"UNLINK" } else { b"DEL" };
+    let verb = delete_verb(unlink);
     db.journal.replace(db.index, &[verb, key]);
     Ok(())
 }
