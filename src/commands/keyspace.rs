@@ -102,8 +102,8 @@ pub struct ExpiredFree<'a> {
 }
 
 impl ExpiredFree<'_> {
-    /// A key the server found past its deadline (on access, or walking keys for SCAN/RANDOMKEY): counted in
-    /// `expired_keys`, journaled as an extra effect, its value freed.
+    /// A key found past its deadline on access: counted in `expired_keys`, journaled as an extra effect,
+    /// its value freed.
     fn expire(self, key: &[u8], value: OwnedValue, index: usize, stats: &mut Stats, journal: &mut Journal) {
         stats.expired_keys += 1;
         journal.also(index, &[delete_verb(self.lazy), key]);
@@ -200,18 +200,6 @@ impl<'a> DbView<'a> {
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let _ = self.live_mut(key);
         self.was_expired
-    }
-
-    /// Delete a key whose TTL passed: counted in `expired_keys`, journaled as `DEL` (`UNLINK` and freed
-    /// in the background under `lazyfree-lazy-expire`).
-    pub fn delete_expired(&mut self, key: &[u8]) {
-        if let Some((value, _)) = self.db.remove(key) {
-            let expired = ExpiredFree {
-                lazyfree: self.lazyfree,
-                lazy: self.lazy_expire,
-            };
-            expired.expire(key, value, self.index, self.stats, self.journal);
-        }
     }
 
     /// Delete a key because a command gave it a deadline already past (EXPIRE, GETEX ... PXAT): a
