@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use resp::ReplyBuf;
 
+use super::introspection::memory;
 use super::{table, Args, Ctx};
 use crate::error::CmdResult;
 use crate::server::core::Core;
@@ -219,13 +220,6 @@ fn clients(s: &mut String, ctx: &Ctx<'_>) {
     );
 }
 
-/// The allocator's allocated, active and resident bytes. jemalloc is built without its statistics
-/// (they cost on every allocation), so allocated is the counting allocator's exact figure, active is
-/// taken to be the same and resident is the process's RSS.
-fn allocator_stats(used: u64, rss: u64) -> (u64, u64, u64) {
-    (used, used, rss)
-}
-
 /// Resident set size from /proc (Redis's zmalloc_get_rss).
 pub fn rss_bytes() -> u64 {
     let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
@@ -247,19 +241,11 @@ fn total_system_memory() -> u64 {
     (pages.max(0) as u64) * (page.max(0) as u64)
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
 fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
-    let m = crate::commands::introspection::memory::Overhead::measure(ctx);
+    let m = memory::Overhead::measure(ctx);
     let core = &*ctx.core;
     let (used, rss, peak, startup, overhead) = (m.used, m.rss, m.peak, m.startup, m.total);
-    let (allocated, active, resident) = allocator_stats(used, rss);
+    let (allocated, active, resident) = (m.allocated, m.active, m.resident);
     let clients_mem = m.clients_normal;
     let dataset = m.dataset();
     let maxmemory = core.config.maxmemory;
@@ -270,7 +256,7 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     line!(s, "used_memory_rss_human", "{}", human_bytes(rss));
     line!(s, "used_memory_peak", "{peak}");
     line!(s, "used_memory_peak_human", "{}", human_bytes(peak));
-    line!(s, "used_memory_peak_perc", "{:.2}%", ratio(used, peak) * 100.0);
+    line!(s, "used_memory_peak_perc", "{:.2}%", m.peak_perc());
     line!(s, "used_memory_overhead", "{overhead}");
     line!(s, "used_memory_startup", "{startup}");
     line!(s, "used_memory_dataset", "{dataset}");
@@ -302,13 +288,13 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     line!(s, "maxmemory", "{maxmemory}");
     line!(s, "maxmemory_human", "{}", human_bytes(maxmemory));
     line!(s, "maxmemory_policy", "{}", core.config.maxmemory_policy.name());
-    line!(s, "allocator_frag_ratio", "{:.2}", ratio(active, allocated));
+    line!(s, "allocator_frag_ratio", "{:.2}", memory::ratio(active, allocated));
     line!(s, "allocator_frag_bytes", "{}", active as i64 - allocated as i64);
-    line!(s, "allocator_rss_ratio", "{:.2}", ratio(resident, active));
+    line!(s, "allocator_rss_ratio", "{:.2}", memory::ratio(resident, active));
     line!(s, "allocator_rss_bytes", "{}", resident as i64 - active as i64);
-    line!(s, "rss_overhead_ratio", "{:.2}", ratio(rss, resident));
+    line!(s, "rss_overhead_ratio", "{:.2}", memory::ratio(rss, resident));
     line!(s, "rss_overhead_bytes", "{}", rss as i64 - resident as i64);
-    line!(s, "mem_fragmentation_ratio", "{:.2}", ratio(rss, used));
+    line!(s, "mem_fragmentation_ratio", "{:.2}", memory::ratio(rss, used));
     line!(s, "mem_fragmentation_bytes", "{}", rss as i64 - used as i64);
     line!(s, "mem_not_counted_for_evict", "0");
     line!(s, "mem_replication_backlog", "0");

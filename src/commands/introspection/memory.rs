@@ -87,6 +87,12 @@ pub struct Overhead {
     pub total: u64,
     pub keys: u64,
     pub rss: u64,
+    /// The allocator's allocated, active and resident bytes. jemalloc is built without its statistics
+    /// (they cost on every allocation), so allocated is the counting allocator's exact figure, active
+    /// is taken to be the same and resident is the process's RSS.
+    pub allocated: u64,
+    pub active: u64,
+    pub resident: u64,
 }
 
 impl Overhead {
@@ -109,6 +115,7 @@ impl Overhead {
             })
             .collect();
         let startup = core.memory_startup.min(used);
+        let rss = crate::commands::info::rss_bytes();
         let structures: u64 = dbs.iter().map(|&(_, main, expires)| main + expires).sum();
         Overhead {
             used,
@@ -118,7 +125,10 @@ impl Overhead {
             total: (startup + clients_normal + structures).min(used),
             keys: core.dbs.iter().map(|db| db.len() as u64).sum(),
             dbs,
-            rss: crate::commands::info::rss_bytes(),
+            rss,
+            allocated: used,
+            active: used,
+            resident: rss,
         }
     }
 
@@ -150,7 +160,8 @@ impl Overhead {
     }
 }
 
-fn ratio(a: u64, b: u64) -> f32 {
+/// `a / b` as Redis's INFO and MEMORY STATS compute their ratios (C floats), 0 when `b` is 0.
+pub fn ratio(a: u64, b: u64) -> f32 {
     if b == 0 {
         0.0
     } else {
@@ -162,7 +173,7 @@ fn ratio(a: u64, b: u64) -> f32 {
 /// are 0 (none of those hold memory here yet); the allocator's figures are INFO memory's.
 pub fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let m = Overhead::measure(ctx);
-    let (allocated, active, resident) = (m.used, m.used, m.rss);
+    let (allocated, active, resident) = (m.allocated, m.active, m.resident);
     out.map(27 + m.dbs.len());
     let int = |out: &mut ReplyBuf, name: &str, v: i64| {
         out.bulk(name.as_bytes());
