@@ -246,10 +246,7 @@ impl Net {
 
     /// Schedule a client's output for the end of the loop iteration (once, however often it is asked).
     pub fn queue_write(&mut self, c: &mut Client) {
-        if !c.has(cflags::WRITE_QUEUED) {
-            c.flags |= cflags::WRITE_QUEUED;
-            self.pending_writes.push(c.slot);
-        }
+        queue_write_to(&mut self.pending_writes, c);
     }
 
     /// Append `bytes` to the output of every MONITOR client but `except` (the executing client, which
@@ -258,10 +255,7 @@ impl Net {
         for c in self.clients.iter_mut().flatten() {
             if c.has(cflags::MONITOR) && c.id != except && c.reply_mode == super::client::ReplyMode::On {
                 c.out.raw(bytes);
-                if !c.has(cflags::WRITE_QUEUED) {
-                    c.flags |= cflags::WRITE_QUEUED;
-                    self.pending_writes.push(c.slot);
-                }
+                queue_write_to(&mut self.pending_writes, c);
             }
         }
     }
@@ -770,6 +764,14 @@ fn set_keepalive(stream: &TcpStream, interval: u64) {
 }
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// `Net::queue_write` for callers that hold the client list borrowed.
+fn queue_write_to(pending_writes: &mut Vec<usize>, c: &mut Client) {
+    if !c.has(cflags::WRITE_QUEUED) {
+        c.flags |= cflags::WRITE_QUEUED;
+        pending_writes.push(c.slot);
+    }
+}
 
 #[cfg(test)]
 mod tests {
