@@ -1,0 +1,360 @@
+//! The bridge between Lua's C calling convention and the libraries' Rust bodies.
+//!
+//! Every library function is a raw Lua C function (a *trampoline*) so that a script observes exactly
+//! what it observes with Redis's C libraries: errors are plain Lua strings (mlua would raise a
+//! userdata), argument errors name the function the way `luaL_argerror` does from the call site
+//! (`bad argument #1 to 'band'`, or `'?'` under `pcall(bit.band, ...)`), and runtime errors carry the
+//! caller's position (`user_script:3: `) exactly as `luaL_error` adds it.
+//!
+//! Invariants this module keeps:
+//!
+//! - **No `longjmp` over a frame that owns something.** Lua 5.1 raises errors with `longjmp`, which
+//!   skips Rust destructors. A trampoline calls its body through `lua_pcall` (via [`worker`]), and
+//!   everything the body owns (buffers, work stacks) lives in a scratch value owned by the trampoline,
+//!   outside the protected call. Bodies hold no value with drop glue across a call into Lua that may
+//!   raise (allocation: pushing strings, creating or growing tables, growing the stack), so a memory
+//!   error only ever unwinds plain frames and is re-raised by the trampoline after its scratch is
+//!   dropped.
+//! - **Errors are raised only by the trampoline**, after the scratch is dropped, from the frame Lua
+//!   sees as the called function. A body reports a [`Raise`]; its message is a fixed-size [`Msg`],
+//!   which has no drop glue.
+//! - **Numbers are read and written as raw `lua_Number`s.** mlua's `Value` conversion turns `-0` and
+//!   any number within `f64::EPSILON` of an integer into an integer, which would change what
+//!   `cjson.encode` or `struct.pack` produce; the bodies use the C API directly.
+//! - **Stack discipline matches Redis's C code.** The body sees exactly the arguments the C function
+//!   would see (the worker removes its own control pointer), so `lua_checkstack` succeeds and fails
+//!   at the same nesting depths and result counts as in Redis.
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mlua::ffi;
+
+pub(crate) type State = *mut ffi::lua_State;
+
+/// Longest error message a body can report; Redis's are well under 200 bytes.
+const MSG_CAP: usize = 256;
+
+/// An error message held inline, so that it can be alive while Lua raises.
+#[derive(Clone, Copy)]
+pub(crate) struct Msg {
+    buf: [u8; MSG_CAP],
+    len: usize,
+}
+
+impl Msg {
+    pub(crate) fn new() -> Msg {
+        Msg {
+            buf: [0; MSG_CAP],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn from_str(s: &str) -> Msg {
+        let mut m = Msg::new();
+        m.push_bytes(s.as_bytes());
+        m
+    }
+
+    /// Appends raw bytes (messages may quote a format byte that is not UTF-8); silently truncates.
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
+        let room = MSG_CAP - 1 - self.len; // keep a NUL for the C calls
+        let n = bytes.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The message as a C string: the part before any NUL byte, as `lua_pushfstring("%s")` would.
+    fn as_cstr(&mut self) -> &CStr {
+        self.buf[self.len] = 0;
+        CStr::from_bytes_until_nul(&self.buf[..=self.len]).unwrap_or(c"")
+    }
+}
+
+impl fmt::Write for Msg {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// `format!` into a [`Msg`].
+macro_rules! msg {
+    ($($arg:tt)*) => {{
+        let mut m = $crate::raw::Msg::new();
+        let _ = ::std::fmt::Write::write_fmt(&mut m, format_args!($($arg)*));
+        m
+    }};
+}
+pub(crate) use msg;
+
+/// How a body asks its trampoline to fail.
+#[derive(Clone, Copy)]
+pub(crate) enum Raise {
+    /// `luaL_error`: the caller's position (`user_script:3: `) and then the message.
+    Error(Msg),
+    /// An error the VM itself raises from inside a C function (`table index is nil`): no position.
+    Plain(Msg),
+    /// `luaL_argerror(narg, msg)`.
+    Arg(c_int, Msg),
+}
+
+impl Raise {
+    pub(crate) fn error(s: &str) -> Raise {
+        Raise::Error(Msg::from_str(s))
+    }
+
+    pub(crate) fn arg(narg: c_int, s: &str) -> Raise {
+        Raise::Arg(narg, Msg::from_str(s))
+    }
+}
+
+pub(crate) type Outcome = Result<c_int, Raise>;
+
+/// A library function's body: runs inside `lua_pcall` with the call's arguments at 1..=n, returns
+/// how many values it left on top of the stack. `up` is the trampoline's second upvalue (cjson's
+/// configuration), or null.
+pub(crate) type Body<S> = unsafe fn(state: State, scratch: &mut S, up: *mut c_void) -> Outcome;
+
+struct Control<'a> {
+    job: &'a mut dyn FnMut(State) -> Outcome,
+    outcome: Option<Outcome>,
+}
+
+/// Runs `body` for the C function being called on `state`; see the module doc. Every trampoline is
+/// a closure whose first upvalue is [`worker`].
+///
+/// # Safety
+/// `state` is the state of a C function call made by Lua, to a closure built by [`push_closure`].
+pub(crate) unsafe fn run<S: Default>(state: State, body: Body<S>) -> c_int {
+    let up = ffi::lua_touserdata(state, ffi::lua_upvalueindex(2));
+    let nargs = ffi::lua_gettop(state);
+    // Lua guarantees LUA_MINSTACK free slots to a C function; these two pushes need no check.
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    let failure: Option<Raise> = {
+        let mut scratch = S::default();
+        let mut job = |st: State| body(st, &mut scratch, up);
+        let mut ctl = Control {
+            job: &mut job,
+            outcome: None,
+        };
+        ffi::lua_pushlightuserdata(state, (&mut ctl as *mut Control).cast());
+        let status = ffi::lua_pcall(state, nargs + 1, ffi::LUA_MULTRET, 0);
+        if status != 0 {
+            // A Lua error (out of memory) escaped the body: the error value is on top.
+            None
+        } else {
+            match ctl.outcome {
+                Some(Err(r)) => Some(r),
+                _ => return ffi::lua_gettop(state),
+            }
+        }
+        // scratch and ctl are dropped here, before anything is raised.
+    };
+    match failure {
+        None => ffi::lua_error(state),
+        Some(raise) => raise_now(state, raise),
+    }
+}
+
+unsafe fn raise_now(state: State, raise: Raise) -> ! {
+    match raise {
+        Raise::Error(m) => {
+            ffi::luaL_where(state, 1);
+            push_bytes(state, m.as_bytes());
+            ffi::lua_concat(state, 2);
+            ffi::lua_error(state)
+        }
+        Raise::Plain(m) => {
+            push_bytes(state, m.as_bytes());
+            ffi::lua_error(state)
+        }
+        Raise::Arg(narg, mut m) => {
+            ffi::luaL_argerror(state, narg, m.as_cstr().as_ptr());
+            unreachable_after_raise(state)
+        }
+    }
+}
+
+/// `luaL_argerror` never returns; its C signature says `int`.
+unsafe fn unreachable_after_raise(state: State) -> ! {
+    ffi::lua_error(state)
+}
+
+/// The protected half of every call: takes the control pointer the trampoline pushed last, then
+/// runs the body with the original arguments at 1..=n.
+unsafe extern "C-unwind" fn worker(state: State) -> c_int {
+    let top = ffi::lua_gettop(state);
+    let ctl = ffi::lua_touserdata(state, top) as *mut Control;
+    ffi::lua_settop(state, top - 1);
+    // SAFETY: the trampoline pushed a pointer to its live Control as the last argument.
+    let ctl = &mut *ctl;
+    let job = &mut *ctl.job;
+    // A panic must not unwind into Lua's C frames; a body has no panicking paths on purpose, this is
+    // a backstop.
+    let outcome = match catch_unwind(AssertUnwindSafe(|| job(state))) {
+        Ok(o) => o,
+        Err(_) => Err(Raise::error("internal error in library function")),
+    };
+    let nret = *outcome.as_ref().unwrap_or(&0);
+    ctl.outcome = Some(outcome);
+    nret
+}
+
+/// Pushes a trampoline closure: upvalue 1 is the worker, upvalue 2 (when `up` is given) a copy of
+/// the value at stack index `up`.
+///
+/// # Safety
+/// Call with room for two pushes; may raise a memory error.
+pub(crate) unsafe fn push_closure(state: State, func: ffi::lua_CFunction, up: Option<c_int>) {
+    let up = up.map(|i| abs_index(state, i));
+    ffi::lua_pushcfunction(state, worker);
+    match up {
+        Some(i) => {
+            ffi::lua_pushvalue(state, i);
+            ffi::lua_pushcclosure(state, func, 2);
+        }
+        None => ffi::lua_pushcclosure(state, func, 1),
+    }
+}
+
+fn abs_index(state: State, i: c_int) -> c_int {
+    if i > 0 || i <= ffi::LUA_REGISTRYINDEX {
+        i
+    } else {
+        // SAFETY: reading the top of a valid state.
+        unsafe { ffi::lua_gettop(state) + i + 1 }
+    }
+}
+
+/// Sets `t[name] = <value on top>` (popping it) without metamethods.
+///
+/// # Safety
+/// `t` is a table; may raise a memory error.
+pub(crate) unsafe fn set_field(state: State, t: c_int, name: &str) {
+    let t = abs_index(state, t);
+    push_bytes(state, name.as_bytes());
+    ffi::lua_insert(state, -2);
+    ffi::lua_rawset(state, t);
+}
+
+/// Pushes a Lua string with these bytes. May raise a memory error.
+pub(crate) unsafe fn push_bytes(state: State, bytes: &[u8]) {
+    ffi::lua_pushlstring_(state, bytes.as_ptr().cast::<c_char>(), bytes.len());
+}
+
+/// The bytes of the string at `idx`, which must be a string (not a number: `lua_tolstring` would
+/// convert it in place, which allocates). Valid while the string stays on the stack.
+pub(crate) unsafe fn str_bytes<'a>(state: State, idx: c_int) -> &'a [u8] {
+    let mut len = 0usize;
+    let p = ffi::lua_tolstring(state, idx, &mut len);
+    if p.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p.cast::<u8>(), len)
+    }
+}
+
+/// `luaL_typerror`: `bad argument #N to 'f' (<tname> expected, got <type of argument N>)`. The
+/// type is read here, in the body, where the arguments (and, for `struct.pack`, its buffer) are
+/// still on the stack; the trampoline no longer has them.
+pub(crate) unsafe fn type_error(state: State, narg: c_int, tname: &str) -> Raise {
+    let got = match ffi::lua_type(state, narg) {
+        ffi::LUA_TNONE => "no value",
+        ffi::LUA_TNIL => "nil",
+        ffi::LUA_TBOOLEAN => "boolean",
+        ffi::LUA_TLIGHTUSERDATA | ffi::LUA_TUSERDATA => "userdata",
+        ffi::LUA_TNUMBER => "number",
+        ffi::LUA_TSTRING => "string",
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "thread",
+        _ => "?",
+    };
+    Raise::Arg(narg, msg!("{tname} expected, got {got}"))
+}
+
+/// `luaL_checklstring`: a string, or a number converted in place to its `%.14g` text.
+pub(crate) unsafe fn check_lstring<'a>(state: State, narg: c_int) -> Result<&'a [u8], Raise> {
+    match ffi::lua_type(state, narg) {
+        ffi::LUA_TSTRING | ffi::LUA_TNUMBER => Ok(str_bytes(state, narg)),
+        _ => Err(type_error(state, narg, "string")),
+    }
+}
+
+/// `luaL_checknumber`: a number or a string Lua converts to one.
+pub(crate) unsafe fn check_number(state: State, narg: c_int) -> Result<f64, Raise> {
+    let n = ffi::lua_tonumber(state, narg);
+    if n == 0.0 && ffi::lua_isnumber(state, narg) == 0 {
+        return Err(type_error(state, narg, "number"));
+    }
+    Ok(n)
+}
+
+/// `luaL_checkinteger`: the number truncated as Lua 5.1 on x86-64 does (see [`f64_to_i64`]).
+pub(crate) unsafe fn check_integer(state: State, narg: c_int) -> Result<i64, Raise> {
+    check_number(state, narg).map(f64_to_i64)
+}
+
+/// `luaL_optinteger`: `def` when the argument is absent or nil.
+pub(crate) unsafe fn opt_integer(state: State, narg: c_int, def: i64) -> Result<i64, Raise> {
+    if ffi::lua_type(state, narg) <= ffi::LUA_TNIL {
+        Ok(def)
+    } else {
+        check_integer(state, narg)
+    }
+}
+
+/// `lua_checkstack`: false when `n` more slots would pass `LUAI_MAXCSTACK`. May raise a memory error
+/// while growing the stack.
+pub(crate) unsafe fn check_stack(state: State, n: c_int) -> bool {
+    ffi::lua_checkstack(state, n) != 0
+}
+
+/// `luaL_checkstack`: `stack overflow (<what>)`, raised with the caller's position.
+pub(crate) unsafe fn check_stack_or(state: State, n: c_int, what: &str) -> Result<(), Raise> {
+    if check_stack(state, n) {
+        Ok(())
+    } else {
+        Err(Raise::Error(msg!("stack overflow ({what})")))
+    }
+}
+
+/// 2^63, exactly.
+const TWO63: f64 = 9_223_372_036_854_775_808.0;
+
+/// A C cast `(int64_t)d` as x86-64 executes it (`cvttsd2si`): truncation toward zero, and
+/// `i64::MIN` for NaN and anything out of range. Rust's `as` saturates instead.
+pub(crate) fn f64_to_i64(d: f64) -> i64 {
+    if (-TWO63..TWO63).contains(&d) {
+        d as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// A C cast `(int32_t)d` as x86-64 executes it: `i32::MIN` for NaN and out of range.
+pub(crate) fn f64_to_i32(d: f64) -> i32 {
+    if d > -2_147_483_649.0 && d < 2_147_483_648.0 {
+        d as i32
+    } else {
+        i32::MIN
+    }
+}
+
+/// A C cast `(uint64_t)d` as GCC compiles it for x86-64: values below 2^63 (and NaN) go through the
+/// signed conversion, the rest have 2^63 subtracted first and the top bit flipped back, so 2^64 and
+/// above (and +Inf) become 0.
+pub(crate) fn f64_to_u64(d: f64) -> u64 {
+    if d >= TWO63 {
+        (f64_to_i64(d - TWO63) as u64) ^ (1 << 63)
+    } else {
+        f64_to_i64(d) as u64
+    }
+}
