@@ -157,3 +157,76 @@ pub(crate) unsafe fn push_module(state: State) {
         raw::set_field(state, -2, name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::run;
+
+    #[test]
+    fn converts_numbers_like_luabitop() {
+        assert_eq!(
+            run("return bit.tobit(2^32 + 5), bit.tobit(2^31), bit.tobit(-1)"),
+            "n:5 n:-2147483648 n:-1"
+        );
+        // Rounds to nearest even, modulo 2^32.
+        assert_eq!(
+            run("return bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-0.5)"),
+            "n:2 n:2 n:0"
+        );
+        assert_eq!(
+            run("return bit.tobit('12'), bit.tobit(0/0), bit.tobit(1/0)"),
+            "n:12 n:0 n:0"
+        );
+    }
+
+    #[test]
+    fn operations() {
+        assert_eq!(
+            run("return bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(5, 5), bit.bnot(0)"),
+            "n:15 n:7 n:0 n:-1"
+        );
+        assert_eq!(
+            run("return bit.lshift(1, 31), bit.lshift(1, 33), bit.rshift(-1, 28), bit.arshift(-256, 4)"),
+            "n:-2147483648 n:2 n:15 n:-16"
+        );
+        assert_eq!(
+            run("return bit.rol(0x12345678, 4), bit.ror(1, 1), bit.bswap(0x12345678)"),
+            "n:591751041 n:-2147483648 n:2018915346"
+        );
+    }
+
+    #[test]
+    fn tohex_widths() {
+        assert_eq!(
+            run("return bit.tohex(0xabc), bit.tohex(0xabc, 3), bit.tohex(0xabc, -3), bit.tohex(1, 0)"),
+            "s:00000abc s:abc s:ABC s:"
+        );
+        assert_eq!(
+            run("return bit.tohex(0xabc, 100), bit.tohex(0xabc, -2^31)"),
+            "s:00000abc s:00000ABC"
+        );
+        assert_eq!(
+            run("return bit.tohex(1, nil)"),
+            "error: user_script:1: bad argument #2 to 'tohex' (number expected, got nil)"
+        );
+    }
+
+    #[test]
+    fn argument_errors_name_the_function_as_called() {
+        assert_eq!(
+            run("return bit.band(1, 'x')"),
+            "error: user_script:1: bad argument #2 to 'band' (number expected, got string)"
+        );
+        // Under pcall there is no caller line and no name; as a method call, `self` is reported.
+        assert_eq!(
+            run("return select(2, pcall(bit.band, {}))"),
+            "s:bad argument #1 to '?' (number expected, got table)"
+        );
+        assert_eq!(
+            run("return bit:band(1)"),
+            "error: user_script:1: calling 'band' on bad self (number expected, got table)"
+        );
+        // The error is a plain string, as from Redis's C code.
+        assert_eq!(run("return type(select(2, pcall(bit.bnot)))"), "s:string");
+    }
+}

@@ -731,7 +731,7 @@ unsafe fn decode(state: State, scratch: &mut DecodeScratch, up: *mut c_void) -> 
                 DecodeFrame::Array { index } => {
                     ffi::lua_rawseti_(state, -2, *index);
                     if next.0 == Tok::Comma {
-                        *index += 1;
+                        *index = index.wrapping_add(1);
                         tok = p.next(tmp);
                         break;
                     }
@@ -844,4 +844,132 @@ pub(crate) unsafe fn push_module(state: State) {
     raw::set_field(state, -2, "_NAME");
     raw::push_bytes(state, b"2.1.0");
     raw::set_field(state, -2, "_VERSION");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::run;
+
+    #[test]
+    fn encodes_scalars_like_redis() {
+        assert_eq!(
+            run("return cjson.encode({1, 'a/b', true, cjson.null})"),
+            r#"s:[1,"a\/b",true,null]"#
+        );
+        assert_eq!(
+            run("return cjson.encode(-0.0), cjson.encode(1e-300), cjson.encode(0.1), cjson.encode(100000000000005)"),
+            "s:-0 s:1e-300 s:0.1 s:1e+14"
+        );
+        assert_eq!(
+            run("return cjson.encode('\\0\\31\\127\\128\\r')"),
+            r#"x:225c75303030305c75303031665c7530303766805c7222"#
+        );
+        assert_eq!(
+            run("return cjson.encode(0/0)"),
+            "error: user_script:1: Cannot serialise number: must not be NaN or Inf"
+        );
+        assert_eq!(
+            run("return cjson.encode(tostring)"),
+            "error: user_script:1: Cannot serialise function: type not supported"
+        );
+    }
+
+    #[test]
+    fn tables_arrays_and_objects() {
+        assert_eq!(
+            run("return cjson.encode({}), cjson.encode({[1] = 1, [2] = 2, [4] = 4}), cjson.encode({[0] = 1})"),
+            r#"s:{} s:[1,2,null,4] s:{"0":1}"#
+        );
+        assert_eq!(
+            run("return cjson.encode({[1] = 1, [20] = 2})"),
+            "error: user_script:1: Cannot serialise table: excessively sparse array"
+        );
+        // Keys of 2^31 and above wrap in Redis's C int and make an object.
+        assert_eq!(
+            run("return cjson.encode({[2^31] = 1}), cjson.encode({[1e-300] = 1})"),
+            r#"s:{"2147483648":1} s:{"1e-300":1}"#
+        );
+        assert_eq!(
+            run("return cjson.encode({[true] = 1})"),
+            "error: user_script:1: Cannot serialise boolean: table key must be a number or string"
+        );
+        assert_eq!(
+            run("local t = {} t[1] = t return cjson.encode(t)"),
+            "error: user_script:1: Cannot serialise, excessive nesting (1001)"
+        );
+    }
+
+    #[test]
+    fn decodes_with_exact_errors() {
+        assert_eq!(
+            run("local t = cjson.decode('[1,\"\\\\u00e9\",null,{\"a\":false}]') return t[1], t[2], t[3], t[4].a"),
+            "n:1 x:c3a9 null false"
+        );
+        assert_eq!(
+            run("return cjson.decode('[1,2')"),
+            "error: user_script:1: Expected comma or array end but found T_END at character 5"
+        );
+        assert_eq!(
+            run("return cjson.decode('\"a\\\\qb\"')"),
+            "error: user_script:1: Expected value but found invalid escape code at character 3"
+        );
+        assert_eq!(
+            run("return cjson.decode('[truex]')"),
+            "error: user_script:1: Expected comma or array end but found invalid token at character 6"
+        );
+        assert_eq!(
+            run("return cjson.decode('a\\0')"),
+            "error: user_script:1: JSON parser does not support UTF-16 or UTF-32"
+        );
+        assert_eq!(
+            run("return cjson.decode(string.rep('[', 1001))"),
+            "error: user_script:1: Found too many nested data structures (1001) at character 1001"
+        );
+        assert_eq!(run("return cjson.decode('nan(5)') ~= cjson.decode('nan(5)'), cjson.decode('0x10'), cjson.decode('[1]\\0junk')[1]"), "true n:16 n:1");
+    }
+
+    #[test]
+    fn configuration_is_per_instance() {
+        assert_eq!(
+            run("local c = cjson.new() c.encode_number_precision(3) return c.encode(math.pi), cjson.encode(math.pi)"),
+            "s:3.14 s:3.1415926535898"
+        );
+        assert_eq!(run("local c = cjson.new() c.encode_sparse_array(true) return c.encode({[1] = 1, [20] = 2}), c.encode_sparse_array()"), r#"s:{"1":1,"20":2} true n:2 n:10"#);
+        assert_eq!(
+            run("local c = cjson.new() c.encode_invalid_numbers('null') return c.encode({0/0, 1/0})"),
+            "s:[null,null]"
+        );
+        assert_eq!(
+            run("return cjson.encode_max_depth(0)"),
+            "error: user_script:1: bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"
+        );
+        assert_eq!(
+            run("return cjson.encode_max_depth(1, 2)"),
+            "error: user_script:1: bad argument #2 to 'encode_max_depth' (found too many arguments)"
+        );
+    }
+
+    #[test]
+    fn deep_input_fails_cleanly_on_a_small_thread_stack() {
+        // The walks keep their own stacks, so the Lua stack limit (not the thread's) ends them.
+        let out = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                (
+                    run("local c = cjson.new() c.decode_max_depth(2^31 - 1) return c.decode(string.rep('[', 100000))"),
+                    run("local c = cjson.new() c.encode_max_depth(2^31 - 1) local t = {} t[1] = t return c.encode(t)"),
+                )
+            })
+            .expect("spawn")
+            .join()
+            .expect("no overflow");
+        assert_eq!(
+            out.0,
+            "error: user_script:1: Found too many nested data structures (7999) at character 7999"
+        );
+        assert_eq!(
+            out.1,
+            "error: user_script:1: Cannot serialise, excessive nesting (7998)"
+        );
+    }
 }

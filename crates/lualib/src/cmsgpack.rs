@@ -581,3 +581,92 @@ pub(crate) unsafe fn push_module(state: State) {
         raw::set_field(state, -2, name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::run;
+
+    #[test]
+    fn exact_bytes_per_size_class() {
+        assert_eq!(
+            run("return cmsgpack.pack(127, 128, 65536, -32, -33, -2147483649)"),
+            "x:7fcc80ce00010000e0d0dfd3ffffffff7fffffff"
+        );
+        assert_eq!(
+            run("return cmsgpack.pack(0.5, 0.1, -0.0, 2^63, 0/0)"),
+            "x:ca3f000000cb3fb999999999999a00ca5f000000cbfff8000000000000"
+        );
+        assert_eq!(
+            run("return cmsgpack.pack(string.rep('a', 32)):sub(1, 2), cmsgpack.pack({}), cmsgpack.pack({a = 1})"),
+            "x:d920 x:90 x:81a16101"
+        );
+        assert_eq!(
+            run("return cmsgpack.pack(true, nil, cjson.null, tostring)"),
+            "x:c3c0c0c0"
+        );
+    }
+
+    #[test]
+    fn nesting_is_cut_at_16_levels() {
+        assert_eq!(
+            run("local t = {} t[1] = t return cmsgpack.pack(t)"),
+            "x:91919191919191919191919191919191c0"
+        );
+    }
+
+    #[test]
+    fn unpacks_with_redis_layout_and_errors() {
+        assert_eq!(
+            run("return cmsgpack.unpack('\\1\\2\\192\\163abc')"),
+            "n:1 n:2 nil s:abc"
+        );
+        assert_eq!(
+            run("local t = cmsgpack.unpack('\\147\\192\\192\\3') return #t, t[3]"),
+            "n:0 n:3"
+        );
+        assert_eq!(
+            run("return cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255')"),
+            "n:-1"
+        );
+        assert_eq!(run("return cmsgpack.unpack_one('\\1\\2\\3', 2)"), "n:-1 n:3");
+        assert_eq!(run("return cmsgpack.unpack_limit('\\1\\2\\3', 2)"), "n:2 n:1 n:2");
+        assert_eq!(
+            run("return cmsgpack.unpack('\\145')"),
+            "error: user_script:1: Missing bytes in input."
+        );
+        assert_eq!(
+            run("return cmsgpack.unpack('\\193')"),
+            "error: user_script:1: Bad data format in input."
+        );
+        // The VM's own message, without a position.
+        assert_eq!(
+            run("return cmsgpack.unpack('\\129\\192\\1')"),
+            "error: table index is nil"
+        );
+        assert_eq!(
+            run("return cmsgpack.unpack_one('\\1', -1)"),
+            "error: user_script:1: Invalid request to unpack with offset of -1 and limit of 1."
+        );
+        assert_eq!(
+            run("return cmsgpack.pack()"),
+            "error: user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)"
+        );
+    }
+
+    #[test]
+    fn hostile_input_is_bounded() {
+        // Claims 2^32 - 1 elements with two bytes of data.
+        assert_eq!(
+            run("return cmsgpack.unpack('\\221\\255\\255\\255\\255\\1\\2')"),
+            "error: user_script:1: Missing bytes in input."
+        );
+        assert_eq!(
+            run("return cmsgpack.unpack(string.rep('\\145', 100000))"),
+            "error: user_script:1: stack overflow (in function mp_decode_to_lua_array)"
+        );
+        assert_eq!(
+            run("return cmsgpack.unpack(string.rep('\\1', 9000))"),
+            "error: user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
+        );
+    }
+}

@@ -29,6 +29,8 @@ mod cmsgpack;
 mod numfmt;
 mod raw;
 mod structlib;
+#[cfg(test)]
+mod testutil;
 
 /// Install the global tables `cjson`, `cmsgpack`, `bit` and `struct` into `lua`, as Redis 7.0 does.
 pub fn open_all(lua: &Lua) -> mlua::Result<()> {

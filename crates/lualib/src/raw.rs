@@ -358,3 +358,43 @@ pub(crate) fn f64_to_u64(d: f64) -> u64 {
         f64_to_i64(d) as u64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_casts_behave_like_x86() {
+        assert_eq!(f64_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(f64_to_i64(1e300), i64::MIN);
+        assert_eq!(f64_to_i64(-2.9), -2);
+        assert_eq!(f64_to_i32(2_147_483_648.0), i32::MIN);
+        assert_eq!(f64_to_i32(-2_147_483_648.9), i32::MIN);
+        assert_eq!(f64_to_u64(TWO63), 1 << 63);
+        assert_eq!(f64_to_u64(18_446_744_073_709_551_616.0), 0);
+        assert_eq!(f64_to_u64(-1.0), u64::MAX);
+    }
+
+    #[test]
+    fn messages_truncate_instead_of_growing() {
+        let m = msg!("{}", "y".repeat(1000));
+        assert_eq!(m.as_bytes().len(), MSG_CAP - 1);
+    }
+
+    #[test]
+    fn memory_errors_propagate_and_leave_the_vm_usable() {
+        let lua = mlua::Lua::new();
+        crate::open_all(&lua).expect("open_all");
+        let big: mlua::Table = lua
+            .load("local t = {} for i = 1, 20000 do t[i] = string.rep('x', 50) end return t")
+            .eval()
+            .expect("table");
+        lua.set_memory_limit(lua.used_memory() + 64 * 1024).expect("limit");
+        let encode: mlua::Function = lua.load("return cjson.encode").eval().expect("fn");
+        let err = encode.call::<mlua::String>(big).expect_err("over the limit");
+        assert!(err.to_string().contains("not enough memory"), "{err}");
+        lua.set_memory_limit(0).expect("unlimited");
+        let ok: String = lua.load("return cjson.encode({1, 2})").eval().expect("still works");
+        assert_eq!(ok, "[1,2]");
+    }
+}

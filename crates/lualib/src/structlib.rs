@@ -20,10 +20,8 @@
 //!   mask shifted by `(8*size - 1) mod 64`.
 //! - Alignment padding for every option but `c` and `s`, computed with the same arithmetic even for
 //!   sizes that are not powers of two (`!4i3`).
-//! - `pack` pushes a nil mark and builds its result in a `luaL_Buffer` on the Lua stack, so an
-//!   argument past the last one given is `nil`, and after 8 KiB of output the buffer's pieces occupy
-//!   the following slots; this module keeps the same stack contents so a missing argument is
-//!   reported with the same type.
+//! - `pack` reports the first missing argument as `nil` (`number expected, got nil`): Redis pushes a
+//!   nil mark after the arguments, and so does this module.
 //! - `unpack` checks for stack room (`stack overflow (too many results)`) at the same points.
 //!
 //! Bounds: output is at most the format's fixed sizes plus the string arguments; `unpack` checks every
@@ -168,81 +166,21 @@ fn is_integer_opt(opt: u8) -> bool {
     matches!(opt, b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I')
 }
 
-/// What `luaL_Buffer` (Lua 5.1, LUAL_BUFFERSIZE = BUFSIZ = 8192) leaves on the stack while it
-/// fills: the bytes of the current block are held here; each full block is pushed as a string and
-/// blocks are concatenated exactly when `adjuststack` would.
-struct LuaBuffer<'a> {
-    block: &'a mut Vec<u8>,
-    levels: c_int,
-}
-
-const BUFFER_SIZE: usize = 8192;
-/// `LUA_MINSTACK / 2`: the most blocks `luaL_Buffer` keeps on the stack.
-const BUFFER_LEVELS: c_int = 10;
-
-impl LuaBuffer<'_> {
-    unsafe fn add(&mut self, state: State, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            if self.block.len() == BUFFER_SIZE {
-                self.flush(state);
-            }
-            let take = (BUFFER_SIZE - self.block.len()).min(bytes.len());
-            self.block.extend_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
-        }
-    }
-
-    unsafe fn add_byte(&mut self, state: State, b: u8) {
-        self.add(state, &[b]);
-    }
-
-    unsafe fn flush(&mut self, state: State) {
-        if self.block.is_empty() {
-            return;
-        }
-        raw::push_bytes(state, self.block);
-        self.block.clear();
-        self.levels += 1;
-        if self.levels > 1 {
-            let mut toget: c_int = 1;
-            let mut toplen = ffi::lua_objlen(state, -1);
-            loop {
-                let l = ffi::lua_objlen(state, -(toget + 1));
-                if self.levels - toget + 1 >= BUFFER_LEVELS || toplen > l {
-                    toplen += l;
-                    toget += 1;
-                } else {
-                    break;
-                }
-                if toget >= self.levels {
-                    break;
-                }
-            }
-            ffi::lua_concat(state, toget);
-            self.levels = self.levels - toget + 1;
-        }
-    }
-
-    unsafe fn finish(mut self, state: State) {
-        self.flush(state);
-        ffi::lua_concat(state, self.levels);
-    }
-}
-
-unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
+unsafe fn pack(state: State, out: &mut Vec<u8>, _: *mut c_void) -> Outcome {
     let mut fmt = Format::new(raw::check_lstring(state, 1)?);
     let mut h = Header::default();
     let mut arg: c_int = 2;
     let mut total: usize = 0;
-    ffi::lua_pushnil(state); // Redis's mark between the arguments and the buffer
-    let mut b = LuaBuffer { block, levels: 0 };
+    // Redis pushes a nil to separate the arguments from its luaL_Buffer, so the first argument
+    // past the last one given reads as nil. (The buffer's pieces above it are never reached: every
+    // option refuses that nil first.)
+    ffi::lua_pushnil(state);
+    let b = out;
     while let Some(opt) = fmt.next_opt() {
         let mut size = fmt.size_of(opt)?;
         let pad = to_align(total, &h, opt, size);
         total = total.wrapping_add(pad);
-        for _ in 0..pad {
-            b.add_byte(state, 0);
-        }
+        b.resize(b.len() + pad, 0);
         match opt {
             _ if is_integer_opt(opt) => {
                 let n = raw::check_number(state, arg)?;
@@ -261,9 +199,9 @@ unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
                 if h.endian == Endian::Big {
                     bytes.reverse();
                 }
-                b.add(state, bytes);
+                b.extend_from_slice(bytes);
             }
-            b'x' => b.add_byte(state, 0),
+            b'x' => b.push(0),
             b'f' => {
                 let f = raw::check_number(state, arg)? as f32;
                 arg += 1;
@@ -272,7 +210,7 @@ unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
                 } else {
                     f.to_le_bytes()
                 };
-                b.add(state, &bytes);
+                b.extend_from_slice(&bytes);
             }
             b'd' => {
                 let d = raw::check_number(state, arg)?;
@@ -282,7 +220,7 @@ unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
                 } else {
                     d.to_le_bytes()
                 };
-                b.add(state, &bytes);
+                b.extend_from_slice(&bytes);
             }
             b'c' | b's' => {
                 let s = raw::check_lstring(state, arg)?;
@@ -293,9 +231,9 @@ unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
                 if s.len() < size {
                     return Err(Raise::arg(arg, "string too short"));
                 }
-                b.add(state, &s[..size]);
+                b.extend_from_slice(&s[..size]);
                 if opt == b's' {
-                    b.add_byte(state, 0);
+                    b.push(0);
                     size += 1;
                 }
             }
@@ -303,7 +241,7 @@ unsafe fn pack(state: State, block: &mut Vec<u8>, _: *mut c_void) -> Outcome {
         }
         total = total.wrapping_add(size);
     }
-    b.finish(state);
+    raw::push_bytes(state, b);
     Ok(1)
 }
 
@@ -459,5 +397,113 @@ pub(crate) unsafe fn push_module(state: State) {
     ] {
         raw::push_closure(state, f, None);
         raw::set_field(state, -2, name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::run;
+
+    #[test]
+    fn packs_and_unpacks() {
+        assert_eq!(run("return struct.pack('<i>h', 1, 2)"), "x:010000000002");
+        assert_eq!(
+            run("return struct.unpack('<i>h', struct.pack('<i>h', -1, 2))"),
+            "n:-1 n:2 n:7"
+        );
+        assert_eq!(
+            run("return struct.pack('!4bi', 1, 2), struct.size('!4bi')"),
+            "x:0100000002000000 n:8"
+        );
+        assert_eq!(
+            run("return struct.pack('sc0c2', 'ab', 'cd', 'efg')"),
+            "x:61620063646566"
+        );
+        assert_eq!(run("return struct.unpack('bc0', '\\3abcd')"), "s:abc n:5");
+        assert_eq!(
+            run("return struct.pack('>d', -0.0), struct.pack('<i16', -1)"),
+            "x:8000000000000000 x:ffffffffffffffff0000000000000000"
+        );
+    }
+
+    #[test]
+    fn integer_casts_follow_x86() {
+        assert_eq!(
+            run("return struct.pack('>L', 0/0), struct.pack('>L', 2^64), struct.pack('>l', -1/0)"),
+            "x:8000000000000000 x:0000000000000000 x:8000000000000000"
+        );
+        assert_eq!(
+            run("return struct.unpack('>i12', '\\0\\0\\0\\0\\128\\0\\0\\0\\0\\0\\0\\1')"),
+            "n:-2147483647 n:13"
+        );
+    }
+
+    #[test]
+    fn errors_match_redis() {
+        assert_eq!(
+            run("return struct.pack('i')"),
+            "error: user_script:1: bad argument #2 to 'pack' (number expected, got nil)"
+        );
+        assert_eq!(
+            run("return struct.pack('c5', 'ab')"),
+            "error: user_script:1: bad argument #3 to 'pack' (string too short)"
+        );
+        assert_eq!(
+            run("return struct.pack('z')"),
+            "error: user_script:1: bad argument #1 to 'pack' (invalid format option 'z')"
+        );
+        assert_eq!(
+            run("return struct.pack('i33', 1)"),
+            "error: user_script:1: integral size 33 is larger than limit of 32"
+        );
+        assert_eq!(
+            run("return struct.pack('i99999999999', 1)"),
+            "error: user_script:1: integral size overflow"
+        );
+        assert_eq!(
+            run("return struct.pack('!3i', 1)"),
+            "error: user_script:1: alignment 3 is not a power of 2"
+        );
+        assert_eq!(
+            run("return struct.unpack('!4bi', '\\1')"),
+            "error: user_script:1: bad argument #2 to 'unpack' (data string too short)"
+        );
+        assert_eq!(
+            run("return struct.unpack('b', '\\1', 0)"),
+            "error: user_script:1: bad argument #3 to 'unpack' (offset must be 1 or greater)"
+        );
+        assert_eq!(
+            run("return struct.unpack('c0', 'abc')"),
+            "error: user_script:1: format 'c0' needs a previous size"
+        );
+        assert_eq!(
+            run("return struct.unpack('s', 'abc')"),
+            "error: user_script:1: unfinished string in data"
+        );
+        assert_eq!(
+            run("return struct.size('s')"),
+            "error: user_script:1: bad argument #1 to 'size' (option 's' has no fixed size)"
+        );
+        assert_eq!(run("return struct.size('z')"), "n:0");
+    }
+
+    #[test]
+    fn hostile_sizes_are_bounded() {
+        assert_eq!(
+            run("return struct.pack('c2147483647', 'x')"),
+            "error: user_script:1: bad argument #3 to 'pack' (string too short)"
+        );
+        assert_eq!(
+            run("return struct.unpack('c2147483647', 'x')"),
+            "error: user_script:1: bad argument #2 to 'unpack' (data string too short)"
+        );
+        assert_eq!(
+            run("return struct.unpack(string.rep('b', 9000), string.rep('\\0', 9000))"),
+            "error: user_script:1: stack overflow (too many results)"
+        );
+        assert_eq!(
+            run("return #struct.pack(string.rep('x', 100000) .. 'c0', string.rep('y', 100000))"),
+            "n:200000"
+        );
     }
 }

@@ -614,6 +614,13 @@ fn libraries_match_redis() {
         }
         let theirs = redis.eval(&script);
         let ours = run_local(&script);
+        if std::env::var_os("LUALIB_SHOW").is_some() {
+            eprintln!(
+                "case {i}: {}\n  => {}",
+                &snippet[..snippet.len().min(200)],
+                String::from_utf8_lossy(&ours[..ours.len().min(300)])
+            );
+        }
         if theirs != ours {
             let clip = |s: &str| s.chars().take(400).collect::<String>();
             failures.push(format!(
