@@ -6,7 +6,13 @@
 //! (`%.17g` numbers, hex for binary strings, sorted table contents, `null` for `cjson.null`) or the
 //! exact error message. The snippet list is `vs_redis_snippets.txt` (one per line; `!` marks a
 //! snippet that changes the global `cjson` configuration, after which Redis's scripting VM is reset
-//! with `SCRIPT FLUSH`), followed by seeded random cases from `random_snippets`.
+//! with `SCRIPT FLUSH`), followed by seeded random cases from `random_snippets`: random nested
+//! tables through `cjson.encode`/`decode` and `cmsgpack.pack`/`unpack` (also truncated or with a
+//! byte changed), random JSON-like text, random msgpack bytes, nesting around the limits, sparse
+//! arrays under random settings, random `bit` calls and random `struct` formats.
+//!
+//! `LUALIB_SEED` and `LUALIB_RANDOM` (default 3000) choose the random cases; `LUALIB_TRACE` prints
+//! each case before it runs, `LUALIB_SHOW` each case with its result.
 //!
 //! Without `redis-server` on the PATH the test prints a line and passes, unless
 //! `FERRITE_REQUIRE_REDIS=1`. Every wait has a deadline, and the server is killed on drop.
@@ -482,7 +488,56 @@ fn random_snippets(seed: u64, count: usize) -> Vec<String> {
         "tobit", "bnot", "bswap", "band", "bor", "bxor", "lshift", "rshift", "arshift", "rol", "ror", "tohex",
     ];
     while out.len() < count {
-        let s = match rng.below(12) {
+        let s = match rng.below(16) {
+            12 => {
+                // A valid packing, then truncated or with one byte changed.
+                let cut = rng.below(60) + 1;
+                let (pos, byte) = (rng.below(40) + 1, rng.below(256));
+                let v = random_value(&mut rng, 0);
+                if rng.chance(50) {
+                    format!("local s = cmsgpack.pack({v}) return cmsgpack.unpack(s:sub(1, #s - {cut}))")
+                } else {
+                    format!("local s = cmsgpack.pack({v}) local p = {pos} % #s + 1 return cmsgpack.unpack(s:sub(1, p - 1) .. string.char({byte}) .. s:sub(p + 1))")
+                }
+            }
+            13 => {
+                // A valid encoding, then truncated or with one byte changed.
+                let cut = rng.below(30) + 1;
+                let pos = rng.below(60) + 1;
+                let byte = *rng.pick(&[
+                    b'"', b'\\', b',', b':', b'[', b']', b'{', b'}', b'0', b'-', b'e', b'u', b'n', b' ', 0u8, 0xff,
+                ]);
+                let v = random_value(&mut rng, 0);
+                let c = "local c = cjson.new() c.encode_invalid_numbers(true) ";
+                if rng.chance(50) {
+                    format!("{c}local s = c.encode({v}) return cjson.decode(s:sub(1, #s - {cut}))")
+                } else {
+                    format!("{c}local s = c.encode({v}) local p = {pos} % #s + 1 return cjson.decode(s:sub(1, p - 1) .. string.char({byte}) .. s:sub(p + 1))")
+                }
+            }
+            14 => {
+                // Nesting around the limits: cmsgpack's 16 levels, a small cjson depth.
+                let depth = rng.below(6) + 13;
+                let mut v = random_value(&mut rng, 4);
+                for _ in 0..depth {
+                    v = match rng.below(3) {
+                        0 => format!("{{{v}}}"),
+                        1 => format!("{{k = {v}, [{}] = 1}}", lua_number(random_number(&mut rng))),
+                        _ => format!("{{[{v}] = 1}}"),
+                    };
+                }
+                let max = rng.below(20) + 1;
+                format!("local v = {v} local c = cjson.new() c.encode_max_depth({max}) local s = cmsgpack.pack(v) return s, cmsgpack.unpack(s), pcall(c.encode, v)")
+            }
+            15 => {
+                // Sparse arrays and their settings.
+                let n = rng.below(8);
+                let keys: Vec<String> = (0..n)
+                    .map(|_| format!("[{}] = {}", rng.below(40) + 1, rng.below(9)))
+                    .collect();
+                let (convert, ratio, safe) = (rng.chance(50), rng.below(5), rng.below(15));
+                format!("local c = cjson.new() c.encode_sparse_array({convert}, {ratio}, {safe}) local t = {{{}}} return c.encode(t), cmsgpack.pack(t)", keys.join(", "))
+            }
             0 | 1 => format!("return cjson.encode({})", random_value(&mut rng, 0)),
             2 => format!(
                 "local s = cjson.encode({}) return s, cjson.decode(s)",
