@@ -41,7 +41,8 @@
 //! Bounds: encoding and decoding walk nesting with an explicit stack (no recursion in Rust); the
 //! output of decoding never exceeds the input's size plus Lua's own per-value overhead.
 //!
-//! Differences: none known.
+//! Differences: encoding stops with `Cannot serialise, output larger than 536870912 bytes` past
+//! 512 MiB of output (see `raw::MAX_OUTPUT`), where Redis would keep growing its buffer.
 
 use std::ffi::{c_int, c_void};
 
@@ -257,11 +258,31 @@ unsafe fn append_number(state: State, cfg: &Config, out: &mut Vec<u8>, idx: c_in
     Ok(())
 }
 
+/// Which bytes a JSON string escapes: `"`, `\`, `/`, control bytes and DEL.
+const fn needs_escape() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'/' as usize] = true;
+    t[0x7f] = true;
+    t
+}
+
+const NEEDS_ESCAPE: [bool; 256] = needs_escape();
+
 fn append_string(out: &mut Vec<u8>, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push(b'"');
-    for &b in s {
+    let mut rest = s;
+    while let Some(i) = rest.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -271,14 +292,15 @@ fn append_string(out: &mut Vec<u8>, s: &[u8]) {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => {
+            _ => {
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[usize::from(b >> 4)]);
                 out.push(HEX[usize::from(b & 15)]);
             }
-            _ => out.push(b),
         }
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -347,6 +369,12 @@ unsafe fn encode(state: State, scratch: &mut EncodeScratch, up: *mut c_void) -> 
                 finished = false;
             }
             _ => return Err(encode_error(state, -1, "type not supported")),
+        }
+        if out.len() > raw::MAX_OUTPUT {
+            return Err(Raise::Error(msg!(
+                "Cannot serialise, output larger than {} bytes",
+                raw::MAX_OUTPUT
+            )));
         }
         // Move to the next value to write, closing finished tables on the way.
         loop {
@@ -946,6 +974,16 @@ mod tests {
         assert_eq!(
             run("return cjson.encode_max_depth(1, 2)"),
             "error: user_script:1: bad argument #2 to 'encode_max_depth' (found too many arguments)"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, ignore = "writes 512 MiB; runs in release (CI) builds")]
+    fn output_amplification_is_capped() {
+        let code = "local t = {string.rep('x', 1000)} for i = 1, 30 do t = {t, t} end return cjson.encode(t)";
+        assert_eq!(
+            run(code),
+            "error: user_script:1: Cannot serialise, output larger than 536870912 bytes"
         );
     }
 

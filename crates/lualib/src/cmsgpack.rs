@@ -24,9 +24,11 @@
 //!
 //! Bounds: unpacking reads nothing past the input and allocates only for what the input holds;
 //! nesting is bounded by the Lua stack (8000 slots), and the nesting walk keeps its own stack in
-//! the scratch space rather than recursing.
+//! the scratch space rather than recursing. Packing recurses at most 16 tables deep.
 //!
-//! Differences: none known.
+//! Differences: packing one argument stops with `MessagePack pack output larger than 536870912
+//! bytes` past 512 MiB (see `raw::MAX_OUTPUT`), where Redis would keep growing its buffer (a table
+//! that refers to itself several times packs to 2^16-fold repetitions).
 
 use std::ffi::{c_int, c_void};
 
@@ -72,6 +74,12 @@ unsafe fn encode(state: State, out: &mut Vec<u8>, level: u32) -> Result<(), Rais
             }
         }
         _ => out.push(0xc0),
+    }
+    if out.len() > raw::MAX_OUTPUT {
+        return Err(Raise::Error(msg!(
+            "MessagePack pack output larger than {} bytes",
+            raw::MAX_OUTPUT
+        )));
     }
     ffi::lua_settop(state, -2);
     Ok(())
@@ -503,12 +511,7 @@ unsafe fn unpack_full(state: State, frames: &mut Vec<Frame>, limit: i64, offset:
         cnt += 1;
     }
     if !decode_all {
-        // Redis pushes the offset without checking for room (harmless in its release build, an API
-        // violation all the same). Here the push is checked; it can only fail when exactly 7999
-        // values were unpacked, where Redis still returns them all.
-        if !raw::check_stack(state, 1) {
-            return Err(Raise::Error(msg!("stack overflow ({TOO_MANY})")));
-        }
+        raw::check_stack_or(state, 1, "in function mp_unpack_full")?;
         let next = if c.left() == 0 { -1.0 } else { (len - c.left()) as f64 };
         ffi::lua_pushnumber(state, next);
         ffi::lua_insert(state, 2);
@@ -650,6 +653,16 @@ mod tests {
         assert_eq!(
             run("return cmsgpack.pack()"),
             "error: user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)"
+        );
+    }
+
+    #[test]
+    fn output_amplification_is_capped() {
+        // A table holding a 100 KB string and itself eight times: 8^16 copies before the nesting cut.
+        let out = run("local t = {string.rep('x', 100000)} for i = 2, 9 do t[i] = t end return cmsgpack.pack(t)");
+        assert_eq!(
+            out,
+            "error: user_script:1: MessagePack pack output larger than 536870912 bytes"
         );
     }
 

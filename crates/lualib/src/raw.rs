@@ -33,6 +33,12 @@ use mlua::ffi;
 
 pub(crate) type State = *mut ffi::lua_State;
 
+/// The most bytes `cjson.encode` or `cmsgpack.pack` will produce (512 MiB, Redis's default
+/// `proto-max-bulk-len`). A table that refers to the same subtable many times encodes to output
+/// exponential in its size; Redis would grow its buffer until the process runs out of memory, these
+/// functions stop with an error instead. This is the one deliberate difference from Redis.
+pub(crate) const MAX_OUTPUT: usize = 512 << 20;
+
 /// Longest error message a body can report; Redis's are well under 200 bytes.
 const MSG_CAP: usize = 256;
 
