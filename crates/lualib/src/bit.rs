@@ -16,11 +16,11 @@
 //!
 //! Differences: none known.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 
 use mlua::ffi;
 
-use crate::raw::{self, Outcome, Raise, State};
+use crate::raw::{self, Outcome, Raise, State, Upvalue};
 
 /// LuaBitOp's conversion of argument `idx` to 32 bits (see the module doc).
 unsafe fn barg(state: State, idx: c_int) -> Result<u32, Raise> {
@@ -58,41 +58,41 @@ unsafe fn shift(state: State, f: fn(u32, u32) -> u32) -> Outcome {
     ret(state, f(b, n))
 }
 
-unsafe fn tobit(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn tobit(state: State, _: &mut (), _: Upvalue) -> Outcome {
     unary(state, |b| b)
 }
-unsafe fn bnot(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn bnot(state: State, _: &mut (), _: Upvalue) -> Outcome {
     unary(state, |b| !b)
 }
-unsafe fn bswap(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn bswap(state: State, _: &mut (), _: Upvalue) -> Outcome {
     unary(state, u32::swap_bytes)
 }
-unsafe fn band(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn band(state: State, _: &mut (), _: Upvalue) -> Outcome {
     fold(state, |a, b| a & b)
 }
-unsafe fn bor(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn bor(state: State, _: &mut (), _: Upvalue) -> Outcome {
     fold(state, |a, b| a | b)
 }
-unsafe fn bxor(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn bxor(state: State, _: &mut (), _: Upvalue) -> Outcome {
     fold(state, |a, b| a ^ b)
 }
-unsafe fn lshift(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn lshift(state: State, _: &mut (), _: Upvalue) -> Outcome {
     shift(state, |b, n| b << n)
 }
-unsafe fn rshift(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn rshift(state: State, _: &mut (), _: Upvalue) -> Outcome {
     shift(state, |b, n| b >> n)
 }
-unsafe fn arshift(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn arshift(state: State, _: &mut (), _: Upvalue) -> Outcome {
     shift(state, |b, n| ((b as i32) >> n) as u32)
 }
-unsafe fn rol(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn rol(state: State, _: &mut (), _: Upvalue) -> Outcome {
     shift(state, u32::rotate_left)
 }
-unsafe fn ror(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn ror(state: State, _: &mut (), _: Upvalue) -> Outcome {
     shift(state, u32::rotate_right)
 }
 
-unsafe fn tohex(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn tohex(state: State, _: &mut (), _: Upvalue) -> Outcome {
     let mut b = barg(state, 1)?;
     let mut n = if ffi::lua_type(state, 2) == ffi::LUA_TNONE {
         8

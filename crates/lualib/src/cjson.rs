@@ -44,17 +44,19 @@
 //! Differences: encoding stops with `Cannot serialise, output larger than 536870912 bytes` past
 //! 512 MiB of output (see `raw::MAX_OUTPUT`), where Redis would keep growing its buffer.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 
 use mlua::ffi;
 
 use crate::numfmt;
-use crate::raw::{self, msg, Outcome, Raise, State};
+use crate::raw::{self, msg, Outcome, Raise, State, Upvalue};
 
 /// One `cjson` table's settings, stored in a userdata shared as an upvalue by its functions.
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct Config {
+    /// [`CONFIG_MAGIC`], checked before the userdata is trusted to be a `Config`.
+    magic: u64,
     sparse_convert: i32,
     sparse_ratio: i32,
     sparse_safe: i32,
@@ -67,7 +69,10 @@ struct Config {
     encode_number_precision: i32,
 }
 
+const CONFIG_MAGIC: u64 = u64::from_le_bytes(*b"cjsoncfg");
+
 const DEFAULT_CONFIG: Config = Config {
+    magic: CONFIG_MAGIC,
     sparse_convert: 0,
     sparse_ratio: 2,
     sparse_safe: 10,
@@ -80,11 +85,19 @@ const DEFAULT_CONFIG: Config = Config {
 };
 
 /// The configuration of the function being called (its second upvalue).
-unsafe fn config<'a>(up: *mut c_void) -> Result<&'a mut Config, Raise> {
-    // SAFETY: every cjson trampoline is built with its table's Config userdata as upvalue 2.
-    (up as *mut Config)
-        .as_mut()
-        .ok_or_else(|| Raise::error("cjson configuration missing"))
+///
+/// Every cjson function is built with its table's `Config` userdata as upvalue 2. Only a script
+/// with the debug library could replace it (Redis gives scripts none); the size and magic checks
+/// keep a replaced one from being read or written as a `Config`.
+unsafe fn config<'a>(up: Upvalue) -> Result<&'a mut Config, Raise> {
+    let missing = || Raise::error("cjson configuration missing");
+    // SAFETY: `block` returns a pointer only to a userdata block of exactly Config's size, which
+    // Lua aligns for any C type; every bit pattern is a valid Config, and the magic tells ours.
+    let cfg = up.block::<Config>().and_then(|p| p.as_mut()).ok_or_else(missing)?;
+    if cfg.magic != CONFIG_MAGIC {
+        return Err(missing());
+    }
+    Ok(cfg)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +160,7 @@ unsafe fn integer_option(state: State, idx: c_int, setting: &mut i32, min: i32, 
     Ok(())
 }
 
-unsafe fn cfg_encode_sparse_array(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_encode_sparse_array(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 3)?;
     enum_option(state, 1, &mut cfg.sparse_convert, &BOOL_NAMES)?;
@@ -156,49 +169,49 @@ unsafe fn cfg_encode_sparse_array(state: State, _: &mut (), up: *mut c_void) -> 
     Ok(3)
 }
 
-unsafe fn cfg_encode_max_depth(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_encode_max_depth(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     integer_option(state, 1, &mut cfg.encode_max_depth, 1, i32::MAX)?;
     Ok(1)
 }
 
-unsafe fn cfg_decode_max_depth(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_decode_max_depth(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     integer_option(state, 1, &mut cfg.decode_max_depth, 1, i32::MAX)?;
     Ok(1)
 }
 
-unsafe fn cfg_encode_number_precision(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_encode_number_precision(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     integer_option(state, 1, &mut cfg.encode_number_precision, 1, 14)?;
     Ok(1)
 }
 
-unsafe fn cfg_encode_keep_buffer(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_encode_keep_buffer(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     enum_option(state, 1, &mut cfg.encode_keep_buffer, &BOOL_NAMES)?;
     Ok(1)
 }
 
-unsafe fn cfg_encode_invalid_numbers(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_encode_invalid_numbers(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     enum_option(state, 1, &mut cfg.encode_invalid_numbers, &["off", "on", "null"])?;
     Ok(1)
 }
 
-unsafe fn cfg_decode_invalid_numbers(state: State, _: &mut (), up: *mut c_void) -> Outcome {
+unsafe fn cfg_decode_invalid_numbers(state: State, _: &mut (), up: Upvalue) -> Outcome {
     let cfg = config(up)?;
     arg_init(state, 1)?;
     enum_option(state, 1, &mut cfg.decode_invalid_numbers, &BOOL_NAMES)?;
     Ok(1)
 }
 
-unsafe fn new(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn new(state: State, _: &mut (), _: Upvalue) -> Outcome {
     push_module(state);
     Ok(1)
 }
@@ -332,7 +345,7 @@ unsafe fn array_length(state: State, cfg: &Config) -> Result<i32, Raise> {
     Ok(max)
 }
 
-unsafe fn encode(state: State, scratch: &mut EncodeScratch, up: *mut c_void) -> Outcome {
+unsafe fn encode(state: State, scratch: &mut EncodeScratch, up: Upvalue) -> Outcome {
     let cfg = *config(up)?;
     if ffi::lua_gettop(state) != 1 {
         return Err(Raise::arg(1, "expected 1 argument"));
@@ -673,7 +686,7 @@ fn parse_error(expected: &str, tok: Tok, at: usize) -> Raise {
     ))
 }
 
-unsafe fn decode(state: State, scratch: &mut DecodeScratch, up: *mut c_void) -> Outcome {
+unsafe fn decode(state: State, scratch: &mut DecodeScratch, up: Upvalue) -> Outcome {
     let cfg = *config(up)?;
     if ffi::lua_gettop(state) != 1 {
         return Err(Raise::arg(1, "expected 1 argument"));

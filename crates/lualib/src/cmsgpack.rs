@@ -30,16 +30,16 @@
 //! bytes` past 512 MiB (see `raw::MAX_OUTPUT`), where Redis would keep growing its buffer (a table
 //! that refers to itself several times packs to 2^16-fold repetitions).
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 
 use mlua::ffi;
 
-use crate::raw::{self, msg, Outcome, Raise, State};
+use crate::raw::{self, msg, Outcome, Raise, State, Upvalue};
 
 /// LUACMSGPACK_MAX_NESTING: tables this deep are packed as nil.
 const MAX_NESTING: u32 = 16;
 
-unsafe fn pack(state: State, out: &mut Vec<u8>, _: *mut c_void) -> Outcome {
+unsafe fn pack(state: State, out: &mut Vec<u8>, _: Upvalue) -> Outcome {
     let nargs = ffi::lua_gettop(state);
     if nargs == 0 {
         return Err(Raise::arg(0, "MessagePack pack needs input."));
@@ -520,17 +520,17 @@ unsafe fn unpack_full(state: State, frames: &mut Vec<Frame>, limit: i64, offset:
     Ok(cnt)
 }
 
-unsafe fn unpack(state: State, frames: &mut Vec<Frame>, _: *mut c_void) -> Outcome {
+unsafe fn unpack(state: State, frames: &mut Vec<Frame>, _: Upvalue) -> Outcome {
     unpack_full(state, frames, 0, 0)
 }
 
-unsafe fn unpack_one(state: State, frames: &mut Vec<Frame>, _: *mut c_void) -> Outcome {
+unsafe fn unpack_one(state: State, frames: &mut Vec<Frame>, _: Upvalue) -> Outcome {
     let offset = raw::opt_integer(state, 2, 0)?;
     ffi::lua_settop(state, 1);
     unpack_full(state, frames, 1, offset)
 }
 
-unsafe fn unpack_limit(state: State, frames: &mut Vec<Frame>, _: *mut c_void) -> Outcome {
+unsafe fn unpack_limit(state: State, frames: &mut Vec<Frame>, _: Upvalue) -> Outcome {
     let limit = raw::check_integer(state, 2)?;
     let offset = raw::opt_integer(state, 3, 0)?;
     ffi::lua_settop(state, 1);

@@ -25,6 +25,7 @@
 //!   would see (the worker removes its own control pointer), so `lua_checkstack` succeeds and fails
 //!   at the same nesting depths and result counts as in Redis.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -124,12 +125,34 @@ pub(crate) type Outcome = Result<c_int, Raise>;
 
 /// A library function's body: runs inside `lua_pcall` with the call's arguments at 1..=n, returns
 /// how many values it left on top of the stack. `up` is the trampoline's second upvalue (cjson's
-/// configuration), or null.
-pub(crate) type Body<S> = unsafe fn(state: State, scratch: &mut S, up: *mut c_void) -> Outcome;
+/// configuration).
+pub(crate) type Body<S> = unsafe fn(state: State, scratch: &mut S, up: Upvalue) -> Outcome;
+
+/// The block of a full userdata held as a trampoline's second upvalue, if it has one.
+#[derive(Clone, Copy)]
+pub(crate) struct Upvalue {
+    ptr: *mut c_void,
+    len: usize,
+}
+
+impl Upvalue {
+    /// The block as a `T`, when it is exactly that big. Lua aligns userdata blocks for any C type.
+    pub(crate) fn block<T>(self) -> Option<*mut T> {
+        (!self.ptr.is_null() && self.len == std::mem::size_of::<T>()).then_some(self.ptr.cast())
+    }
+}
 
 struct Control<'a> {
     job: &'a mut dyn FnMut(State) -> Outcome,
     outcome: Option<Outcome>,
+}
+
+thread_local! {
+    /// The control block of the call in progress on this thread, which the worker checks its
+    /// pointer argument against. Only a script with the debug library could reach the worker (an
+    /// upvalue) and call it itself; it then finds no call in progress, or a pointer that does not
+    /// match, and does nothing.
+    static ACTIVE: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
 }
 
 /// Runs `body` for the C function being called on `state`; see the module doc. Every trampoline is
@@ -138,7 +161,16 @@ struct Control<'a> {
 /// # Safety
 /// `state` is the state of a C function call made by Lua, to a closure built by [`push_closure`].
 pub(crate) unsafe fn run<S: Default>(state: State, body: Body<S>) -> c_int {
-    let up = ffi::lua_touserdata(state, ffi::lua_upvalueindex(2));
+    let up = match ffi::lua_type(state, ffi::lua_upvalueindex(2)) {
+        ffi::LUA_TUSERDATA => Upvalue {
+            ptr: ffi::lua_touserdata(state, ffi::lua_upvalueindex(2)),
+            len: ffi::lua_objlen(state, ffi::lua_upvalueindex(2)),
+        },
+        _ => Upvalue {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+        },
+    };
     let nargs = ffi::lua_gettop(state);
     // Lua guarantees LUA_MINSTACK free slots to a C function; these two pushes need no check.
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
@@ -150,8 +182,11 @@ pub(crate) unsafe fn run<S: Default>(state: State, body: Body<S>) -> c_int {
             job: &mut job,
             outcome: None,
         };
-        ffi::lua_pushlightuserdata(state, (&mut ctl as *mut Control).cast());
+        let ptr: *mut c_void = (&mut ctl as *mut Control).cast();
+        ffi::lua_pushlightuserdata(state, ptr);
+        let previous = ACTIVE.replace(ptr);
         let status = ffi::lua_pcall(state, nargs + 1, ffi::LUA_MULTRET, 0);
+        ACTIVE.set(previous);
         if status != 0 {
             // A Lua error (out of memory) escaped the body: the error value is on top.
             None
@@ -197,10 +232,18 @@ unsafe fn unreachable_after_raise(state: State) -> ! {
 /// runs the body with the original arguments at 1..=n.
 unsafe extern "C-unwind" fn worker(state: State) -> c_int {
     let top = ffi::lua_gettop(state);
-    let ctl = ffi::lua_touserdata(state, top) as *mut Control;
+    if top == 0 || ffi::lua_type(state, top) != ffi::LUA_TLIGHTUSERDATA {
+        return 0;
+    }
+    let ptr = ffi::lua_touserdata(state, top);
+    if ptr.is_null() || ptr != ACTIVE.get() {
+        return 0;
+    }
+    ACTIVE.set(std::ptr::null_mut()); // one body per call
     ffi::lua_settop(state, top - 1);
-    // SAFETY: the trampoline pushed a pointer to its live Control as the last argument.
-    let ctl = &mut *ctl;
+    // SAFETY: the pointer is the one the trampoline in progress on this thread pushed; its Control
+    // lives until that trampoline's lua_pcall returns.
+    let ctl = &mut *(ptr as *mut Control);
     let job = &mut *ctl.job;
     // A panic must not unwind into Lua's C frames; a body has no panicking paths on purpose, this is
     // a backstop.
@@ -385,6 +428,22 @@ mod tests {
     fn messages_truncate_instead_of_growing() {
         let m = msg!("{}", "y".repeat(1000));
         assert_eq!(m.as_bytes().len(), MSG_CAP - 1);
+    }
+
+    #[test]
+    fn the_internals_are_out_of_scripts_reach() {
+        // Lua 5.1's debug library does not touch a C function's upvalues.
+        // SAFETY (of unsafe_new): the test wants the debug library, which Lua::new leaves out.
+        let lua = unsafe { mlua::Lua::unsafe_new() };
+        let got = crate::testutil::run_in(lua, "return select('#', debug.getupvalue(cjson.encode, 1))");
+        assert_eq!(got, "n:0");
+        // And the worker, were it called directly, finds no call in progress and does nothing.
+        let lua = mlua::Lua::new();
+        // SAFETY: `worker` is a Lua C function.
+        let w = unsafe { lua.create_c_function(worker) }.expect("function");
+        let light = mlua::Value::LightUserData(mlua::LightUserData(std::ptr::dangling_mut()));
+        assert_eq!(w.call::<mlua::MultiValue>((1, light)).expect("no error").len(), 0);
+        assert_eq!(w.call::<mlua::MultiValue>(()).expect("no error").len(), 0);
     }
 
     #[test]

@@ -29,11 +29,11 @@
 //!
 //! Differences: none known.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 
 use mlua::ffi;
 
-use crate::raw::{self, msg, Outcome, Raise, State};
+use crate::raw::{self, msg, Outcome, Raise, State, Upvalue};
 
 /// Largest `i`/`I` size (MAXINTSIZE).
 const MAX_INT_SIZE: usize = 32;
@@ -166,7 +166,7 @@ fn is_integer_opt(opt: u8) -> bool {
     matches!(opt, b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I')
 }
 
-unsafe fn pack(state: State, out: &mut Vec<u8>, _: *mut c_void) -> Outcome {
+unsafe fn pack(state: State, out: &mut Vec<u8>, _: Upvalue) -> Outcome {
     let mut fmt = Format::new(raw::check_lstring(state, 1)?);
     let mut h = Header::default();
     let mut arg: c_int = 2;
@@ -266,7 +266,7 @@ fn get_integer(bytes: &[u8], endian: Endian, signed: bool) -> f64 {
     l as i64 as f64
 }
 
-unsafe fn unpack(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn unpack(state: State, _: &mut (), _: Upvalue) -> Outcome {
     let mut fmt = Format::new(raw::check_lstring(state, 1)?);
     let data = raw::check_lstring(state, 2)?;
     let ld = data.len();
@@ -347,7 +347,7 @@ unsafe fn unpack(state: State, _: &mut (), _: *mut c_void) -> Outcome {
     Ok(n + 1)
 }
 
-unsafe fn size(state: State, _: &mut (), _: *mut c_void) -> Outcome {
+unsafe fn size(state: State, _: &mut (), _: Upvalue) -> Outcome {
     let mut fmt = Format::new(raw::check_lstring(state, 1)?);
     let mut h = Header::default();
     let mut pos: usize = 0;

@@ -7,7 +7,11 @@ use mlua::Lua;
 /// results joined by spaces — `n:<%.17g>`, `s:<text>` or `x:<hex>` for other bytes, `true`, `nil`,
 /// `null` for `cjson.null`, or the type name — or `error: <message>` when it raises.
 pub(crate) fn run(code: &str) -> String {
-    let lua = Lua::new();
+    run_in(Lua::new(), code)
+}
+
+/// [`run`] in a given VM (one with the debug library, say).
+pub(crate) fn run_in(lua: Lua, code: &str) -> String {
     crate::open_all(&lua).expect("open_all");
     // Values are described on the Lua side: mlua's conversion would turn -0 and tiny numbers into
     // integers.
