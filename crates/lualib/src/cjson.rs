@@ -227,7 +227,7 @@ pub(crate) struct EncodeScratch {
 
 /// A table being written. Its table is on the Lua stack, with (for objects) the current key above.
 enum EncodeFrame {
-    Array { len: i32, next: i32 },
+    Array { len: i32, next: i64 },
     Object { first: bool },
 }
 
@@ -401,13 +401,13 @@ unsafe fn encode(state: State, scratch: &mut EncodeScratch, up: Upvalue) -> Outc
                     if finished {
                         ffi::lua_settop(state, -2); // the element just written
                     }
-                    if *next > *len {
+                    if *next > i64::from(*len) {
                         out.push(b']');
                     } else {
                         if *next > 1 {
                             out.push(b',');
                         }
-                        ffi::lua_rawgeti_(state, -1, *next);
+                        ffi::lua_rawgeti_(state, -1, *next as c_int); // next <= len, an int
                         *next += 1;
                         break;
                     }
@@ -739,12 +739,10 @@ unsafe fn decode(state: State, scratch: &mut DecodeScratch, up: Upvalue) -> Outc
             }
             _ => return Err(parse_error("value", t, at)),
         };
-        // After an opened table, its first element; after a value, store it and find the next.
-        let mut stored = opened.is_none();
+        // A new table starts on its first element, unless it is empty and so already complete.
         if let Some(object) = opened {
             let first = p.next(tmp);
-            let empty = first.0 == if object { Tok::ObjEnd } else { Tok::ArrEnd };
-            if !empty {
+            if first.0 != if object { Tok::ObjEnd } else { Tok::ArrEnd } {
                 if object {
                     frames.push(DecodeFrame::Object);
                     tok = object_key(state, &mut p, tmp, first)?;
@@ -755,10 +753,9 @@ unsafe fn decode(state: State, scratch: &mut DecodeScratch, up: Upvalue) -> Outc
                 continue;
             }
             p.depth -= 1;
-            stored = true;
         }
-        debug_assert!(stored);
-        // A complete value is on top of the stack.
+        // A complete value is on top of the stack: store it, closing the tables it completes, until
+        // one asks for another element.
         loop {
             let Some(frame) = frames.last_mut() else {
                 let end = p.next(tmp);

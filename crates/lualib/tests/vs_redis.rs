@@ -19,7 +19,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SERIALIZER: &str = r##"local function S(v, d)
@@ -74,62 +74,66 @@ fn run_local(script: &str) -> Vec<u8> {
     }
 }
 
-struct Redis {
-    child: Child,
-    conn: BufReader<TcpStream>,
-}
+/// A `redis-server` child, killed (and reaped) on drop.
+struct Child(std::process::Child);
 
-impl Drop for Redis {
+impl Drop for Child {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
+struct Redis {
+    conn: BufReader<TcpStream>,
+    _child: Child,
+}
+
 impl Redis {
+    /// Starts a server on a free port (a few tries, in case another process takes the port first).
     fn start() -> Option<Redis> {
+        (0..3).find_map(|_| Redis::start_once())
+    }
+
+    fn start_once() -> Option<Redis> {
         // Ask the OS for a free port, then hand it to redis-server.
         let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--daemonize", "no", "--loglevel", "warning", "--protected-mode", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut child = Some(child);
-        loop {
+        let mut child = Child(
+            Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .args(["--daemonize", "no", "--loglevel", "warning", "--protected-mode", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
             if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
-                stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-                stream.set_write_timeout(Some(Duration::from_secs(60))).ok()?;
-                let mut r = Redis {
-                    child: child.take()?,
-                    conn: BufReader::new(stream),
-                };
-                if r.command(&[b"PING"]).ok()? == reply_bytes("simple", b"PONG") {
-                    return Some(r);
-                }
-                return None;
+                break stream;
             }
-            if Instant::now() > deadline {
-                if let Some(mut c) = child {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                }
+            // A server that exited (the port was taken) will not answer.
+            if Instant::now() > deadline || !matches!(child.0.try_wait(), Ok(None)) {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+        stream.set_write_timeout(Some(Duration::from_secs(60))).ok()?;
+        let mut r = Redis {
+            conn: BufReader::new(stream),
+            _child: child,
+        };
+        (r.command(&[b"PING"]).ok()? == reply_bytes("simple", b"PONG")).then_some(r)
     }
 
     fn command(&mut self, args: &[&[u8]]) -> std::io::Result<Vec<u8>> {
