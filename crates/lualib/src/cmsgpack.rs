@@ -12,6 +12,8 @@
 //!   order. Tables nested 16 deep are packed as nil (which also ends reference cycles).
 //! - `pack(a, b, ...)` concatenates the packings of its arguments; none is
 //!   `bad argument #0 to 'pack' (MessagePack pack needs input.)`.
+//! - Unpacking gives numbers as Redis does, with unsigned 64-bit values of 2^63 and above coming
+//!   out negative (Redis passes them through `lua_Integer`).
 //! - Unpacking builds tables with `lua_newtable` and `lua_settable` in input order, so the tables
 //!   have Redis's internal layout (`#t` and `pairs` order match); a nil or NaN map key is the VM's
 //!   own `table index is nil`/`is NaN`. bin, ext and fixext types and 0xc1 are

@@ -6,8 +6,8 @@
 //! texts with their `user_script:N:` prefixes and argument numbers, and the points where deep
 //! nesting or too many results run out of Lua stack. Each module's doc lists what it keeps and any
 //! known difference (the only one: `cjson.encode` and `cmsgpack.pack` stop at 512 MiB of output,
-//! where Redis would grow until memory runs out); `tests/vs_redis.rs` checks hundreds of snippets and seeded random round trips
-//! against a live `redis-server`.
+//! where Redis would grow until memory runs out). `tests/vs_redis.rs` checks hundreds of written
+//! snippets and thousands of seeded random ones against a live `redis-server`.
 //!
 //! How the functions are built (see [`raw`]): each is a Lua C function whose Rust body runs under
 //! `lua_pcall`, owns nothing across calls that can raise, and reports errors that the C function
