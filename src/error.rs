@@ -17,6 +17,8 @@ pub const SAME_OBJECT: &str = "source and destination objects are the same";
 pub const INVALID_EXPIRE: &str = "invalid expire time in '%s' command";
 pub const STRING_TOO_LONG: &str = "string exceeds maximum allowed size (proto-max-bulk-len)";
 pub const BIT_OFFSET: &str = "bit offset is not an integer or out of range";
+/// The whole error line a client gets when CLIENT UNBLOCK ... ERROR ends its wait.
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 /// Why a command failed. `Display` gives the error line without the leading `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,10 +27,15 @@ pub enum CmdError {
     Err(Cow<'static, str>),
     /// A whole error line with its own code (`NOPERM ...`, `BUSYKEY ...`).
     Coded(Cow<'static, str>),
+    /// A whole error line relayed from a command that already counted it in the error statistics
+    /// (a script returning the error of a command it called): the call fails, the error is not
+    /// counted again.
+    Relayed(Cow<'static, str>),
     WrongType,
     Oom,
     NoAuth,
-    Busy,
+    /// `BUSY`: a long script holds the server; names the command that kills it (`SCRIPT`, `FUNCTION`).
+    Busy(&'static str),
     Loading,
     ReadOnly,
     NoReplicas,
@@ -64,13 +71,14 @@ impl fmt::Display for CmdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CmdError::Err(t) => write!(f, "ERR {t}"),
-            CmdError::Coded(t) => f.write_str(t),
+            CmdError::Coded(t) | CmdError::Relayed(t) => f.write_str(t),
             CmdError::WrongType => f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value"),
             CmdError::Oom => f.write_str("OOM command not allowed when used memory > 'maxmemory'."),
             CmdError::NoAuth => f.write_str("NOAUTH Authentication required."),
-            CmdError::Busy => {
-                f.write_str("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
-            }
+            CmdError::Busy(killer) => write!(
+                f,
+                "BUSY Redis is busy running a script. You can only call {killer} KILL or SHUTDOWN NOSAVE."
+            ),
             CmdError::Loading => f.write_str("LOADING Redis is loading the dataset in memory"),
             CmdError::ReadOnly => f.write_str("READONLY You can't write against a read only replica."),
             CmdError::NoReplicas => f.write_str("NOREPLICAS Not enough good replicas to write."),

@@ -6,10 +6,23 @@
 //! together: several are wrapped in `MULTI`/`EXEC`, and a `SELECT` is emitted whenever the database
 //! differs from the stream's last one. The stream's length is the replication offset.
 //!
+//! Commands run commands (EXEC, scripts, replay): the effects of every call under one outermost call
+//! accumulate in order and are committed once, when the outermost call returns (`dispatch::call` brackets
+//! each call with `enter_call`/`leave_call`, and the outermost with `begin`/`commit`). Whether a handler
+//! replaced its default effect is tracked per call.
+//!
 //! Invariant: when nobody consumes the journal (no AOF, no replica, no test tap), nothing is recorded or
 //! serialized; recording calls return at the first branch.
 
 use crate::commands::Args;
+
+/// The pending effects of a call set aside (`Journal::suspend`).
+#[derive(Debug)]
+pub struct Suspended {
+    pending: Vec<(usize, Vec<Vec<u8>>)>,
+    overridden: bool,
+    unwrapped: bool,
+}
 
 /// The effects of the command being executed, committed when it completes.
 #[derive(Debug, Default)]
@@ -17,7 +30,7 @@ pub struct Journal {
     consumers: usize,
     /// Effects of the current command: (database, arguments).
     pending: Vec<(usize, Vec<Vec<u8>>)>,
-    /// The handler replaced the default effect (the command as received).
+    /// The running call's handler replaced its default effect (the command as received).
     overridden: bool,
     /// The command's effects are committed one by one, not as a transaction (commands that touch
     /// arbitrary keys, like SCAN deleting the expired keys it meets).
@@ -26,14 +39,28 @@ pub struct Journal {
     stream: Vec<u8>,
     /// Bytes ever appended (the replication offset).
     offset: u64,
+    /// Effects are being recorded (a script's `redis.set_repl(redis.REPL_NONE)` turns this off for the
+    /// commands it runs).
+    muted: bool,
     selected_db: Option<usize>,
 }
 
 impl Journal {
-    /// Whether anything consumes the journal; recording is skipped otherwise.
+    /// Whether anything consumes the journal and effects are being recorded; recording is skipped
+    /// otherwise.
     #[inline]
     pub fn active(&self) -> bool {
-        self.consumers > 0
+        self.consumers > 0 && !self.muted
+    }
+
+    /// Whether effects are recorded (not muted by a script's `redis.set_repl`).
+    pub fn replicating(&self) -> bool {
+        !self.muted
+    }
+
+    /// Record effects or not (a script's `redis.set_repl`, around the commands it runs).
+    pub fn set_replicating(&mut self, on: bool) {
+        self.muted = !on;
     }
 
     /// Register a consumer (AOF, replication, tests).
@@ -45,6 +72,8 @@ impl Journal {
         self.consumers = self.consumers.saturating_sub(1);
         if self.consumers == 0 {
             self.stream.clear();
+            // The next consumer starts a stream of its own, which must say its database again.
+            self.selected_db = None;
         }
     }
 
@@ -52,7 +81,7 @@ impl Journal {
         self.offset
     }
 
-    /// Start recording a new command's effects.
+    /// Start recording the effects of an outermost call.
     #[inline]
     pub fn begin(&mut self) {
         if self.active() {
@@ -60,6 +89,39 @@ impl Journal {
             self.overridden = false;
             self.unwrapped = false;
         }
+    }
+
+    /// A call starts (at any depth): its handler has not replaced its default effect yet. Returns the
+    /// enclosing call's state, for `leave_call`.
+    #[inline]
+    pub fn enter_call(&mut self) -> bool {
+        std::mem::replace(&mut self.overridden, false)
+    }
+
+    /// A call ends: record its default effect (the command as received) if it wrote and its handler did
+    /// not say otherwise, then restore the enclosing call's state.
+    #[inline]
+    pub fn leave_call(&mut self, db: usize, args: &Args<'_>, dirty: bool, enclosing: bool) {
+        if self.active() && dirty && !self.overridden {
+            self.pending.push((db, args.to_vec()));
+        }
+        self.overridden = enclosing;
+    }
+
+    /// Set the outermost call's pending effects aside while the busy path runs other clients' commands
+    /// as outermost calls of their own; `resume` puts them back.
+    pub fn suspend(&mut self) -> Suspended {
+        Suspended {
+            pending: std::mem::take(&mut self.pending),
+            overridden: std::mem::replace(&mut self.overridden, false),
+            unwrapped: std::mem::replace(&mut self.unwrapped, false),
+        }
+    }
+
+    pub fn resume(&mut self, s: Suspended) {
+        self.pending = s.pending;
+        self.overridden = s.overridden;
+        self.unwrapped = s.unwrapped;
     }
 
     /// Commit this command's effects without `MULTI`/`EXEC` around them (Redis does so for commands
@@ -102,16 +164,9 @@ impl Journal {
         self.emit_raw(args);
     }
 
-    /// Finish the command: append its effects to the stream. `dirty` says whether the command wrote
-    /// (its default effect, the command itself, is recorded only then).
-    pub fn commit(&mut self, db: usize, args: &Args<'_>, dirty: bool) {
-        if !self.active() {
-            return;
-        }
-        if dirty && !self.overridden {
-            self.pending.push((db, args.to_vec()));
-        }
-        if self.pending.is_empty() {
+    /// The outermost call is done: append the effects of everything that ran under it to the stream.
+    pub fn commit(&mut self) {
+        if !self.active() || self.pending.is_empty() {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
@@ -172,8 +227,10 @@ mod tests {
         let mut j = Journal::default();
         let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
         j.begin();
+        let outer = j.enter_call();
         j.also(0, &[b"DEL", b"x"]);
-        j.commit(0, &a.view(), true);
+        j.leave_call(0, &a.view(), true, outer);
+        j.commit();
         assert!(j.drain().is_empty());
         assert_eq!(j.offset(), 0);
     }
@@ -184,10 +241,14 @@ mod tests {
         j.attach();
         let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
         j.begin();
-        j.commit(0, &a.view(), true);
+        let outer = j.enter_call();
+        j.leave_call(0, &a.view(), true, outer);
+        j.commit();
         j.begin();
+        let outer = j.enter_call();
         j.also(1, &[b"DEL", b"old"]);
-        j.commit(1, &a.view(), true);
+        j.leave_call(1, &a.view(), true, outer);
+        j.commit();
         let s = String::from_utf8(j.drain()).unwrap();
         assert_eq!(
             s,

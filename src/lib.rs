@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod journal;
 pub mod memory;
+pub mod scripting;
 pub mod server;
 pub mod storage;
 #[doc(hidden)]

@@ -7,9 +7,9 @@
 use resp::ReplyBuf;
 
 use super::connection::{set_client_name, DEFAULT_USER};
+use super::host::Request;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::blocking;
 use crate::server::client::{cflags, Client, ClientType, ReplyMode};
 use crate::server::core::Pause;
 
@@ -26,20 +26,13 @@ fn args_mem(args: &Args<'_>) -> usize {
     args.iter().map(<[u8]>::len).sum()
 }
 
-/// The executing client's line (its `cmd` is the command running now, as Redis shows it).
+/// The executing client's line (its `cmd` is the command it sent last: this one, or the EXEC running it).
 fn own_line(ctx: &mut Ctx<'_>, args: &Args<'_>) -> String {
-    ctx.client.last_cmd = ctx.cmd.full_name;
-    ctx.client.info_line(ctx.core.now_ms, args_mem(args))
-}
-
-/// Every client (the executing one included) sorted by id, i.e. by connection order.
-fn all_clients<'c>(ctx: &'c Ctx<'_>) -> Vec<&'c Client> {
-    let mut v: Vec<&Client> = vec![&*ctx.client];
-    if let Some(net) = ctx.net.as_deref() {
-        v.extend(net.iter());
-    }
-    v.sort_by_key(|c| c.id);
-    v
+    ctx.client.info_line(
+        ctx.core.now_ms,
+        args_mem(args),
+        ctx.core.watches.is_dirty(ctx.client.id),
+    )
 }
 
 /// CLIENT ID
@@ -73,12 +66,13 @@ pub fn list(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     }
     let own = own_line(ctx, args);
     let now = ctx.core.now_ms;
-    let clients = all_clients(ctx);
+    let clients = ctx.all_clients();
+    let watches = &ctx.core.watches;
     let line_of = |c: &Client| {
         if std::ptr::eq(c, &*ctx.client) {
             own.clone()
         } else {
-            c.info_line(now, 0)
+            c.info_line(now, 0, watches.is_dirty(c.id))
         }
     };
     let mut text = String::new();
@@ -171,16 +165,13 @@ pub fn kill(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
             i += 2;
         }
     }
-    let mut killed = 0;
-    let victims: Vec<usize> = match ctx.net.as_deref() {
-        Some(net) => net.iter().filter(|c| f.matches(c)).map(|c| c.slot).collect(),
+    let victims: Vec<u64> = match ctx.host.as_deref() {
+        Some(h) => h.clients().filter(|c| f.matches(c)).map(|c| c.id).collect(),
         None => Vec::new(),
     };
-    if let Some(net) = ctx.net.as_deref_mut() {
-        for slot in victims {
-            net.kill(slot);
-            killed += 1;
-        }
+    let mut killed = victims.len() as i64;
+    if !victims.is_empty() {
+        ctx.request(Request::Kill(victims));
     }
     if !f.skipme && f.matches(ctx.client) {
         // Killing oneself: the reply still goes out, then the connection closes.
@@ -274,9 +265,7 @@ pub fn pause(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         end_ms = end_ms.max(p.end_ms);
     }
     ctx.core.pause = Some(Pause { all, end_ms });
-    if let Some(net) = ctx.net.as_deref_mut() {
-        net.release_paused();
-    }
+    ctx.request(Request::ReleasePaused);
     out.ok();
     Ok(())
 }
@@ -284,9 +273,7 @@ pub fn pause(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
 /// CLIENT UNPAUSE
 pub fn unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     ctx.core.pause = None;
-    if let Some(net) = ctx.net.as_deref_mut() {
-        net.release_paused();
-    }
+    ctx.request(Request::ReleasePaused);
     out.ok();
     Ok(())
 }
@@ -323,31 +310,16 @@ pub fn unblock(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
     if args.len() > 4 {
         return Err(subcommand_syntax(args));
     }
-    let as_error = args.len() == 4 && args.is(3, "error");
-    let max_bulk = ctx.core.config.proto_max_bulk_len;
-    let mut done = false;
-    if let Some(net) = ctx.net.as_deref_mut() {
-        let slot = net
-            .iter()
-            .find(|c| c.id as i64 == id && c.blocked_on_keys())
-            .map(|c| c.slot);
-        if let Some(mut c) = slot.and_then(|s| net.take(s)) {
-            let on_timeout = c.blocked.as_ref().and_then(|b| b.on_keys()).map(|s| s.on_timeout);
-            if as_error {
-                if c.reply_mode == crate::server::client::ReplyMode::On {
-                    c.out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-                }
-                ctx.core.count_error("UNBLOCKED");
-            } else if let Some(t) = on_timeout {
-                blocking::write_timeout_reply(&mut c, t);
-            }
-            blocking::release_unserved(&mut ctx.core.blocking, &mut net.pending, &mut c, max_bulk);
-            net.queue_write(&mut c);
-            net.restore(c);
-            done = true;
-        }
+    let error = args.len() == 4 && args.is(3, "error");
+    // A client held by CLIENT PAUSE is not blocked on keys, so it is not one to unblock.
+    let found = ctx
+        .host
+        .as_deref()
+        .is_some_and(|h| h.clients().any(|c| c.id as i64 == id && c.blocked_on_keys()));
+    if found {
+        ctx.request(Request::Unblock { id: id as u64, error });
     }
-    out.int(done as i64);
+    out.int(found as i64);
     Ok(())
 }
 

@@ -8,10 +8,10 @@
 
 use resp::ReplyBuf;
 
+use super::host::Request;
 use super::{Args, Ctx};
 use crate::config::{Config, SetContext};
 use crate::error::{CmdError, CmdResult};
-use crate::server::net::{Net, NetSettings};
 
 /// CONFIG GET parameter [parameter ...]
 pub fn get(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
@@ -43,22 +43,35 @@ pub fn set(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult 
         .config
         .set_with(&pairs, set_ctx)
         .map_err(|line| CmdError::Coded(line.into()))?;
+    // New listeners are opened here, so a failure is this command's error, and installed by the
+    // server once the handler returns (until then the old ones keep serving).
+    let mut listeners = None;
     let mut applied: Vec<&'static str> = Vec::new();
     for name in &changed {
-        if let Err(why) = apply(&ctx.core.config, &before, name, ctx.net.as_deref_mut()) {
+        let result = match *name {
+            "port" | "bind" if ctx.host.is_some() => match listeners {
+                Some(_) => Ok(()),
+                None => open_listeners(&ctx.core.config, name).map(|l| listeners = Some(l)),
+            },
+            _ => apply(&ctx.core.config, name),
+        };
+        if let Err(why) = result {
             // Roll back: the old values, and their side effects for what was already applied.
             ctx.core.config = before;
-            for done in applied.iter().chain(std::iter::once(name)) {
-                let _ = apply(&ctx.core.config, &ctx.core.config, done, ctx.net.as_deref_mut());
+            for done in &applied {
+                let _ = apply(&ctx.core.config, done);
             }
-            apply_common(&ctx.core.config, ctx.net.as_deref_mut());
             return Err(CmdError::err(format!(
                 "CONFIG SET failed (possibly related to argument '{name}') - {why}"
             )));
         }
         applied.push(name);
     }
-    apply_common(&ctx.core.config, ctx.net.as_deref_mut());
+    if let Some(l) = listeners {
+        ctx.request(Request::Listen(l));
+    }
+    ctx.request(Request::Reconfigure);
+    crate::server::log::configure_level(crate::server::log::Level::from_config(ctx.core.config.loglevel));
     if changed.contains(&"maxmemory") {
         let used = crate::memory::used_memory();
         let max = ctx.core.config.maxmemory;
@@ -74,35 +87,24 @@ pub fn set(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult 
     Ok(())
 }
 
-/// What every change refreshes: the network layer's settings and the log's level.
-fn apply_common(cfg: &Config, net: Option<&mut Net>) {
-    if let Some(net) = net {
-        net.settings = NetSettings::from_config(cfg);
-    }
-    crate::server::log::configure_level(crate::server::log::Level::from_config(cfg.loglevel));
+/// Open the listeners the new `bind` and `port` ask for, with Redis's errors.
+fn open_listeners(cfg: &Config, name: &str) -> Result<Vec<mio::net::TcpListener>, String> {
+    crate::server::listen::open_listeners(&cfg.bind, cfg.port).map_err(|e| {
+        crate::log_warning!("{e}");
+        if name == "port" {
+            return "Unable to listen on this port. Check server logs.".to_string();
+        }
+        crate::log_warning!("Failed to bind");
+        crate::log_warning!(
+            "Failed applying new configuration. Possibly related to new bind setting. Restoring previous settings."
+        );
+        "Failed to bind to specified addresses.".to_string()
+    })
 }
 
-/// Apply one changed directive. `old` is the configuration before the change (for rebinding
-/// errors), `cfg` the one to bring the server to.
-fn apply(cfg: &Config, old: &Config, name: &str, net: Option<&mut Net>) -> Result<(), String> {
+/// Apply one changed directive's side effect on the process (`cfg` is the configuration to bring it to).
+fn apply(cfg: &Config, name: &str) -> Result<(), String> {
     match name {
-        "port" | "bind" => {
-            let Some(net) = net else { return Ok(()) };
-            if let Err(e) = net.rebind(&cfg.bind, cfg.port) {
-                crate::log_warning!("{e}");
-                if name == "port" {
-                    return Err("Unable to listen on this port. Check server logs.".into());
-                }
-                crate::log_warning!("Failed to bind");
-                crate::log_warning!(
-                    "Failed applying new configuration. Possibly related to new bind setting. Restoring previous \
-                     settings."
-                );
-                let _ = old;
-                return Err("Failed to bind to specified addresses.".into());
-            }
-            Ok(())
-        }
         "dir" => std::env::set_current_dir(&cfg.dir).map_err(|e| crate::config::io_strerror(&e)),
         "maxclients" => {
             let effective = crate::server::adjust_open_files_limit(cfg.maxclients);
@@ -120,9 +122,7 @@ fn apply(cfg: &Config, old: &Config, name: &str, net: Option<&mut Net>) -> Resul
 /// CONFIG RESETSTAT: the statistics INFO reports, per-command and per-error counters included.
 pub fn resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     ctx.core.reset_stats();
-    if let Some(net) = ctx.net.as_deref_mut() {
-        net.reset_stats();
-    }
+    ctx.request(Request::ResetStats);
     out.ok();
     Ok(())
 }

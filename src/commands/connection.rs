@@ -4,6 +4,7 @@
 //! `requirepass` it has no password (`nopass`: any password authenticates it, and `AUTH <password>`
 //! alone is refused as a configuration mistake); with `requirepass` that is its only password.
 
+use super::host::Request;
 use resp::{Protocol, ReplyBuf};
 
 use super::{Args, Ctx};
@@ -173,19 +174,17 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
 /// RESET: the connection state a new connection has, except its id, name-independent flags such as
 /// `no-evict`, and its statistics (what Redis 7.0's clearClientConnectionState resets).
 pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    let c = &mut *ctx.client;
-    if c.has(cflags::MONITOR) {
-        c.flags &= !cflags::MONITOR;
-        if let Some(net) = ctx.net.as_deref_mut() {
-            net.monitors = net.monitors.saturating_sub(1);
-        }
+    if ctx.client.has(cflags::MONITOR) {
+        ctx.client.flags &= !cflags::MONITOR;
+        ctx.request(Request::Monitor(false));
     }
+    super::transactions::discard_transaction(ctx.core, ctx.client);
+    let c = &mut *ctx.client;
     c.db = 0;
     c.name = None;
     c.reply_mode = ReplyMode::On;
     c.authenticated = ctx.core.config.requirepass.is_empty();
-    // Later milestones reset here too: MULTI state and WATCHed keys, pub/sub subscriptions,
-    // client tracking, READONLY and ASKING.
+    // Later milestones reset here too: pub/sub subscriptions, client tracking, READONLY and ASKING.
     out.proto = Protocol::Resp2;
     out.simple(b"RESET");
     Ok(())

@@ -22,7 +22,6 @@ use super::keyspace::Touch;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::core::LRU_CLOCK_MAX;
-use crate::server::net::BusyMode;
 use crate::storage::{NewValue, Object, ValueRef};
 
 /// DEBUG subcommand [args...]
@@ -32,7 +31,7 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     match (sub.as_slice(), argc) {
         (b"help", 2) => help(out),
         (b"sleep", 3) => {
-            debug_sleep(ctx, c_atof(args.get(2)));
+            debug_sleep(c_atof(args.get(2)));
             out.ok();
         }
         (b"set-active-expire", 3) => {
@@ -130,28 +129,11 @@ fn help(out: &mut ReplyBuf) {
     );
 }
 
-/// DEBUG SLEEP: hold the keyspace for `secs` like a long command would, while the network layer keeps
-/// queueing other clients' commands (Redis is deaf meanwhile) and still honours SHUTDOWN NOSAVE.
-fn debug_sleep(ctx: &mut Ctx<'_>, secs: f64) {
+/// DEBUG SLEEP: hold the server for `secs`, as a slow command would. Like Redis, the server is deaf
+/// meanwhile: other clients' commands wait in their sockets and are served once it returns.
+fn debug_sleep(secs: f64) {
     let secs = if secs.is_finite() { secs.clamp(0.0, 1e9) } else { 0.0 };
-    let total = Duration::from_secs_f64(secs);
-    let start = std::time::Instant::now();
-    loop {
-        let elapsed = start.elapsed();
-        if elapsed >= total {
-            break;
-        }
-        let left = total - elapsed;
-        match ctx.net.as_deref_mut() {
-            Some(net) => {
-                net.serve_while_busy(BusyMode::Sleep, left.min(Duration::from_millis(100)), ctx.core.now_ms);
-                if net.shutdown.is_some() {
-                    break;
-                }
-            }
-            None => std::thread::sleep(left),
-        }
-    }
+    std::thread::sleep(Duration::from_secs_f64(secs));
 }
 
 /// DEBUG OBJECT key (also sees a key whose TTL passed but that was not deleted yet, as Redis does).

@@ -1,29 +1,95 @@
-//! Dispatch: lookup → gates in Redis 7.0's order → handler → bookkeeping and propagation.
+//! Dispatch: lookup → gates in Redis 7.0's order → MULTI queuing or the call → bookkeeping → commit.
 //!
-//! The gates read command flags, never names: unknown command, arity, protected command, authentication,
-//! OOM, loading, and the client pause (which suspends the client instead of answering). Later milestones
-//! slot theirs in at Redis's positions (MULTI restrictions after auth, ACL, cluster redirection, MISCONF,
-//! min-replicas, read-only replica, RESP2 pub/sub context, MASTERDOWN, BUSY, MULTI queuing).
+//! Two entry points:
+//! - [`execute`] takes a request from a connection: it looks the command up, applies the gates (one list,
+//!   read from the table's flags, used alike when the server is free and when a busy script or a load
+//!   lends it the network), queues it inside MULTI, or calls it.
+//! - [`call`] runs a handler at any depth: for a connection, for EXEC's queued commands, for a script's
+//!   `redis.call`, for AOF replay and a replica's stream (DESIGN §5, "commands run commands"). Every call
+//!   is counted, timed, slow-logged and shown to MONITOR, as Redis's `call()` does at every level. The
+//!   effects of all the calls under one outermost call accumulate in the journal and are committed once
+//!   when the outermost call returns, wrapped in MULTI/EXEC when there are several.
+//!
+//! [`Execution`] records how deep the running call is and who issued it; `Ctx::can_block` and the
+//! script and replay rules read it.
 
 use resp::ReplyBuf;
 
+use super::host::{DynHost, Request};
 use super::spec::{flags, Command};
 use super::table::{self, Lookup};
 use super::{Args, Ctx};
 use crate::clock::monotonic_us;
 use crate::error::CmdError;
 use crate::server::blocking::Waiter;
-use crate::server::client::{BlockReason, Blocked, Client};
+use crate::server::client::{cflags, BlockReason, Blocked, Client};
 use crate::server::core::Core;
-use crate::server::net::Net;
 
 /// What happened to the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Answered (successfully or with an error).
+    /// Answered (successfully or with an error), or queued inside MULTI.
     Done,
     /// The client was suspended; the command stays queued and runs again when the client is released.
     Blocked,
+}
+
+/// Who issued the command being run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Caller {
+    /// A connection, directly.
+    #[default]
+    Client,
+    /// EXEC, running a transaction's queued commands.
+    Exec,
+    /// A script's `redis.call`/`redis.pcall`.
+    Script,
+    /// Replay of a journal: the AOF at start, a replica applying its master's stream.
+    Replay,
+}
+
+/// The running call's depth and caller (Redis's `execution_nesting`, `in_exec`, `in_script`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Execution {
+    depth: u32,
+    caller: Caller,
+}
+
+impl Execution {
+    /// How many calls are running, the outermost included (0 between commands).
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Who issued the innermost running call.
+    pub fn caller(&self) -> Caller {
+        self.caller
+    }
+
+    /// Whether the running call is inside a script (at any depth).
+    pub fn in_script(&self) -> bool {
+        self.caller == Caller::Script
+    }
+
+    fn enter(&mut self, caller: Caller) -> Caller {
+        self.depth += 1;
+        std::mem::replace(&mut self.caller, caller)
+    }
+
+    fn leave(&mut self, outer: Caller) {
+        self.depth -= 1;
+        self.caller = outer;
+    }
+
+    /// Set the running execution aside while the busy path serves other clients' commands, which run
+    /// as outermost calls of their own; `resume` puts it back.
+    pub fn suspend(&mut self) -> Execution {
+        std::mem::take(self)
+    }
+
+    pub fn resume(&mut self, saved: Execution) {
+        *self = saved;
+    }
 }
 
 /// Redis's unknown-command error, quoting the start of the arguments.
@@ -60,25 +126,30 @@ fn unknown_subcommand_error(container: &Command, sub: &[u8]) -> String {
     )
 }
 
+/// Redis's arity error.
+pub fn arity_error(cmd: &Command) -> String {
+    format!("ERR wrong number of arguments for '{}' command", cmd.full_name)
+}
+
 /// Reply with an error line and count it.
 pub fn reply_error(core: &mut Core, out: &mut ReplyBuf, line: &str) {
     out.error(line);
     core.count_error(line);
 }
 
-/// Reject before execution (counted as a rejected call when the command is known).
-fn reject(core: &mut Core, out: &mut ReplyBuf, idx: Option<usize>, line: &str) -> Outcome {
-    if let Some(i) = idx {
-        core.cmdstats[i].rejected_calls += 1;
-    }
-    reply_error(core, out, line);
-    Outcome::Done
+/// What the gates decided about a request.
+enum Verdict {
+    Run,
+    /// Refused with this error line.
+    Reject(String),
+    /// Held by CLIENT PAUSE until the pause ends.
+    Pause,
 }
 
-/// Execute one request for `client`, writing its reply into `out`.
+/// Execute one request from `client`, writing its reply into `out`.
 pub fn execute(
     core: &mut Core,
-    net: Option<&mut Net>,
+    host: Option<&mut DynHost>,
     client: &mut Client,
     args: &Args<'_>,
     out: &mut ReplyBuf,
@@ -86,44 +157,22 @@ pub fn execute(
     let (cmd, idx) = match table::lookup_args(args) {
         Lookup::Found(cmd, idx) => (cmd, idx),
         Lookup::Unknown => {
+            client.last_cmd = "NULL";
             let argv: Vec<&[u8]> = args.iter().collect();
-            return reject(core, out, None, &unknown_command_error(&argv));
+            return reject(core, host, client, None, args, out, &unknown_command_error(&argv));
         }
         Lookup::UnknownSub(container) => {
-            return reject(core, out, None, &unknown_subcommand_error(container, args.get(1)));
+            client.last_cmd = "NULL";
+            let line = unknown_subcommand_error(container, args.get(1));
+            return reject(core, host, client, None, args, out, &line);
         }
     };
-    if !cmd.arity_ok(args.len()) {
-        let line = format!("ERR wrong number of arguments for '{}' command", cmd.full_name);
-        return reject(core, out, Some(idx), &line);
-    }
-    if cmd.has(flags::PROTECTED) && !protected_allowed(core, client) {
-        let line = format!(
-            "ERR {} command not allowed. If the enable-{}-command option is set to \"local\", you can run it \
-             from a local connection, otherwise you need to set this option in the configuration file, and \
-             then restart the server.",
-            cmd.name.to_ascii_uppercase(),
-            cmd.name
-        );
-        return reject(core, out, Some(idx), &line);
-    }
-    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
-        return reject(core, out, Some(idx), &CmdError::NoAuth.to_string());
-    }
-    if core.config.maxmemory > 0 && cmd.has(flags::DENYOOM) && crate::memory::used_memory() > core.config.maxmemory {
-        return reject(core, out, Some(idx), &CmdError::Oom.to_string());
-    }
-    // MONITOR clients are replicas to Redis: they may not touch the keyspace, and pauses skip them.
-    let monitor = client.has(crate::server::client::cflags::MONITOR);
-    if monitor && cmd.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
-        return reject(core, out, Some(idx), "ERR Replica can't interact with the keyspace");
-    }
-    if core.loading && !cmd.has(flags::LOADING) {
-        return reject(core, out, Some(idx), &CmdError::Loading.to_string());
-    }
-    if let (Some(p), false) = (core.pause, monitor) {
-        let writes = cmd.has(flags::WRITE) || cmd.has(flags::MAY_REPLICATE);
-        if p.end_ms > core.now_ms && (p.all || writes) {
+    // CLIENT LIST's `cmd`: the command as sent (a queued or refused one too, not those EXEC runs).
+    client.last_cmd = cmd.full_name;
+    match gates(core, client, cmd, args) {
+        Verdict::Run => {}
+        Verdict::Reject(line) => return reject(core, host, client, Some((cmd, idx)), args, out, &line),
+        Verdict::Pause => {
             // A client re-run after blocking on keys stays blocked on them; others wait for the pause.
             if client.blocked.is_none() {
                 client.blocked = Some(Blocked {
@@ -134,78 +183,250 @@ pub fn execute(
             return Outcome::Blocked;
         }
     }
-    call(core, net, client, cmd, idx, args, out)
+    if let Some(multi) = client.multi.as_deref_mut() {
+        if !cmd.has(flags::NOT_QUEUED) {
+            multi.queue(cmd, idx, args);
+            out.simple(b"QUEUED");
+            return Outcome::Done;
+        }
+    }
+    call(core, host, client, cmd, idx, args, out, Caller::Client)
 }
 
-/// Whether a `protected` command (DEBUG) may run for this client (`enable-debug-command`).
-fn protected_allowed(core: &Core, client: &Client) -> bool {
-    core.config.enable_debug_command.allows(client.is_local())
+/// The flags the gates judge a command by: EXEC carries those of the commands it would run (so a
+/// transaction of writes is refused where a write would be).
+fn effective_flags(client: &Client, cmd: &Command) -> u64 {
+    match client.multi.as_deref() {
+        Some(m) if cmd.has(flags::RUNS_QUEUED) => cmd.flags | m.flags(),
+        _ => cmd.flags,
+    }
 }
 
-/// Run the handler and do the bookkeeping Redis's `call()` does.
-fn call(
+/// The gates between lookup and execution, in Redis 7.0's order (processCommand). Each reads flags
+/// and state, never command names.
+fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> Verdict {
+    if !cmd.arity_ok(args.len()) {
+        return Verdict::Reject(arity_error(cmd));
+    }
+    if cmd.has(flags::PROTECTED) && !core.config.enable_debug_command.allows(client.is_local()) {
+        return Verdict::Reject(format!(
+            "ERR {} command not allowed. If the enable-{}-command option is set to \"local\", you can run it \
+             from a local connection, otherwise you need to set this option in the configuration file, and \
+             then restart the server.",
+            cmd.name.to_ascii_uppercase(),
+            cmd.name
+        ));
+    }
+    let f = effective_flags(client, cmd);
+    let has = |flag: u64| f & flag != 0;
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
+        return Verdict::Reject(CmdError::NoAuth.to_string());
+    }
+    let in_multi = client.multi.is_some();
+    if in_multi && cmd.has(flags::NO_MULTI) {
+        return Verdict::Reject("ERR Command not allowed inside a transaction".into());
+    }
+    // Inside MULTI every queued command takes memory, so all are refused over the limit, except the
+    // ones that end the transaction (Redis's reject_cmd_on_oom).
+    let oom_applies = has(flags::DENYOOM) || (in_multi && !cmd.has(flags::QUEUE_OOM_EXEMPT));
+    if core.config.maxmemory > 0 && oom_applies && !core.busy() && crate::memory::used_memory() > core.config.maxmemory
+    {
+        return Verdict::Reject(CmdError::Oom.to_string());
+    }
+    if core.loading && !cmd.has(flags::LOADING) {
+        return Verdict::Reject(CmdError::Loading.to_string());
+    }
+    if let Some(busy) = core.busy_error() {
+        if !cmd.has(flags::ALLOW_BUSY) {
+            return Verdict::Reject(busy.to_string());
+        }
+    }
+    // MONITOR clients are replicas to Redis: they may not touch the keyspace, and pauses skip them.
+    let monitor = client.has(cflags::MONITOR);
+    if monitor && has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+        return Verdict::Reject("ERR Replica can't interact with the keyspace".into());
+    }
+    if let (Some(p), false) = (core.pause, monitor) {
+        if p.end_ms > core.now_ms && (p.all || has(flags::WRITE | flags::MAY_REPLICATE)) {
+            return Verdict::Pause;
+        }
+    }
+    Verdict::Run
+}
+
+/// Refuse a request before it runs: the error is counted (as a rejected call when the command is
+/// known), and inside MULTI the transaction is marked to fail. A refused EXEC ends the transaction at
+/// once with `EXECABORT` quoting the reason (Redis's execCommandAbort).
+fn reject(
     core: &mut Core,
-    net: Option<&mut Net>,
+    host: Option<&mut DynHost>,
+    client: &mut Client,
+    found: Option<(&'static Command, usize)>,
+    args: &Args<'_>,
+    out: &mut ReplyBuf,
+    line: &str,
+) -> Outcome {
+    if let Some((_, idx)) = found {
+        core.cmdstats[idx].rejected_calls += 1;
+    }
+    match (found, client.multi.as_deref_mut()) {
+        (Some((cmd, _)), Some(_)) if cmd.has(flags::RUNS_QUEUED) => {
+            super::transactions::discard_transaction(core, client);
+            let line = format!("EXECABORT Transaction discarded because of: {line}");
+            reply_error(core, out, &line);
+            // Redis still shows the refused EXEC to MONITOR.
+            if let Some(host) = host {
+                if host.has_monitors() {
+                    feed_monitors(core, host, client, cmd, args, out);
+                }
+            }
+            return Outcome::Done;
+        }
+        (_, Some(multi)) => multi.mark_failed(),
+        _ => {}
+    }
+    reply_error(core, out, line);
+    Outcome::Done
+}
+
+/// Run a handler and do the bookkeeping Redis's `call()` does, at any nesting depth.
+#[allow(clippy::too_many_arguments)]
+pub fn call(
+    core: &mut Core,
+    mut host: Option<&mut DynHost>,
     client: &mut Client,
     cmd: &'static Command,
     idx: usize,
     args: &Args<'_>,
     out: &mut ReplyBuf,
+    caller: Caller,
 ) -> Outcome {
     let Some(handler) = cmd.handler else {
         // Containers always have subcommands; lookup never returns one alone.
         return Outcome::Done;
     };
-    let dirty_before = core.stats.dirty;
-    core.journal.begin();
-    if cmd.has(flags::TOUCHES_ARBITRARY_KEYS) {
-        core.journal.unwrap_effects();
+    let outer = core.exec.enter(caller);
+    let outermost = core.exec.depth() == 1;
+    if outermost {
+        // Errors answered outside any call (protocol errors, unknown commands) are nobody's failure.
+        core.err_checkpoint = core.stats.total_error_replies;
+        core.journal.begin();
+        // Redis commits these commands' effects (independent DELs) one by one when they run directly.
+        if cmd.has(flags::TOUCHES_ARBITRARY_KEYS) {
+            core.journal.unwrap_effects();
+        }
     }
+    let saved_effects = core.journal.enter_call();
+    if cmd.has(flags::SKIP_MONITOR) {
+        // The script runners are shown before the commands their script runs, as in Redis.
+        if let Some(h) = host.as_deref_mut() {
+            if h.has_monitors() {
+                feed_monitors(core, h, client, cmd, args, out);
+            }
+        }
+    }
+    let dirty_before = core.stats.dirty;
     let start = monotonic_us();
-    let mut ctx = Ctx {
-        core: &mut *core,
-        client: &mut *client,
-        net,
-        cmd,
+    let result = {
+        let mut ctx = Ctx {
+            core: &mut *core,
+            client: &mut *client,
+            host: host.as_deref_mut(),
+            cmd,
+        };
+        handler(&mut ctx, args, out)
     };
-    let result = handler(&mut ctx, args, out);
-    if let Some(spec) = ctx.client.block_request.take() {
-        // The handler found nothing to serve and asked to wait. A first block registers the client; a
-        // re-run that found nothing leaves its registration (place in line, deadline) as it was.
-        if ctx.client.blocked.is_none() {
+    carry_out_requests(core, host.as_deref_mut());
+    if let Some(spec) = client.block_request.take() {
+        // The handler found nothing to serve and asked to wait (only a connection's direct call can). A
+        // first block registers the client; a re-run that found nothing keeps its registration (place in
+        // line, deadline). Statistics, the slow log and the command's own effect wait until it completes,
+        // but what it did meanwhile (deleting an expired key) is committed now.
+        if client.blocked.is_none() {
             let who = Waiter {
-                id: ctx.client.id,
-                slot: ctx.client.slot,
+                id: client.id,
+                slot: client.slot,
             };
-            ctx.core.blocking.add(who, &spec);
-            ctx.client.blocked = Some(Blocked {
+            core.blocking.add(who, &spec);
+            client.blocked = Some(Blocked {
                 timeout_ms: spec.deadline_ms,
                 reason: BlockReason::Keys { spec, cmd_idx: idx },
             });
         }
-        // Statistics, the slow log and propagation wait until the command completes.
+        core.journal.leave_call(client.db, args, false, saved_effects);
+        finish_call(core, outer);
         return Outcome::Blocked;
     }
     // Redis 7.0 feeds MONITOR after execution, leaving out admin commands and rejected ones.
-    if let Some(net) = ctx.net {
-        if net.monitors > 0 && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
-            super::server::feed_monitors(net, ctx.client, cmd, args, out);
+    if !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+        if let Some(h) = host {
+            if h.has_monitors() {
+                feed_monitors(core, h, client, cmd, args, out);
+            }
         }
     }
     let duration = (monotonic_us() - start).max(0) as u64;
+    match &result {
+        Ok(()) => {}
+        // Already counted by the command that produced it: the call fails, the error is not counted.
+        Err(CmdError::Relayed(line)) => {
+            out.error(line);
+            core.relayed_error = true;
+        }
+        Err(e) => reply_error(core, out, &e.to_string()),
+    }
+    // As Redis's call(): the call failed if an error was counted since the last call was judged (its
+    // own reply, or one written by a command it ran that did not count itself).
     let stat = &mut core.cmdstats[idx];
     stat.calls += 1;
     stat.usec += duration;
-    if let Err(e) = &result {
+    if core.stats.total_error_replies > core.err_checkpoint || std::mem::take(&mut core.relayed_error) {
         stat.failed_calls += 1;
-        let line = e.to_string();
-        reply_error(core, out, &line);
     }
+    core.err_checkpoint = core.stats.total_error_replies;
     core.stats.total_commands += 1;
     client.commands += 1;
-    client.last_cmd = cmd.full_name;
     super::introspection::after_call(core, client, cmd, idx, args, duration);
     let dirty = core.stats.dirty != dirty_before;
-    core.journal.commit(client.db, args, dirty && cmd.has(flags::WRITE));
+    core.journal
+        .leave_call(client.db, args, dirty && cmd.has(flags::WRITE), saved_effects);
+    finish_call(core, outer);
     Outcome::Done
+}
+
+/// Leave a call; the outermost one commits the effects of everything that ran under it.
+fn finish_call(core: &mut Core, outer: Caller) {
+    core.exec.leave(outer);
+    if core.exec.depth() == 0 {
+        core.journal.commit();
+    }
+}
+
+/// Hand the handler's requests to the host (dropped without one: nothing there has a network).
+fn carry_out_requests(core: &mut Core, host: Option<&mut DynHost>) {
+    if core.requests.is_empty() {
+        return;
+    }
+    let requests: Vec<Request> = std::mem::take(&mut core.requests);
+    if let Some(host) = host {
+        for r in requests {
+            host.carry_out(core, r);
+        }
+    }
+}
+
+/// Show a command to the MONITOR clients (the executing one included: it sees its own commands after
+/// their replies).
+fn feed_monitors(core: &Core, host: &mut DynHost, client: &Client, cmd: &Command, args: &Args<'_>, out: &mut ReplyBuf) {
+    let now_us = crate::clock::Clock::now_us(&crate::clock::SystemClock);
+    let addr = if core.exec.in_script() {
+        "lua"
+    } else {
+        client.addr.as_str()
+    };
+    let line = super::server::monitor_line(now_us, client.db, addr, cmd, args);
+    host.feed_monitors(&line, client.id);
+    if client.has(cflags::MONITOR) {
+        out.raw(&line);
+    }
 }

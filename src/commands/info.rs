@@ -9,11 +9,11 @@ use std::fmt::Write as _;
 
 use resp::ReplyBuf;
 
+use super::host::NetStats;
 use super::introspection::memory;
 use super::{table, Args, Ctx};
 use crate::error::CmdResult;
 use crate::server::core::Core;
-use crate::server::net::Net;
 
 /// Sections in output order, and whether `default` includes each.
 const SECTIONS: &[(&str, bool)] = &[
@@ -106,16 +106,17 @@ macro_rules! line {
 
 fn render(ctx: &mut Ctx<'_>, sections: &[&str]) -> String {
     let mut s = String::with_capacity(4096);
+    let net = ctx.host.as_deref().map(|h| h.stats()).unwrap_or_default();
     for (i, name) in sections.iter().enumerate() {
         if i > 0 {
             s.push_str("\r\n");
         }
         match *name {
-            "server" => server(&mut s, ctx.core, ctx.net.as_deref()),
+            "server" => server(&mut s, ctx.core, &net),
             "clients" => clients(&mut s, ctx),
             "memory" => memory(&mut s, ctx),
             "persistence" => persistence(&mut s, ctx.core),
-            "stats" => stats(&mut s, ctx.core, ctx.net.as_deref()),
+            "stats" => stats(&mut s, ctx.core, &net),
             "replication" => replication(&mut s, ctx.core),
             "cpu" => cpu(&mut s),
             "modules" => s.push_str("# Modules\r\n"),
@@ -154,7 +155,7 @@ fn build_id() -> String {
     format!("{h:x}")
 }
 
-fn server(s: &mut String, core: &Core, net: Option<&Net>) {
+fn server(s: &mut String, core: &Core, net: &NetStats) {
     let cfg = &core.config;
     let uptime = core.uptime_s();
     s.push_str("# Server\r\n");
@@ -173,10 +174,7 @@ fn server(s: &mut String, core: &Core, net: Option<&Net>) {
     line!(s, "process_id", "{}", std::process::id());
     line!(s, "process_supervised", "no");
     line!(s, "run_id", "{}", core.run_id);
-    let port = net
-        .and_then(|n| n.listeners.first())
-        .and_then(|l| l.local_addr().ok())
-        .map_or(cfg.port, |a| a.port());
+    let port = net.tcp_port.unwrap_or(cfg.port);
     line!(s, "tcp_port", "{port}");
     line!(s, "server_time_usec", "{}", core.now_us);
     line!(s, "uptime_in_seconds", "{uptime}");
@@ -195,15 +193,13 @@ fn server(s: &mut String, core: &Core, net: Option<&Net>) {
 }
 
 fn clients(s: &mut String, ctx: &Ctx<'_>) {
-    let me = &*ctx.client;
-    let others = ctx.net.as_deref().into_iter().flat_map(|n| n.iter());
-    let (mut max_in, mut max_out, mut blocked) = (me.qbuf.len(), me.pending_output(), 0);
-    for c in others {
+    let (mut max_in, mut max_out, mut blocked) = (0, 0, 0);
+    for c in ctx.all_clients() {
         max_in = max_in.max(c.qbuf.len());
         max_out = max_out.max(c.pending_output());
         blocked += c.blocked.is_some() as usize;
     }
-    let connected = ctx.net.as_deref().map_or(1, |n| n.connected);
+    let connected = ctx.host.as_deref().map_or(1, |h| h.stats().connected);
     s.push_str("# Clients\r\n");
     line!(s, "connected_clients", "{connected}");
     line!(s, "cluster_connections", "0");
@@ -347,9 +343,9 @@ fn persistence(s: &mut String, core: &Core) {
     line!(s, "module_fork_last_cow_size", "0");
 }
 
-fn stats(s: &mut String, core: &Core, net: Option<&Net>) {
+fn stats(s: &mut String, core: &Core, net: &NetStats) {
     let st = &core.stats;
-    let n = |f: fn(&Net) -> u64| net.map_or(0, f);
+    let n = |f: fn(&NetStats) -> u64| f(net);
     let inst = &core.instantaneous;
     s.push_str("# Stats\r\n");
     line!(s, "total_connections_received", "{}", n(|n| n.total_connections));

@@ -188,7 +188,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bo
         out.int(0);
         return Ok(());
     }
-    let Some((value, _)) = db.db.remove(src) else {
+    let Some((value, _)) = db.take(src) else {
         return Err(CmdError::err(NO_SUCH_KEY));
     };
     put_value(&mut db, dst, value, expire, carried);
@@ -268,7 +268,7 @@ pub fn move_(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         out.int(0);
         return Ok(());
     }
-    let Some((value, _)) = ctx.db().db.remove(key) else {
+    let Some((value, _)) = ctx.db().take(key) else {
         out.int(0);
         return Ok(());
     };

@@ -6,8 +6,11 @@
 //! by keys nobody reads. With `lazyfree-lazy-expire` the value of an expired key is freed in the
 //! background when that is expensive, and the effect is `UNLINK` instead (Redis 7.0's propagation).
 //!
-//! Writes bump the dirty counter (persistence and the journal's default effect rely on it).
+//! Writes bump the dirty counter (persistence and the journal's default effect rely on it) and report the
+//! key they changed to the watched-key table (WATCH); a handler that changes a value in place through
+//! `lookup_write` reports it with `mark_dirty(key, n)`.
 
+use super::transactions::Watches;
 use crate::journal::Journal;
 use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
@@ -95,18 +98,20 @@ fn live_entry<'d>(
     None
 }
 
-/// How the value of a key whose deadline passed is disposed of (`lazyfree-lazy-expire`).
+/// How the value of a key whose deadline passed is disposed of (`lazyfree-lazy-expire`), and who is told.
 pub struct ExpiredFree<'a> {
     pub lazyfree: &'a mut LazyFree,
     pub lazy: bool,
+    pub watches: &'a mut Watches,
 }
 
 impl ExpiredFree<'_> {
     /// A key found past its deadline on access: counted in `expired_keys`, journaled as an extra effect,
-    /// its value freed.
+    /// its watchers told, its value freed.
     fn expire(self, key: &[u8], value: OwnedValue, index: usize, stats: &mut Stats, journal: &mut Journal) {
         stats.expired_keys += 1;
         journal.also(index, &[delete_verb(self.lazy), key]);
+        self.watches.touch(index, key, false);
         self.lazyfree.free(value, self.lazy);
     }
 }
@@ -135,6 +140,7 @@ macro_rules! live {
             ExpiredFree {
                 lazyfree: $view.lazyfree,
                 lazy: $view.lazy_expire,
+                watches: $view.watches,
             },
             &mut $view.was_expired,
         )
@@ -162,6 +168,8 @@ pub struct DbView<'a> {
     pub journal: &'a mut Journal,
     /// Clients blocked on keys: a collection stored under a key somebody waits for wakes them.
     pub blocking: &'a mut Blocking,
+    /// Keys watched by clients: every change is reported here.
+    pub watches: &'a mut Watches,
     /// Replicas hide expired keys but leave their deletion to the master; so does a server whose clients
     /// are paused (the dataset must stay still).
     pub is_replica: bool,
@@ -208,6 +216,7 @@ impl<'a> DbView<'a> {
     pub fn delete_past_deadline(&mut self, key: &[u8]) {
         if let Some((value, _)) = self.db.remove(key) {
             self.stats.dirty += 1;
+            self.watches.touch(self.index, key, false);
             self.lazyfree.free(value, self.lazy_expire);
         }
         self.journal.replace(self.index, &[delete_verb(self.lazy_expire), key]);
@@ -274,6 +283,7 @@ impl<'a> DbView<'a> {
     /// `lazyfree-lazy-server-del` says, as Redis's dbOverwrite does).
     pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> bool {
         self.stats.dirty += 1;
+        self.watches.touch(self.index, key, true);
         // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
         if matches!(value, NewValue::Obj(_)) {
             self.blocking.signal(self.index, key);
@@ -319,7 +329,16 @@ impl<'a> DbView<'a> {
     pub fn delete(&mut self, key: &[u8]) -> Option<OwnedValue> {
         let (v, _) = self.live_mut(key)?.remove();
         self.stats.dirty += 1;
+        self.watches.touch(self.index, key, false);
         Some(v)
+    }
+
+    /// Take a live key's value and deadline out to store them elsewhere (RENAME, MOVE): a change to
+    /// `key`, counted as one with the store that follows.
+    pub fn take(&mut self, key: &[u8]) -> Option<(OwnedValue, Option<i64>)> {
+        let taken = self.live_mut(key)?.remove();
+        self.watches.touch(self.index, key, false);
+        Some(taken)
     }
 
     /// Set or clear a live key's TTL. Returns false if the key does not exist.
@@ -328,16 +347,31 @@ impl<'a> DbView<'a> {
             Some(mut e) => {
                 e.set_expire(at);
                 self.stats.dirty += 1;
+                self.watches.touch(self.index, key, true);
                 true
             }
             None => false,
         }
     }
 
-    /// Count a change that happened through an `EntryMut` obtained from `lookup_write`.
+    /// Count `n` changes made to `key` through an `EntryMut` obtained from `lookup_write` (none: nothing
+    /// to report).
     #[inline]
-    pub fn mark_dirty(&mut self, n: u64) {
-        self.stats.dirty += n;
+    pub fn mark_dirty(&mut self, key: &[u8], n: u64) {
+        if n > 0 {
+            self.stats.dirty += n;
+            self.touched(key);
+        }
+    }
+
+    /// Report a change to `key` whose count is made elsewhere (a command that changes two keys and
+    /// counts one change, as Redis does for LMOVE).
+    #[inline]
+    pub fn touched(&mut self, key: &[u8]) {
+        if !self.watches.is_empty() {
+            let exists = self.db.get(key).is_some();
+            self.watches.touch(self.index, key, exists);
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -9,6 +9,7 @@
 pub mod args;
 pub mod dispatch;
 pub mod getkeys;
+pub mod host;
 pub mod keyspace;
 pub mod spec;
 pub mod table;
@@ -23,10 +24,12 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transactions;
 pub mod zset;
 
 use resp::ReplyBuf;
@@ -40,17 +43,19 @@ use crate::error::CmdResult;
 use crate::server::blocking::BlockSpec;
 use crate::server::client::Client;
 use crate::server::core::Core;
-use crate::server::net::Net;
+use dispatch::Caller;
+use host::{DynHost, Request};
 
 /// A command handler.
 pub type Handler = fn(&mut Ctx<'_>, &Args<'_>, &mut ReplyBuf) -> CmdResult;
 
-/// What a handler can reach: the shard's data (`core`), the client running the command, and the network
-/// layer (other clients, the busy hook) when the command comes from a connection.
+/// What a handler can reach: the shard's data (`core`), the client running the command, and, when the
+/// command comes from a connection, the server as a [`host::Host`] (other clients' state, the network lent to a
+/// busy script). A handler never does I/O itself: see `host.rs`.
 pub struct Ctx<'a> {
     pub core: &'a mut Core,
     pub client: &'a mut Client,
-    pub net: Option<&'a mut Net>,
+    pub host: Option<&'a mut DynHost>,
     pub cmd: &'static Command,
 }
 
@@ -79,10 +84,26 @@ impl<'a> Ctx<'a> {
         self.client.block_request = Some(spec);
     }
 
-    /// Whether the command may block (not inside MULTI or a script, where Redis answers as if the wait
-    /// had timed out at once).
+    /// Whether the command may block: only when a connection calls it directly. Inside MULTI, a script or
+    /// a replay Redis answers as if the wait had timed out at once.
     pub fn can_block(&self) -> bool {
-        true
+        self.core.exec.caller() == Caller::Client
+    }
+
+    /// Ask the server for something that needs the network; it is carried out when the handler returns.
+    pub fn request(&mut self, r: Request) {
+        self.core.requests.push(r);
+    }
+
+    /// Every client connected to the server (the executing one included), sorted by id, i.e. by
+    /// connection order. Without a host (a test harness, a replay) only the executing client.
+    pub fn all_clients(&self) -> Vec<&Client> {
+        let mut v: Vec<&Client> = vec![&*self.client];
+        if let Some(h) = self.host.as_deref() {
+            v.extend(h.clients());
+        }
+        v.sort_by_key(|c| c.id);
+        v
     }
 
     /// A blocking command's timeout argument as an absolute deadline (`None`: wait forever). It counts

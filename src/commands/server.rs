@@ -2,11 +2,11 @@
 
 use resp::ReplyBuf;
 
+use super::host::{Request, ShutdownRequest};
 use super::spec::Command;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::client::{cflags, Client};
-use crate::server::net::{Net, ShutdownRequest};
+use crate::server::client::cflags;
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
@@ -20,6 +20,12 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
     let mut req = parsed.request;
     if parsed.abort {
         return Err(CmdError::err("No shutdown in progress."));
+    }
+    // While a script holds the server, only a shutdown that does not save may end it.
+    if !req.nosave {
+        if let Some(busy) = ctx.core.busy_error() {
+            return Err(busy);
+        }
     }
     let saves = req.save || (!req.nosave && !ctx.core.config.save.is_empty());
     if saves && !ctx.core.loading {
@@ -36,9 +42,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
         req.nosave = true;
         req.announced = true;
     }
-    if let Some(net) = ctx.net.as_deref_mut() {
-        net.shutdown = Some(req);
-    }
+    ctx.core.shutdown = Some(req);
     Ok(())
 }
 
@@ -64,11 +68,11 @@ pub fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
     if ctx.client.has(cflags::MONITOR) {
         return Ok(());
     }
-    let Some(net) = ctx.net.as_deref_mut() else {
+    if ctx.host.is_none() || !ctx.can_block() {
         return Err(CmdError::err("MONITOR isn't allowed for DENY BLOCKING client"));
-    };
+    }
     ctx.client.flags |= cflags::MONITOR;
-    net.monitors += 1;
+    ctx.request(Request::Monitor(true));
     out.ok();
     Ok(())
 }
@@ -118,17 +122,6 @@ pub fn monitor_line(now_us: i64, db: usize, addr: &str, cmd: &Command, args: &Ar
     }
     line.push_str("\r\n");
     line.into_bytes()
-}
-
-/// Feed an executed command to the MONITOR clients (the executing one included: it sees its own
-/// commands after their replies).
-pub fn feed_monitors(net: &mut Net, client: &Client, cmd: &Command, args: &Args<'_>, out: &mut ReplyBuf) {
-    let now_us = crate::clock::Clock::now_us(&crate::clock::SystemClock);
-    let line = monitor_line(now_us, client.db, &client.addr, cmd, args);
-    net.feed_monitors(&line, client.id);
-    if client.has(cflags::MONITOR) {
-        out.raw(&line);
-    }
 }
 
 /// A HELP reply in Redis's layout: a header line, each entry's usage and indented description, and

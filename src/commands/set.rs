@@ -85,13 +85,13 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
 /// Store a new set under `key` (overwriting, TTL cleared) and count `dirty` changes in all.
 fn store(db: &mut DbView<'_>, key: &[u8], s: Set, dirty: u64) {
     db.set(key, new_value(s), Ttl::Clear);
-    db.mark_dirty(dirty.saturating_sub(1));
+    db.mark_dirty(key, dirty.saturating_sub(1));
 }
 
 /// Delete `key` (which holds an emptied set) and count `dirty` changes in all.
 fn delete_emptied(db: &mut DbView<'_>, key: &[u8], dirty: u64) {
     db.delete(key);
-    db.mark_dirty(dirty.saturating_sub(1));
+    db.mark_dirty(key, dirty.saturating_sub(1));
 }
 
 // ---- single-key commands ----
@@ -105,7 +105,7 @@ pub fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         Some(mut e) => {
             let s = set_mut(&mut e)?;
             let n = args.rest(2).filter(|m| s.add(m, max)).count();
-            db.mark_dirty(n as u64);
+            db.mark_dirty(key, n as u64);
             n
         }
         None => {
@@ -144,7 +144,7 @@ pub fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     if emptied {
         delete_emptied(&mut db, key, removed);
     } else {
-        db.mark_dirty(removed);
+        db.mark_dirty(key, removed);
     }
     out.int(removed as i64);
     Ok(())
@@ -315,7 +315,7 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     if emptied {
         delete_emptied(&mut db, key, 1);
     } else {
-        db.mark_dirty(1);
+        db.mark_dirty(key, 1);
     }
     db.journal.replace(db.index, &[b"SREM", key, &m]);
     out.bulk(&m);
@@ -372,7 +372,7 @@ fn spop_count(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         let old = std::mem::replace(s, kept);
         taken.extend(old.iter().map(|m| m.to_vec()));
     }
-    db.mark_dirty(count);
+    db.mark_dirty(key, count);
     out.set(taken.len());
     for m in &taken {
         out.bulk(m);
@@ -415,12 +415,12 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     if s.is_empty() {
         delete_emptied(&mut db, src, 1);
     } else {
-        db.mark_dirty(1);
+        db.mark_dirty(src, 1);
     }
     match db.lookup_write(dst) {
         Some(mut e) => {
             if set_mut(&mut e)?.add_member(member, max) {
-                db.mark_dirty(1);
+                db.mark_dirty(dst, 1);
             }
         }
         None => {

@@ -293,7 +293,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, readonly
             let n = values.len();
             if n > 0 {
                 db.set(dst, NewValue::Obj(new_list(values, list_settings)), Ttl::Clear);
-                db.mark_dirty(n as u64 - 1);
+                db.mark_dirty(dst, n as u64 - 1);
             } else {
                 db.delete(dst);
             }

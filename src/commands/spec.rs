@@ -34,6 +34,14 @@ pub mod flags {
     pub const MOVABLEKEYS: u64 = 1 << 25;
     pub const ALLOW_BUSY: u64 = 1 << 26;
     pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 28;
+    /// Internal: runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const NOT_QUEUED: u64 = 1 << 29;
+    /// Internal: runs the transaction's queue (EXEC); the gates judge it by the queued commands' flags.
+    pub const RUNS_QUEUED: u64 = 1 << 30;
+    /// Internal: not refused over `maxmemory` inside MULTI, where every other command is (queuing takes
+    /// memory): the ones that end a transaction (EXEC, DISCARD, QUIT, RESET).
+    pub const QUEUE_OOM_EXEMPT: u64 = 1 << 31;
 
     /// Names in the order Redis 7.0 lists them in `COMMAND INFO`.
     pub const NAMES: &[(u64, &str)] = &[

@@ -23,6 +23,8 @@ pub use types::*;
 
 /// The Redis version whose messages Ferrite reproduces.
 pub const REDIS_VERSION: &str = "7.0.15";
+/// The same version as one number, `0x00MMmmpp` (`redis.REDIS_VERSION_NUM` in scripts).
+pub const REDIS_VERSION_NUM: i64 = 0x00_07_00_0f;
 
 /// Ferrite stores string values as UTF-8 (documented exception).
 pub(crate) const NOT_UTF8: &str = "argument must be valid UTF-8";

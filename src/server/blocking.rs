@@ -9,19 +9,16 @@
 //! that finds nothing keeps its place in line and its original deadline. Deadlines sit in an ordered set,
 //! so an idle server with many blocked clients does no per-client work.
 //!
-//! Clients that disconnect while blocked are removed through `Net::closed_blocked`; any stale entry that
+//! The loop's side (serving ready keys, timing waits out) is in `shard.rs`. Clients that disconnect
+//! while blocked are removed through `Net::closed`; any stale entry that
 //! slips through is skipped (every entry carries the client id, checked against the slot's occupant).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use resp::{Frame, Limits, Parsed, RequestParser};
 
-use super::client::{BlockReason, Client};
-use super::Server;
-use crate::commands::dispatch::Outcome;
-use crate::commands::Args;
+use super::client::Client;
 use crate::error::CmdError;
-use crate::storage::ValueRef;
 
 /// The type a blocked command waits for. Redis 7.0 serves a waiter only when the ready key holds it (a
 /// key recreated with another type leaves its waiters blocked).
@@ -201,7 +198,7 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
     Ok(Some(now_ms.saturating_add(ms)))
 }
 
-// ---- serving, timing out and releasing blocked clients (the loop's side) ----
+// ---- releasing blocked clients ----
 
 /// The length of the request at the front of a blocked client's query buffer (the one that blocked).
 fn front_request_len(c: &Client, max_bulk_len: u64) -> Option<usize> {
@@ -228,7 +225,7 @@ pub fn release_unserved(blocking: &mut Blocking, pending: &mut VecDeque<usize>, 
 }
 
 /// Take a client out of the blocking table and queue the rest of its pipeline.
-fn release(blocking: &mut Blocking, pending: &mut VecDeque<usize>, c: &mut Client) {
+pub fn release(blocking: &mut Blocking, pending: &mut VecDeque<usize>, c: &mut Client) {
     if let Some(b) = c.blocked.take() {
         if let Some(spec) = b.on_keys() {
             blocking.remove(Waiter { id: c.id, slot: c.slot }, spec);
@@ -245,119 +242,6 @@ pub fn write_timeout_reply(c: &mut Client, on_timeout: TimeoutReply) {
     match on_timeout {
         TimeoutReply::NullArray => c.out.null_array(),
         TimeoutReply::NullBulk => c.out.null(),
-    }
-}
-
-impl Server {
-    /// After each command: forget clients that disconnected while blocked, then serve every key the
-    /// command made ready (serving may make more keys ready: BLMOVE pushes; the loop runs until none).
-    pub(crate) fn after_command(&mut self) {
-        for (w, spec) in self.net.closed_blocked.drain(..) {
-            self.core.blocking.remove(w, &spec);
-        }
-        while let Some((db, key)) = self.core.blocking.pop_ready() {
-            self.serve_key(db, &key);
-        }
-    }
-
-    /// Serve the clients waiting on `key`, oldest first, while the key holds the type they want.
-    fn serve_key(&mut self, db: usize, key: &[u8]) {
-        for w in self.core.blocking.waiters(db, key) {
-            let wanted = match self.net.clients.get(w.slot).and_then(|c| c.as_deref()) {
-                Some(c) if c.id == w.id => match c.blocked.as_ref().and_then(|b| b.on_keys()) {
-                    Some(spec) => spec.wait,
-                    None => continue,
-                },
-                // Executing, gone, or a reused slot: not this waiter.
-                _ => continue,
-            };
-            let now = self.core.now_ms;
-            let held = match self.core.dbs[db].get(key) {
-                Some(e) if e.expire_at().is_some_and(|t| t <= now) => None,
-                Some(e) => match e.value() {
-                    ValueRef::Obj(o) => Some(o.type_name()),
-                    _ => Some("string"),
-                },
-                None => None,
-            };
-            match held {
-                // Emptied (or deleted) by the waiters served before: the rest keep waiting.
-                None => break,
-                // A waiter for another type (BZPOPMIN behind a list) is passed over, as Redis 7.0 does;
-                // those behind it may still be served.
-                Some(t) if t != wanted.type_name() => continue,
-                Some(_) => {}
-            }
-            let Some(mut c) = self.net.take(w.slot) else { continue };
-            c.serving_key = Some(key.to_vec());
-            let served = self.rerun_blocked(&mut c);
-            c.serving_key = None;
-            if served {
-                release(&mut self.core.blocking, &mut self.net.pending, &mut c);
-            }
-            self.finish(c);
-        }
-    }
-
-    /// Run a blocked client's request again. True if it was served (it did not block again).
-    fn rerun_blocked(&mut self, c: &mut Client) -> bool {
-        let qbuf = std::mem::take(&mut c.qbuf);
-        let limits = Limits {
-            max_bulk_len: self.core.config.proto_max_bulk_len,
-            authenticated: c.authenticated,
-            trusted: false,
-        };
-        let mut frame = Frame::new();
-        let n = match RequestParser::new().parse(&qbuf, &limits, &mut frame) {
-            Ok(Parsed::Complete(n)) if !frame.is_empty() => n,
-            _ => {
-                // Cannot happen: the request was complete when it blocked. Give up on it safely.
-                c.qbuf = qbuf;
-                return false;
-            }
-        };
-        let mut out = std::mem::take(&mut c.out);
-        let outcome = {
-            let req = &qbuf[..n];
-            let args = Args::new(frame.source(req), frame.spans());
-            self.execute_one(c, &args, &mut out)
-        };
-        c.out = out;
-        let mut qbuf = qbuf;
-        if outcome == Outcome::Done {
-            qbuf.drain(..n);
-        }
-        c.qbuf = qbuf;
-        outcome == Outcome::Done
-    }
-
-    /// Answer every wait whose deadline passed, as Redis does: the command's timeout reply.
-    pub(crate) fn expire_blocked(&mut self) {
-        let now = self.core.now_ms;
-        if self.core.blocking.next_deadline().is_none_or(|d| d > now) {
-            return;
-        }
-        for w in self.core.blocking.expired(now) {
-            let Some(mut c) = self.net.take(w.slot) else {
-                // Not there (executing or closed): drop the stale entry by its recorded spec if we can.
-                continue;
-            };
-            let spec = match c.blocked.as_ref().map(|b| &b.reason) {
-                Some(BlockReason::Keys { spec, cmd_idx }) if c.id == w.id => {
-                    let s = spec.clone();
-                    self.core.cmdstats[*cmd_idx].calls += 1;
-                    s
-                }
-                _ => {
-                    self.net.restore(c);
-                    continue;
-                }
-            };
-            write_timeout_reply(&mut c, spec.on_timeout);
-            let max = self.core.config.proto_max_bulk_len;
-            release_unserved(&mut self.core.blocking, &mut self.net.pending, &mut c, max);
-            self.finish(c);
-        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A client is a small state machine: it is *ready* (its query buffer is parsed and executed as bytes
 //! arrive), *executing* (taken out of the client table while one of its commands runs), or *blocked*
-//! (suspended by a handler: `CLIENT PAUSE` today, blocking pops and `WAIT` later). A blocked client keeps
+//! (suspended by a handler: `CLIENT PAUSE` today, blocking pops and `WAIT` later). Orthogonally it may
+//! be inside MULTI, queueing its commands (`multi`). A blocked client keeps
 //! the frame that blocked it unconsumed at the front of its query buffer; when released, the frame is
 //! parsed and executed again, so the handler sees the command as if it had just arrived.
 
@@ -89,6 +90,8 @@ pub struct Client {
     pub sent: usize,
     pub write_registered: bool,
     pub last_cmd: &'static str,
+    /// The open transaction, between MULTI and EXEC/DISCARD.
+    pub multi: Option<Box<crate::commands::transactions::MultiState>>,
     pub blocked: Option<Blocked>,
     /// Set by a handler that found nothing to serve and asks to wait (taken by the dispatcher).
     pub block_request: Option<BlockSpec>,
@@ -166,6 +169,7 @@ impl Client {
             sent: 0,
             write_registered: false,
             last_cmd: "NULL",
+            multi: None,
             blocked: None,
             block_request: None,
             serving_key: None,
@@ -189,14 +193,20 @@ impl Client {
         self.pending_output().saturating_sub(REPLY_CHUNK)
     }
 
-    /// The flags field of CLIENT LIST, in Redis's letter order.
-    pub fn flag_letters(&self) -> String {
+    /// The flags field of CLIENT LIST, in Redis's letter order. `dirty_cas`: a watched key changed.
+    pub fn flag_letters(&self, dirty_cas: bool) -> String {
         let mut f = String::new();
         if self.has(cflags::MONITOR) {
             f.push('O');
         }
+        if self.multi.is_some() {
+            f.push('x');
+        }
         if self.blocked.is_some() {
             f.push('b');
+        }
+        if dirty_cas {
+            f.push('d');
         }
         if self.has(cflags::CLOSE_AFTER_REPLY) {
             f.push('c');
@@ -218,12 +228,14 @@ impl Client {
 
     /// Approximate memory held by the client: the struct, its buffers and the arguments in use.
     pub fn total_memory(&self, argv_mem: usize) -> usize {
-        std::mem::size_of::<Client>() + self.qbuf.capacity() + self.out.buf.capacity() + argv_mem
+        let multi = self.multi.as_ref().map_or(0, |m| m.mem());
+        std::mem::size_of::<Client>() + self.qbuf.capacity() + self.out.buf.capacity() + argv_mem + multi
     }
 
     /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in order.
-    /// `argv_mem` is the size of the arguments of the command being executed (0 between commands).
-    pub fn info_line(&self, now_ms: i64, argv_mem: usize) -> String {
+    /// `argv_mem` is the size of the arguments of the command being executed (0 between commands);
+    /// `dirty_cas` says whether a key the client watches changed.
+    pub fn info_line(&self, now_ms: i64, argv_mem: usize, dirty_cas: bool) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let pending = self.pending_output();
         let obl = pending.min(REPLY_CHUNK);
@@ -231,8 +243,8 @@ impl Client {
         let oll = omem.div_ceil(REPLY_CHUNK);
         let events = if self.write_registered { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
-             qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+             qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
              events={} cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
@@ -241,11 +253,13 @@ impl Client {
             name,
             (now_ms - self.created_ms).max(0) / 1000,
             (now_ms - self.last_interaction_ms).max(0) / 1000,
-            self.flag_letters(),
+            self.flag_letters(dirty_cas),
             self.db,
+            self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf.len(),
             self.qbuf.capacity() - self.qbuf.len(),
             argv_mem,
+            self.multi.as_ref().map_or(0, |m| m.mem()),
             self.out.buf.capacity(),
             self.out_peak,
             obl,

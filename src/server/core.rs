@@ -9,10 +9,14 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::clock::{Clock, SystemClock};
+use crate::commands::dispatch::Execution;
+use crate::commands::host::{Request, ShutdownRequest};
 use crate::commands::keyspace::{DbView, Lfu};
 use crate::commands::table;
+use crate::commands::transactions::Watches;
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::journal::Journal;
+use crate::scripting::{ScriptRun, Scripts, VmKind};
 use crate::server::lazyfree::LazyFree;
 use crate::storage::Db;
 
@@ -131,6 +135,23 @@ pub struct Core {
     pub introspection: crate::commands::introspection::State,
     /// Clients blocked on keys, and the keys made ready by the command being executed.
     pub blocking: crate::server::blocking::Blocking,
+    /// Keys watched by clients (WATCH), and which watchers saw a change.
+    pub watches: Watches,
+    /// How deep the running call is and who issued it (`dispatch`).
+    pub exec: Execution,
+    /// What the running handler asked of the server (`commands::host`), carried out when it returns.
+    pub requests: Vec<Request>,
+    /// A shutdown asked for by SHUTDOWN or a signal, carried out by the event loop.
+    pub shutdown: Option<ShutdownRequest>,
+    /// The script running now (EVAL or FCALL): what SCRIPT KILL, FUNCTION STATS and the BUSY gate see.
+    pub script_run: Option<ScriptRun>,
+    /// EVAL's scripts: their VM and cache.
+    pub scripts: Scripts,
+    /// `total_error_replies` when the last call's failure was judged (a call failed if errors were
+    /// counted since; Redis's `prev_err_count`).
+    pub err_checkpoint: u64,
+    /// The running handler relayed an error another command already counted: its call failed.
+    pub relayed_error: bool,
     /// Frees big values and whole databases off this thread (`lazyfree_*` INFO fields).
     pub lazyfree: LazyFree,
 }
@@ -171,6 +192,14 @@ impl Core {
             cron_paused: false,
             introspection: Default::default(),
             blocking: Default::default(),
+            watches: Watches::default(),
+            exec: Execution::default(),
+            requests: Vec::new(),
+            shutdown: None,
+            script_run: None,
+            scripts: Scripts::new(),
+            err_checkpoint: 0,
+            relayed_error: false,
             lazyfree: LazyFree::new(),
         };
         core.update_time();
@@ -222,12 +251,28 @@ impl Core {
             stats: &mut self.stats,
             journal: &mut self.journal,
             blocking: &mut self.blocking,
+            watches: &mut self.watches,
             is_replica: hide_only,
             was_expired: false,
             lazyfree: &mut self.lazyfree,
             lazy_server_del: self.config.lazyfree_lazy_server_del,
             lazy_expire: self.config.lazyfree_lazy_expire,
         }
+    }
+
+    /// Whether a long script holds the keyspace (other clients are answered `-BUSY`).
+    #[inline]
+    pub fn busy(&self) -> bool {
+        self.script_run.as_ref().is_some_and(|r| r.timed_out)
+    }
+
+    /// The `-BUSY` error while the keyspace is busy, naming the command that can stop what runs.
+    pub fn busy_error(&self) -> Option<crate::error::CmdError> {
+        let run = self.script_run.as_ref().filter(|r| r.timed_out)?;
+        Some(crate::error::CmdError::Busy(match run.kind {
+            VmKind::Eval => "SCRIPT",
+            VmKind::Function => "FUNCTION",
+        }))
     }
 
     /// Whether a `CLIENT PAUSE` (WRITE or ALL) is in force, which suspends expiry as Redis does.

@@ -65,6 +65,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
             stats,
             journal,
             lazyfree,
+            watches,
             ..
         } = core;
         let st = expire_cycle(
@@ -75,6 +76,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
             |key, value| {
                 stats.expired_keys += 1;
                 journal.record(index, &[crate::commands::keyspace::delete_verb(lazy), key]);
+                watches.touch(index, key, false);
                 lazyfree.free(value, lazy);
             },
         );

@@ -1,8 +1,9 @@
 //! The network half of the server: the poller, the listening sockets and the client table.
 //!
-//! `Net` never touches the keyspace. That split is what lets a long-running handler (which holds the
-//! keyspace) keep the server from going deaf: it calls [`Net::serve_while_busy`], which polls, accepts,
-//! reads and answers with only `&mut Net` (see docs/architecture.md, "Never deaf").
+//! `Net` holds no keyspace. That split is what lets a long-running handler (which holds the keyspace)
+//! keep the server from going deaf: through the [`Host`] interface it lends `Net` the keyspace back for a
+//! moment ([`Host::serve_while_busy`]), and `Net` serves the clients whose requests arrived, through the
+//! same gates as always (see docs/architecture.md, "Never deaf").
 //!
 //! Sockets are registered edge-triggered, so a readable event must be followed by reads until the socket
 //! is drained (a short read proves it is). Events that arrive for a client that is executing (taken out of
@@ -10,16 +11,17 @@
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Write};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use resp::{Frame, Limits, Parsed, RequestParser};
 
-use super::blocking::{BlockSpec, Waiter};
-use super::client::{cflags, Client};
-use crate::commands::{table, Lookup};
+use super::blocking::{self, BlockSpec, Waiter};
+use super::client::{cflags, Client, ReplyMode};
+use super::core::Core;
+use super::listen::open_listeners;
+use super::shard::Shard;
+use crate::commands::host::{Host, NetStats, Request};
 
 /// Tokens below this are listeners.
 pub const LISTENER_TOKENS: usize = 16;
@@ -30,79 +32,12 @@ pub const CLIENT_BASE: usize = LISTENER_TOKENS + 1;
 /// Size of one read from a client socket (Redis's PROTO_IOBUF_LEN).
 pub const READ_CHUNK: usize = 16 * 1024;
 
-/// What a busy server is doing, which decides how it answers meanwhile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BusyMode {
-    /// `DEBUG SLEEP`: Redis is deaf, so commands stay queued; only `SHUTDOWN NOSAVE` gets through.
-    Sleep,
-    /// A long script: `-BUSY`, except commands flagged `allow_busy`.
-    Script,
-    /// Loading a dataset: `-LOADING`, except commands flagged `allow_busy`.
-    Loading,
-}
-
-/// A shutdown asked for while the keyspace was busy, or by a signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShutdownRequest {
-    pub nosave: bool,
-    pub save: bool,
-    pub now: bool,
-    pub force: bool,
-    pub signal: Option<i32>,
-    /// "User requested shutdown..." was already logged (by a SHUTDOWN that tried to save first).
-    pub announced: bool,
-}
-
-/// SHUTDOWN's options, as parsed from its arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ShutdownArgs {
-    pub request: ShutdownRequest,
-    pub abort: bool,
-}
-
-impl ShutdownRequest {
-    /// A plain request (signals, tests).
-    pub fn plain() -> ShutdownRequest {
-        ShutdownRequest {
-            nosave: false,
-            save: false,
-            now: false,
-            force: false,
-            signal: None,
-            announced: false,
-        }
-    }
-
-    /// Parse SHUTDOWN's arguments (after the command name): `None` for an unknown word or a contradiction
-    /// (NOSAVE with SAVE, ABORT with anything else), which Redis answers with a syntax error.
-    pub fn parse<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Option<ShutdownArgs> {
-        let mut out = ShutdownArgs {
-            request: ShutdownRequest::plain(),
-            abort: false,
-        };
-        let r = &mut out.request;
-        for a in args {
-            match a.to_ascii_lowercase().as_slice() {
-                b"nosave" => r.nosave = true,
-                b"save" => r.save = true,
-                b"now" => r.now = true,
-                b"force" => r.force = true,
-                b"abort" => out.abort = true,
-                _ => return None,
-            }
-        }
-        let r = out.request;
-        if (r.nosave && r.save) || (out.abort && (r.nosave || r.save || r.now || r.force)) {
-            return None;
-        }
-        Some(out)
-    }
-}
-
-impl Default for ShutdownRequest {
-    fn default() -> Self {
-        ShutdownRequest::plain()
-    }
+/// A polled event, kept until it is served.
+#[derive(Debug, Clone, Copy)]
+pub struct Event {
+    pub token: Token,
+    pub readable: bool,
+    pub writable: bool,
 }
 
 /// The few settings the network layer enforces on its own (copied from the config when it changes).
@@ -149,10 +84,15 @@ pub struct Net {
     pub pending: VecDeque<usize>,
     /// Slots with output produced on their behalf by another client's command (flushed before sleeping).
     pub pending_writes: Vec<usize>,
-    /// Clients closed while blocked on keys, for the loop to remove from the blocking table.
-    pub closed_blocked: Vec<(Waiter, BlockSpec)>,
+    /// Clients closed since the loop last looked, with what they were blocked on: the loop removes them
+    /// from the blocking table and forgets the keys they watched.
+    pub closed: Vec<(Waiter, Option<BlockSpec>)>,
     pub settings: NetSettings,
-    pub shutdown: Option<ShutdownRequest>,
+    /// Shared read buffer: complete requests are executed straight from it.
+    pub rbuf: Vec<u8>,
+    /// Events polled and not served yet, in order (the event loop's batch, which a busy script's
+    /// hook serves the rest of).
+    pub ready: VecDeque<Event>,
     /// Clients in MONITOR mode (feeding is skipped when zero).
     pub monitors: usize,
     pub rejected_connections: u64,
@@ -183,9 +123,10 @@ impl Net {
             next_id: 1,
             pending: VecDeque::new(),
             pending_writes: vec![],
-            closed_blocked: vec![],
+            closed: vec![],
             settings,
-            shutdown: None,
+            rbuf: vec![0; READ_CHUNK],
+            ready: VecDeque::new(),
             monitors: 0,
             rejected_connections: 0,
             total_connections: 0,
@@ -196,17 +137,27 @@ impl Net {
         })
     }
 
-    /// Replace the listeners (CONFIG SET `port`/`bind`). On error the old listeners stay in place.
-    pub fn rebind(&mut self, bind: &[String], port: u16) -> io::Result<()> {
-        let mut fresh = open_listeners(bind, port)?;
+    /// Queue a polled batch of events for serving.
+    pub fn queue_events(&mut self, events: &Events) {
+        self.ready.extend(events.iter().map(|e| Event {
+            token: e.token(),
+            readable: e.is_readable() || e.is_read_closed(),
+            writable: e.is_writable(),
+        }));
+    }
+
+    /// Replace the listeners with freshly opened ones (CONFIG SET `port`/`bind`).
+    pub fn install_listeners(&mut self, mut fresh: Vec<TcpListener>) {
         for l in &mut self.listeners {
             let _ = self.poll.registry().deregister(l);
         }
+        fresh.truncate(LISTENER_TOKENS);
         for (i, l) in fresh.iter_mut().enumerate() {
-            self.poll.registry().register(l, Token(i), Interest::READABLE)?;
+            if let Err(e) = self.poll.registry().register(l, Token(i), Interest::READABLE) {
+                crate::log_warning!("Registering a listening socket: {e}");
+            }
         }
         self.listeners = fresh;
-        Ok(())
     }
 
     /// Queue every client suspended by CLIENT PAUSE for re-processing, oldest first. Those whose command
@@ -279,56 +230,6 @@ impl Net {
         }
         hard || soft
     }
-}
-
-/// Open the listening sockets for `bind` on `port` (none when `port` is 0, as Redis: no TCP).
-fn open_listeners(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
-    let mut listeners = vec![];
-    if port == 0 {
-        return Ok(listeners);
-    }
-    for b in bind {
-        let (optional, addr) = match b.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, b.as_str()),
-        };
-        let ip = match addr {
-            "*" => "0.0.0.0".to_string(),
-            "::*" => "::".to_string(),
-            a => a.to_string(),
-        };
-        let sock: SocketAddr = match ip.parse::<std::net::IpAddr>() {
-            Ok(ip) => SocketAddr::new(ip, port),
-            Err(_) => {
-                if optional {
-                    continue;
-                }
-                return Err(io::Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("Invalid bind address '{addr}'"),
-                ));
-            }
-        };
-        match bind_listener(sock) {
-            Ok(l) => listeners.push(l),
-            Err(e) if optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)) => {
-                continue
-            }
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
-                ))
-            }
-        }
-    }
-    if listeners.len() > LISTENER_TOKENS {
-        return Err(io::Error::new(
-            ErrorKind::InvalidInput,
-            "Too many bind addresses specified.",
-        ));
-    }
-    Ok(listeners)
 }
 
 impl Net {
@@ -417,10 +318,8 @@ impl Net {
 
     /// Close a client's connection and free its slot.
     pub fn close(&mut self, mut c: Box<Client>) {
-        if let Some(spec) = c.blocked.as_ref().and_then(|b| b.on_keys()) {
-            self.closed_blocked
-                .push((Waiter { id: c.id, slot: c.slot }, spec.clone()));
-        }
+        let spec = c.blocked.as_ref().and_then(|b| b.on_keys()).cloned();
+        self.closed.push((Waiter { id: c.id, slot: c.slot }, spec));
         if let Some(i) = self.executing.iter().rposition(|&s| s == c.slot) {
             self.executing.swap_remove(i);
         }
@@ -521,222 +420,107 @@ impl Net {
         self.clients.iter_mut().filter_map(|c| c.as_deref_mut())
     }
 
-    /// Serve the network while the keyspace is busy, for at most `timeout`. Returns when something
-    /// happened or the time passed; callers loop until their work is done or `self.shutdown` is set.
-    pub fn serve_while_busy(&mut self, mode: BusyMode, timeout: Duration, now_ms: i64) {
+    /// The slot of a connected client that is not executing, by id.
+    fn slot_of(&self, id: u64) -> Option<usize> {
+        self.iter().find(|c| c.id == id).map(|c| c.slot)
+    }
+
+    /// End a blocked client's wait without serving it (CLIENT UNBLOCK): its command's timeout reply, or
+    /// the `UNBLOCKED` error.
+    fn unblock(&mut self, core: &mut Core, id: u64, error: bool) {
+        let Some(mut c) = self.slot_of(id).and_then(|s| self.take(s)) else {
+            return;
+        };
+        let Some(on_timeout) = c.blocked.as_ref().and_then(|b| b.on_keys()).map(|s| s.on_timeout) else {
+            self.restore(c);
+            return;
+        };
+        if error {
+            if c.reply_mode == ReplyMode::On {
+                c.out.error(crate::error::UNBLOCKED);
+            }
+            core.count_error(crate::error::UNBLOCKED);
+        } else {
+            blocking::write_timeout_reply(&mut c, on_timeout);
+        }
+        let max_bulk = core.config.proto_max_bulk_len;
+        blocking::release_unserved(&mut core.blocking, &mut self.pending, &mut c, max_bulk);
+        self.queue_write(&mut c);
+        self.restore(c);
+    }
+}
+
+impl Host for Net {
+    fn clients(&self) -> Box<dyn Iterator<Item = &Client> + '_> {
+        Box::new(self.iter())
+    }
+
+    fn stats(&self) -> NetStats {
+        NetStats {
+            connected: self.connected,
+            total_connections: self.total_connections,
+            rejected_connections: self.rejected_connections,
+            net_input_bytes: self.net_input_bytes,
+            net_output_bytes: self.net_output_bytes,
+            total_reads: self.total_reads,
+            total_writes: self.total_writes,
+            tcp_port: self
+                .listeners
+                .first()
+                .and_then(|l| l.local_addr().ok())
+                .map(|a| a.port()),
+        }
+    }
+
+    fn carry_out(&mut self, core: &mut Core, request: Request) {
+        match request {
+            Request::Kill(ids) => {
+                for id in ids {
+                    if let Some(slot) = self.slot_of(id) {
+                        self.kill(slot);
+                    }
+                }
+            }
+            Request::Unblock { id, error } => self.unblock(core, id, error),
+            Request::ReleasePaused => self.release_paused(),
+            Request::Listen(listeners) => self.install_listeners(listeners),
+            Request::Reconfigure => self.settings = NetSettings::from_config(&core.config),
+            Request::ResetStats => self.reset_stats(),
+            Request::Monitor(true) => self.monitors += 1,
+            Request::Monitor(false) => self.monitors = self.monitors.saturating_sub(1),
+        }
+    }
+
+    fn has_monitors(&self) -> bool {
+        self.monitors > 0
+    }
+
+    fn feed_monitors(&mut self, line: &[u8], except: u64) {
+        Net::feed_monitors(self, line, except);
+    }
+
+    fn serve_while_busy(&mut self, core: &mut Core, timeout: Duration) {
         let mut events = std::mem::replace(&mut self.busy_events, Events::with_capacity(0));
-        if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+        // What the event loop polled before the script started, first; then what arrived since.
+        let wait = if self.ready.is_empty() { timeout } else { Duration::ZERO };
+        if let Err(e) = self.poll.poll(&mut events, Some(wait)) {
             if e.kind() != ErrorKind::Interrupted {
                 crate::log_warning!("poll failed while busy: {e}");
             }
         }
-        for ev in events.iter() {
-            let t = ev.token().0;
-            if t < LISTENER_TOKENS {
-                self.accept_all(t, now_ms);
-            } else if ev.token() == SIGNAL_TOKEN {
-                // Signals are collected by the main loop when it resumes.
-                self.pending.push_back(usize::MAX);
-            } else {
-                let slot = t - CLIENT_BASE;
-                if let Some(mut c) = self.take(slot) {
-                    if ev.is_writable() {
-                        if let Err(_e) = self.write(&mut c) {
-                            self.close(c);
-                            continue;
-                        }
-                    }
-                    if ev.is_readable() {
-                        self.busy_read(&mut c, mode);
-                    }
-                    // Whatever stays queued is processed once the server is free again.
-                    if !c.qbuf.is_empty() {
-                        self.pending.push_back(slot);
-                    }
-                    self.restore(c);
-                }
-            }
-        }
+        self.queue_events(&events);
         self.busy_events = events;
-    }
-
-    fn busy_read(&mut self, c: &mut Client, mode: BusyMode) {
-        let mut qbuf = std::mem::take(&mut c.qbuf);
-        loop {
-            match self.read_into(c, &mut qbuf, READ_CHUNK) {
-                Ok((0, _)) => {
-                    c.flags |= cflags::CLOSE_ASAP;
-                    break;
-                }
-                Ok((_, false)) => break,
-                Ok(_) if qbuf.len() as u64 > self.settings.client_query_buffer_limit => break,
-                Ok(_) => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(_) => {
-                    c.flags |= cflags::CLOSE_ASAP;
-                    break;
-                }
-            }
+        core.update_time();
+        // The running command is set aside: what is served now runs as outermost calls of its own.
+        let exec = core.exec.suspend();
+        let effects = core.journal.suspend();
+        let mut shard = Shard { core, net: self };
+        while let Some(ev) = shard.net.ready.pop_front() {
+            shard.serve_event(ev);
         }
-        // Look at the queued requests without consuming them unless this mode answers them now.
-        let mut parser = RequestParser::new();
-        let mut frame = Frame::new();
-        let limits = Limits {
-            max_bulk_len: self.settings.proto_max_bulk_len,
-            authenticated: c.authenticated,
-            trusted: false,
-        };
-        let mut pos = 0;
-        while pos < qbuf.len() && !c.has(cflags::CLOSE_AFTER_REPLY | cflags::CLOSE_ASAP) {
-            let n = match parser.parse(&qbuf[pos..], &limits, &mut frame) {
-                Ok(Parsed::Complete(n)) => n,
-                // Partial or malformed: leave it for the normal path, which reports errors exactly.
-                _ => break,
-            };
-            if frame.is_empty() {
-                pos += n;
-                continue;
-            }
-            let req = &qbuf[pos..pos + n];
-            let args: Vec<&[u8]> = (0..frame.len()).map(|i| frame.arg(req, i)).collect();
-            let verdict = busy_verdict(&args, c.authenticated, mode);
-            match verdict {
-                BusyVerdict::Queue => break,
-                BusyVerdict::Shutdown(req) => {
-                    self.shutdown = Some(req);
-                    pos += n;
-                    break;
-                }
-                BusyVerdict::Reply(err) => {
-                    c.out.error(&err);
-                    pos += n;
-                }
-            }
-        }
-        qbuf.drain(..pos);
-        c.qbuf = qbuf;
-        if c.pending_output() > 0 && self.write(c).is_err() {
-            c.flags |= cflags::CLOSE_ASAP;
-        }
-    }
-}
-
-enum BusyVerdict {
-    Queue,
-    Reply(String),
-    Shutdown(ShutdownRequest),
-}
-
-/// How a command that arrives while the keyspace is busy is answered, following Redis's gate order
-/// (unknown command, arity, authentication, then the busy/loading refusal unless `allow_busy`).
-fn busy_verdict(args: &[&[u8]], authenticated: bool, mode: BusyMode) -> BusyVerdict {
-    let cmd = match table::lookup(args) {
-        Lookup::Found(cmd, _) => cmd,
-        // Unknown commands and arity errors are reported by the normal path once the server is free;
-        // in sleep mode everything waits.
-        _ if mode == BusyMode::Sleep => return BusyVerdict::Queue,
-        Lookup::Unknown | Lookup::UnknownSub(_) => {
-            return BusyVerdict::Reply(crate::commands::dispatch::unknown_command_error(args))
-        }
-    };
-    if !cmd.arity_ok(args.len()) {
-        if mode == BusyMode::Sleep {
-            return BusyVerdict::Queue;
-        }
-        return BusyVerdict::Reply(format!("ERR wrong number of arguments for '{}' command", cmd.full_name));
-    }
-    if !authenticated && !cmd.has(crate::commands::spec::flags::NO_AUTH) {
-        if mode == BusyMode::Sleep {
-            return BusyVerdict::Queue;
-        }
-        return BusyVerdict::Reply("NOAUTH Authentication required.".into());
-    }
-    if cmd.name == "shutdown" {
-        match ShutdownRequest::parse(args[1..].iter().copied()) {
-            Some(s) if s.request.nosave => return BusyVerdict::Shutdown(s.request),
-            // Anything else (a malformed one included) is answered by the normal path later.
-            _ if mode == BusyMode::Sleep => return BusyVerdict::Queue,
-            _ => {}
-        }
-    }
-    match mode {
-        BusyMode::Sleep => BusyVerdict::Queue,
-        BusyMode::Script => BusyVerdict::Reply(crate::error::CmdError::Busy.to_string()),
-        BusyMode::Loading => BusyVerdict::Reply(crate::error::CmdError::Loading.to_string()),
-    }
-}
-
-fn bind_listener(addr: SocketAddr) -> io::Result<TcpListener> {
-    use std::os::fd::FromRawFd;
-    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
-    // SAFETY: plain socket syscalls on a descriptor we own; on error it is closed.
-    unsafe {
-        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let guard = std::net::TcpListener::from_raw_fd(fd);
-        let one: libc::c_int = 1;
-        let setopt = |opt| {
-            libc::setsockopt(
-                fd,
-                if opt == libc::IPV6_V6ONLY {
-                    libc::IPPROTO_IPV6
-                } else {
-                    libc::SOL_SOCKET
-                },
-                opt,
-                &one as *const _ as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        setopt(libc::SO_REUSEADDR);
-        if addr.is_ipv6() {
-            // As Redis does: an IPv6 listener never also takes IPv4 (that is `*`'s job).
-            setopt(libc::IPV6_V6ONLY);
-        }
-        let (sa, len) = socket_addr_to_raw(&addr);
-        if libc::bind(fd, &sa as *const _ as *const libc::sockaddr, len) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if libc::listen(fd, 511) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(TcpListener::from_std(guard))
-    }
-}
-
-fn socket_addr_to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain data; zeroed is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_in fits in sockaddr_storage.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
-            (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: sockaddr_in6 fits in sockaddr_storage.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
-            (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
-        }
+        shard.flush_pending_writes();
+        core.journal.resume(effects);
+        core.exec.resume(exec);
     }
 }
 

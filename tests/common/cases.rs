@@ -103,6 +103,11 @@ impl Duo {
         }
     }
 
+    /// Another connection to each server (for tests where clients interact).
+    pub fn connect_more(&self) -> (Raw, Raw) {
+        (self._servers.0.raw(), self._servers.1.raw())
+    }
+
     /// Whether Ferrite has the command yet (COMMAND INFO answers a null for an unknown one).
     pub fn ours_knows(&mut self, name: &str) -> bool {
         matches!(self.ours.cmd(&["COMMAND", "INFO", name]), Value::Array(v) if v.first().is_some_and(|x| !matches!(x, Value::NullArray | Value::NullBulk | Value::Null)))

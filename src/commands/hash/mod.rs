@@ -70,8 +70,8 @@ fn write_hash<R>(
 }
 
 /// Count `n` changes, one of which `DbView::set` already counted when it created the key.
-fn count_changes(db: &mut DbView<'_>, n: u64, created: bool) {
-    db.mark_dirty(n.saturating_sub(u64::from(created)));
+fn count_changes(db: &mut DbView<'_>, key: &[u8], n: u64, created: bool) {
+    db.mark_dirty(key, n.saturating_sub(u64::from(created)));
 }
 
 /// Reply with one stored element as a bulk string.
@@ -107,7 +107,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
         }
         Ok(added)
     })?;
-    count_changes(&mut db, (args.len() as u64 - 2) / 2, created);
+    count_changes(&mut db, args.get(1), (args.len() as u64 - 2) / 2, created);
     Ok(added)
 }
 
@@ -137,7 +137,7 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         h.set(field, value, lim);
         Ok(true)
     })?;
-    count_changes(&mut db, u64::from(set), created);
+    count_changes(&mut db, args.get(1), u64::from(set), created);
     out.int(i64::from(set));
     Ok(())
 }
@@ -190,10 +190,10 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     };
     if empty {
         // Deleting the key counts one change itself.
-        db.mark_dirty(deleted - 1);
+        db.mark_dirty(key, deleted - 1);
         db.delete(key);
     } else {
-        db.mark_dirty(deleted);
+        db.mark_dirty(key, deleted);
     }
     out.int(deleted as i64);
     Ok(())
@@ -291,7 +291,7 @@ pub fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         h.set(field, IntText::new(new).as_bytes(), lim);
         Ok(new)
     })?;
-    count_changes(&mut db, 1, created);
+    count_changes(&mut db, args.get(1), 1, created);
     out.int(new);
     Ok(())
 }
@@ -319,7 +319,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> C
         h.set(field, &sum, lim);
         Ok(sum)
     })?;
-    count_changes(&mut db, 1, created);
+    count_changes(&mut db, args.get(1), 1, created);
     out.bulk(&sum);
     db.journal.replace(db.index, &[b"HSET", key, field, &sum]);
     Ok(())

@@ -66,7 +66,7 @@ pub fn pfadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         sketch::invalidate_cache(&mut s);
         db.set(key, NewValue::Raw(s), Ttl::Clear);
     }
-    db.mark_dirty(changed);
+    db.mark_dirty(key, changed);
     out.int(i64::from(changed > 0 || !existed));
     Ok(())
 }
@@ -118,7 +118,7 @@ pub fn pfcount(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         }
     };
     if computed {
-        db.mark_dirty(1);
+        db.mark_dirty(key, 1);
         let argv: Vec<&[u8]> = args.iter().collect();
         db.journal.replace(db.index, &argv);
     }
@@ -162,7 +162,7 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         None => false,
     };
     if existed {
-        db.mark_dirty(1);
+        db.mark_dirty(dest, 1);
     } else {
         let mut s = sketch::new_sparse();
         write(&mut s)?;
@@ -215,7 +215,7 @@ pub fn pfdebug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         )));
     }
     if converted {
-        db.mark_dirty(1);
+        db.mark_dirty(key, 1);
     }
     Ok(())
 }

@@ -100,10 +100,7 @@ impl Overhead {
         let used = crate::memory::used_memory();
         ctx.core.update_peak_memory(used);
         let core = &*ctx.core;
-        let clients_normal: u64 = std::iter::once(&*ctx.client)
-            .chain(ctx.net.as_deref().into_iter().flat_map(|n| n.iter()))
-            .map(|c| c.total_memory(0) as u64)
-            .sum();
+        let clients_normal: u64 = ctx.all_clients().iter().map(|c| c.total_memory(0) as u64).sum();
         let dbs: Vec<(usize, u64, u64)> = core
             .dbs
             .iter()

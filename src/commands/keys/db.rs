@@ -27,8 +27,12 @@ pub fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     if a >= n || b >= n {
         return Err(CmdError::err(DB_INDEX));
     }
-    ctx.core.dbs.swap(a, b);
-    ctx.core.stats.dirty += 1;
+    let now = ctx.core.now_ms;
+    let core = &mut *ctx.core;
+    core.watches.touch_db(a, &core.dbs[a], Some(&core.dbs[b]), now);
+    core.watches.touch_db(b, &core.dbs[b], Some(&core.dbs[a]), now);
+    core.dbs.swap(a, b);
+    core.stats.dirty += 1;
     out.ok();
     Ok(())
 }
@@ -46,6 +50,7 @@ fn flush_is_async(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
 /// Empty database `index`; returns how many keys it held. An asynchronous flush hands the whole
 /// database to the lazy-free thread (whatever its size, as Redis does).
 fn empty_db(core: &mut Core, index: usize, lazy: bool) -> u64 {
+    core.watches.touch_db(index, &core.dbs[index], None, core.now_ms);
     let db = &mut core.dbs[index];
     let n = db.len() as u64;
     if n == 0 {

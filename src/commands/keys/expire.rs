@@ -119,7 +119,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         db.delete_past_deadline(key);
     } else {
         entry.set_expire(Some(when));
-        db.mark_dirty(1);
+        db.mark_dirty(key, 1);
         // PEXPIREAT is journaled as received; the others become it, with their options kept.
         if relative || unit != 1 {
             let ms = when.to_string();
@@ -187,7 +187,7 @@ pub fn persist(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         _ => false,
     };
     if removed {
-        db.mark_dirty(1);
+        db.mark_dirty(args.get(1), 1);
     }
     out.int(i64::from(removed));
     Ok(())

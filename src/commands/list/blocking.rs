@@ -73,7 +73,7 @@ fn bpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> C
         if l.is_empty() {
             e.remove();
         }
-        db.mark_dirty(1);
+        db.mark_dirty(key, 1);
         out.array(2);
         out.bulk(key);
         reply_item(out, v.item());

@@ -174,7 +174,7 @@ fn push(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool, exis
                 l.push(v, left);
             }
             let len = l.len();
-            db.mark_dirty(pushed as u64);
+            db.mark_dirty(key, pushed as u64);
             len
         }
         None if existing_only => 0,
@@ -185,7 +185,7 @@ fn push(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool, exis
             }
             let len = l.len();
             store_new(&mut db, key, l);
-            db.mark_dirty(pushed as u64 - 1);
+            db.mark_dirty(key, pushed as u64 - 1);
             len
         }
     };
@@ -250,7 +250,7 @@ fn pop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> Cm
     if l.is_empty() {
         e.remove();
     }
-    db.mark_dirty(popped as u64);
+    db.mark_dirty(key, popped as u64);
     Ok(())
 }
 
@@ -401,7 +401,7 @@ pub fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     if !l.set(index, args.get(3)) {
         return Err(CmdError::err("index out of range"));
     }
-    db.mark_dirty(1);
+    db.mark_dirty(args.get(1), 1);
     out.ok();
     Ok(())
 }
@@ -427,7 +427,7 @@ pub fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         return Ok(());
     }
     let len = l.len();
-    db.mark_dirty(1);
+    db.mark_dirty(args.get(1), 1);
     out.int(len as i64);
     Ok(())
 }
@@ -446,7 +446,7 @@ pub fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     if l.is_empty() {
         e.remove();
     }
-    db.mark_dirty(removed as u64);
+    db.mark_dirty(args.get(1), removed as u64);
     out.int(removed as i64);
     Ok(())
 }
@@ -470,7 +470,7 @@ pub fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     if l.is_empty() {
         e.remove();
     }
-    db.mark_dirty((ltrim + rtrim) as u64);
+    db.mark_dirty(args.get(1), (ltrim + rtrim) as u64);
     out.ok();
     Ok(())
 }
@@ -558,11 +558,13 @@ fn move_element(
         }
         v
     };
+    // One change in all (counted with the push), to both keys.
+    db.touched(src);
     let bytes = value.to_bytes();
     match db.lookup_write(dst) {
         Some(mut e) => {
             list_mut(&mut e)?.push(bytes.as_ref(), to_left);
-            db.mark_dirty(1);
+            db.mark_dirty(dst, 1);
         }
         None => {
             let mut l = fresh;
@@ -640,7 +642,7 @@ fn mpop_from<'k>(
         if l.is_empty() {
             e.remove();
         }
-        db.mark_dirty(n as u64);
+        db.mark_dirty(key, n as u64);
         if db.journal.active() {
             let mut b = itoa::Buffer::new();
             let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };

@@ -261,7 +261,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, out: &m
     match existing {
         Some(changed) => {
             if changed {
-                db.mark_dirty(1);
+                db.mark_dirty(key, 1);
             }
         }
         None => {

@@ -70,7 +70,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     let old = match existing {
         Some((old, changed)) => {
             if changed {
-                db.mark_dirty(1);
+                db.mark_dirty(key, 1);
             }
             old
         }

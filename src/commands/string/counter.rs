@@ -32,7 +32,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64, out: &mut ReplyBuf) -> CmdR
     };
     let new = match updated {
         Some(new) => {
-            db.mark_dirty(1);
+            db.mark_dirty(key, 1);
             new
         }
         None => {
@@ -96,7 +96,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
     };
     let sum = match updated {
         Some(sum) => {
-            db.mark_dirty(1);
+            db.mark_dirty(key, 1);
             sum
         }
         None => {

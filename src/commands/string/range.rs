@@ -41,7 +41,7 @@ pub fn append(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     let len = match appended {
         Some(len) => {
             // Redis counts a change even for an empty tail.
-            db.mark_dirty(1);
+            db.mark_dirty(key, 1);
             len
         }
         None => {
@@ -120,7 +120,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
     let len = match existing {
         Some((len, changed)) => {
             if changed {
-                db.mark_dirty(1);
+                db.mark_dirty(key, 1);
             }
             len
         }

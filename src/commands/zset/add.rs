@@ -145,7 +145,7 @@ fn add_generic(ctx: &mut Ctx<'_>, key: &[u8], f: Flags, pairs: &[(f64, &[u8])], 
             r
         }
     };
-    db.mark_dirty(added + updated);
+    db.mark_dirty(key, added + updated);
     result?;
     if f.incr {
         if processed > 0 {

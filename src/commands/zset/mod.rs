@@ -90,7 +90,7 @@ fn remove_and_reply(
 ) -> Result<(), CmdError> {
     let mut db = ctx.db();
     let removed = with_zset(&mut db, key, f)?.unwrap_or(0);
-    db.mark_dirty(removed as u64);
+    db.mark_dirty(key, removed as u64);
     out.int(removed as i64);
     Ok(())
 }

@@ -85,7 +85,7 @@ fn pop_from(
         n
     })?;
     if let Some(n) = n {
-        db.mark_dirty(n as u64);
+        db.mark_dirty(key, n as u64);
     }
     Ok(n)
 }

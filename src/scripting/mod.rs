@@ -1,0 +1,935 @@
+//! The Lua host: Redis 7.0's script environment over plain Lua 5.1 (mlua, vendored).
+//!
+//! A [`Vm`] is one Lua state set up as Redis sets its own: the libraries Redis loads (base, table,
+//! string, math, and `cjson`, `cmsgpack`, `bit`, `struct` from `ferrite-lualib`), the `redis` table,
+//! Redis's `pcall`, no bytecode, read-only globals and library tables (see `glue.lua`), `math.random`
+//! on Redis's rand48. EVAL scripts run in one VM, functions in another (`VmKind`), as in Redis.
+//!
+//! Running a script ([`Vm::run`]) installs a [`Run`] that the native functions reach through
+//! [`Shared`]: a raw pointer to the caller's `Ctx` (the command being executed), valid only while the
+//! script runs. Commands the script calls go through `dispatch::call` one level down, as the script
+//! client, so they are gated, counted and journaled like any other call (their effects are committed
+//! with the script's, as one unit).
+//!
+//! Safety of the raw pointer: the EVAL handler holds `&mut Ctx` and does not touch it while Lua runs;
+//! the natives and the instruction hook are the only users meanwhile, and Lua calls them one at a time
+//! on this thread (a native is never running while the hook fires, nor the reverse). The pointer is
+//! cleared before `run` returns, so a native called later (a function saved by a script and called by
+//! another one) finds no run and answers with an error.
+//!
+//! Never deaf: an instruction hook fires every 100,000 Lua instructions. Past `busy-reply-threshold`
+//! the script is marked busy (other clients get `-BUSY`) and each hook lends the network to the host
+//! (`Host::serve_while_busy`), where SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE can get through. A
+//! kill (or a shutdown) raises an error the script cannot catch: Redis's `pcall` re-raises it, and the
+//! hook then fires on every line, so even a loop around a raw `xpcall` ends.
+
+pub mod convert;
+pub mod rand48;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use resp::{Protocol, ReplyBuf};
+
+use self::rand48::Rand48;
+use crate::clock::monotonic_us;
+use crate::commands::dispatch::{self, Caller};
+use crate::commands::spec::flags;
+use crate::commands::table::{self, Lookup};
+use crate::commands::{Ctx, OwnedArgs};
+use crate::error::CmdError;
+use crate::server::client::Client;
+
+/// The glue that turns a plain Lua state into Redis's script environment.
+const GLUE: &str = include_str!("glue.lua");
+
+/// How many VM instructions pass between two runs of the hook (Redis's LUA hook count).
+const HOOK_EVERY: u32 = 100_000;
+
+/// What runs in a VM: EVAL scripts or library functions (each has its own VM, as in Redis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmKind {
+    Eval,
+    Function,
+}
+
+/// Script flags (`#!lua flags=...` for EVAL, `flags` of `redis.register_function`).
+pub mod script_flags {
+    pub const NO_WRITES: u32 = 1 << 0;
+    pub const ALLOW_OOM: u32 = 1 << 1;
+    pub const ALLOW_STALE: u32 = 1 << 2;
+    pub const NO_CLUSTER: u32 = 1 << 3;
+    /// An EVAL script without a shebang: Redis 7.0's compatibility rules (writes allowed, OOM checked
+    /// at the first write, no flag checks before running).
+    pub const EVAL_COMPAT: u32 = 1 << 4;
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 5;
+
+    /// The names Redis accepts, in its order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+
+    /// A flag by name.
+    pub fn parse(name: &[u8]) -> Option<u32> {
+        NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|(f, _)| *f)
+    }
+}
+
+/// What the server knows of the script that is running (SCRIPT KILL, FUNCTION STATS, the BUSY gate).
+#[derive(Debug, Clone)]
+pub struct ScriptRun {
+    pub kind: VmKind,
+    /// The script's SHA1 (EVAL) or the function's name.
+    pub name: String,
+    /// The command that runs it, as sent (FUNCTION STATS shows it).
+    pub command: Vec<Vec<u8>>,
+    pub start_us: i64,
+    /// Past `busy-reply-threshold`: other clients are answered `-BUSY`.
+    pub timed_out: bool,
+    /// The script has written: it can no longer be killed.
+    pub wrote: bool,
+    /// SCRIPT KILL or FUNCTION KILL asked it to stop.
+    pub killed: bool,
+}
+
+/// The script being run, as the natives see it. Lives on the stack of `Vm::run` for the run.
+pub struct Run {
+    ctx: *mut Ctx<'static>,
+    client: *mut Client,
+    /// The RESP version the script's commands reply in (`redis.setresp`).
+    pub resp: Protocol,
+    pub flags: u32,
+    /// EVAL_RO / FCALL_RO, or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+    /// `used_memory` was over `maxmemory` when the script started.
+    pub oom_at_start: bool,
+    /// `redis.set_repl` flags (journal the script's writes or not).
+    pub replicate: bool,
+    /// The reply buffer the script's commands write into (kept between calls to reuse its memory).
+    reply: ReplyBuf,
+}
+
+/// State shared between a VM's natives and its host.
+pub struct Shared {
+    run: Cell<*mut Run>,
+    rng: Rc<Cell<Rand48>>,
+}
+
+impl Shared {
+    /// The running script, if any.
+    ///
+    /// # Safety
+    /// The caller must not keep the reference past the native call or hook invocation it is made in
+    /// (see the module doc).
+    unsafe fn current<'a>(&self) -> Option<&'a mut Run> {
+        let p = self.run.get();
+        (!p.is_null()).then(|| &mut *p)
+    }
+}
+
+/// One Lua state with Redis's script environment.
+pub struct Vm {
+    pub lua: Lua,
+    /// The real globals table (scripts see a read-only proxy of it): KEYS and ARGV are set here.
+    globals: Table,
+    /// The glue's runner: calls a function under Redis's error handler.
+    runner: Function,
+    shared: Rc<Shared>,
+    pub kind: VmKind,
+    /// Scripts run so far (a garbage collection step every 50).
+    runs: Cell<u64>,
+}
+
+/// How a script run ended.
+pub enum Outcome {
+    /// It returned this value.
+    Returned(Value),
+    /// It raised this error (an error table, with where it happened).
+    Raised(Value),
+}
+
+impl Vm {
+    /// A fresh VM. `rng` is the generator behind `math.random`, shared by the server's VMs and kept
+    /// across SCRIPT FLUSH, as Redis keeps its one generator.
+    pub fn new(kind: VmKind, rng: Rc<Cell<Rand48>>) -> mlua::Result<Vm> {
+        // SAFETY: the debug library is loaded for the glue alone, which keeps it in an upvalue and
+        // removes it from the globals before any script runs.
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::new(),
+            )
+        };
+        ferrite_lualib::open_all(&lua)?;
+        let globals = lua.globals();
+        let debug: Table = globals.raw_get("debug")?;
+        for name in [
+            "debug", "print", "dofile", "loadfile", "getfenv", "setfenv", "newproxy", "module", "require",
+        ] {
+            globals.raw_set(name, Value::Nil)?;
+        }
+        let shared = Rc::new(Shared {
+            run: Cell::new(std::ptr::null_mut()),
+            rng,
+        });
+        let natives = natives(&lua, &shared, kind)?;
+        let kind_name = match kind {
+            VmKind::Eval => "eval",
+            VmKind::Function => "function",
+        };
+        let glue = lua.load(GLUE).set_name("=ferrite").into_function()?;
+        let (proxy, runner): (Table, Function) = glue.call((natives, debug, kind_name))?;
+        // From now on every chunk loaded sees the read-only globals.
+        // SAFETY: replaces LUA_GLOBALSINDEX with a table value; nothing is left on the stack.
+        unsafe {
+            lua.exec_raw::<()>(proxy, |state| {
+                mlua::ffi::lua_replace(state, mlua::ffi::LUA_GLOBALSINDEX);
+            })?;
+        }
+        install_hook(&lua, Rc::clone(&shared), false);
+        Ok(Vm {
+            lua,
+            globals,
+            runner,
+            shared,
+            kind,
+            runs: Cell::new(0),
+        })
+    }
+
+    /// Compile a chunk under `name` (`@user_script`). A binary chunk is compiled as text, which fails
+    /// on its first byte as it does in Redis (no bytecode ever loads). The error is Lua's message.
+    pub fn compile(&self, name: &str, body: &[u8]) -> Result<Function, String> {
+        let text: std::borrow::Cow<'_, [u8]> = if body.first() == Some(&0x1b) {
+            let mut t = b" ".to_vec();
+            t.extend_from_slice(body);
+            t.into()
+        } else {
+            body.into()
+        };
+        self.lua
+            .load(text.as_ref())
+            .set_name(name)
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
+    /// Set a global of the real table (KEYS, ARGV).
+    pub fn set_global(&self, name: &str, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.globals.raw_set(name, v)
+    }
+
+    /// Run `f` as the script of the command in `ctx`, with `client` as the script client. The script's
+    /// own state (`ScriptRun`) must already be in `ctx.core.script_run`. Returns how it ended, the RESP
+    /// version it ended with (booleans are answered by it) and the reply buffer to keep.
+    pub fn run(
+        &self,
+        ctx: &mut Ctx<'_>,
+        client: &mut Client,
+        run: RunSetup,
+        f: &Function,
+    ) -> (Outcome, Protocol, ReplyBuf) {
+        let mut state = Run {
+            ctx: (ctx as *mut Ctx<'_>).cast(),
+            client: client as *mut Client,
+            resp: Protocol::Resp2,
+            flags: run.flags,
+            read_only: run.read_only,
+            oom_at_start: run.oom_at_start,
+            replicate: true,
+            reply: run.reply,
+        };
+        self.shared.run.set(&mut state);
+        let result: mlua::Result<(bool, Value)> = self.runner.call(f.clone());
+        self.shared.run.set(std::ptr::null_mut());
+        // Garbage a script left: a step from time to time as Redis does (so no full cycle lands on one
+        // script), and everything at once when it is large (a script that ran out of memory leaves
+        // its garbage, and Lua 5.1 has no emergency collection to free it for the next one).
+        let runs = self.runs.get().wrapping_add(1);
+        self.runs.set(runs);
+        if self.lua.used_memory() > VM_MEMORY_LIMIT / 4 {
+            let _ = self.lua.gc_collect();
+        } else if runs.is_multiple_of(50) {
+            let _ = self.lua.gc_step();
+        }
+        // A kill switched the hook to every line; back to the count hook for the next script.
+        if ctx.core.script_run.as_ref().is_some_and(|r| r.killed) {
+            install_hook(&self.lua, Rc::clone(&self.shared), false);
+        }
+        let outcome = match result {
+            Ok((true, v)) => Outcome::Returned(v),
+            Ok((false, e)) => Outcome::Raised(e),
+            // The error handler itself failed (out of memory): no table, only a message.
+            Err(e) => Outcome::Raised(match self.lua.create_string(format!("ERR {e}")) {
+                Ok(s) => Value::String(s),
+                Err(_) => Value::Nil,
+            }),
+        };
+        (outcome, state.resp, state.reply)
+    }
+
+    /// Bytes the Lua state holds (`used_memory_lua`).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+/// What a run needs to know beyond the function: the checks its commands go through.
+pub struct RunSetup {
+    pub flags: u32,
+    pub read_only: bool,
+    pub oom_at_start: bool,
+    /// A buffer to reuse for the commands' replies.
+    pub reply: ReplyBuf,
+}
+
+/// The instruction hook of a running script: busy after the threshold (serve the network
+/// meanwhile), stop when killed or when the server shuts down.
+fn hook(lua: &Lua, run: &mut Run) -> mlua::Result<VmState> {
+    // SAFETY: see the module doc; `ctx` is not used by anybody else while the hook runs.
+    let ctx = unsafe { &mut *run.ctx };
+    let threshold = ctx.core.config.busy_reply_threshold as i64;
+    let Some(info) = ctx.core.script_run.as_mut() else {
+        return Ok(VmState::Continue);
+    };
+    let elapsed_ms = (monotonic_us() - info.start_us) / 1000;
+    if !info.timed_out && threshold > 0 && elapsed_ms >= threshold {
+        info.timed_out = true;
+        let killer = match info.kind {
+            VmKind::Eval => "SCRIPT",
+            VmKind::Function => "FUNCTION",
+        };
+        crate::log_warning!(
+            "Slow script detected: still in execution after {elapsed_ms} milliseconds. You can try killing the \
+             script using the {killer} KILL command. Script name is: {}.",
+            info.name
+        );
+    }
+    if info.timed_out {
+        if let Some(host) = ctx.host.as_deref_mut() {
+            host.serve_while_busy(ctx.core, Duration::ZERO);
+        }
+    }
+    if let Some(req) = ctx.core.shutdown.filter(|s| s.nosave) {
+        // SHUTDOWN NOSAVE while busy: as in Redis, the server exits from here, the script unfinished.
+        if crate::server::prepare_shutdown(ctx.core, req) {
+            std::process::exit(0);
+        }
+    }
+    if !ctx.core.script_run.as_ref().is_some_and(|r| r.killed) {
+        return Ok(VmState::Continue);
+    }
+    // From now on on every line too, so that catching the error cannot keep the script alive.
+    install_hook(lua, current_shared(lua), true);
+    Err(mlua::Error::RuntimeError(KILLED.into()))
+}
+
+/// Install the instruction hook: every `HOOK_EVERY` instructions, and on every line too once the running
+/// script must stop.
+fn install_hook(lua: &Lua, shared: Rc<Shared>, every_line: bool) {
+    let mut triggers = HookTriggers::new().every_nth_instruction(HOOK_EVERY);
+    if every_line {
+        triggers = triggers.every_line();
+    }
+    lua.set_hook(triggers, move |lua, _| {
+        // SAFETY: see the module doc; the reference ends with this invocation.
+        match unsafe { shared.current() } {
+            Some(run) => hook(lua, run),
+            None => Ok(VmState::Continue),
+        }
+    });
+}
+
+/// The `Shared` of the VM whose hook is running (kept as app data).
+fn current_shared(lua: &Lua) -> Rc<Shared> {
+    lua.app_data_ref::<Rc<Shared>>()
+        .map(|s| Rc::clone(&s))
+        .expect("every VM keeps its Shared as app data")
+}
+
+/// The error a killed script ends with (FUNCTION KILL's too, as in Redis).
+pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// The host's functions the glue builds the `redis` table from.
+fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> {
+    lua.set_app_data(Rc::clone(shared));
+    let t = lua.create_table()?;
+    // redis.pcall answers an error as its value; redis.call raises it, through a C function of its own
+    // (`raise_failure`) so that the error is the plain error table, not mlua's wrapper.
+    let s = Rc::clone(shared);
+    let call = lua.create_function(move |lua, args: MultiValue| native_call(lua, &s, args))?;
+    t.raw_set("call", raising(lua, call)?)?;
+    let s = Rc::clone(shared);
+    t.raw_set(
+        "pcall",
+        lua.create_function(move |lua, args: MultiValue| Ok(native_call(lua, &s, args)?.0))?,
+    )?;
+    let s = Rc::clone(shared);
+    t.raw_set(
+        "killed",
+        lua.create_function(move |_, ()| {
+            // SAFETY: see the module doc.
+            let Some(run) = (unsafe { s.current() }) else {
+                return Ok(None);
+            };
+            // SAFETY: see the module doc.
+            let ctx = unsafe { &mut *run.ctx };
+            Ok(ctx.core.script_run.as_ref().filter(|r| r.killed).map(|_| KILLED))
+        })?,
+    )?;
+    t.raw_set(
+        "error_code",
+        lua.create_function(|lua, msg: mlua::String| lua.create_string(error_code(&msg.as_bytes())))?,
+    )?;
+    t.raw_set(
+        "sha1hex",
+        raising_fn(lua, |_, args: MultiValue| {
+            if args.len() != 1 {
+                return Ok((None, Some("ERR wrong number of arguments")));
+            }
+            let bytes = lua_bytes(&args[0]).unwrap_or_default();
+            Ok((Some(crate::util::sha1_hex(&bytes)), None))
+        })?,
+    )?;
+    t.raw_set(
+        "log",
+        raising_fn(lua, |_, args: MultiValue| Ok((Value::Nil, log(args))))?,
+    )?;
+    let s = Rc::clone(shared);
+    t.raw_set(
+        "setresp",
+        raising_fn(lua, move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return Ok((Value::Nil, Some("ERR redis.setresp() requires one argument.")));
+            }
+            let resp = match lua_number(&args[0]) {
+                Some(2.0) => Protocol::Resp2,
+                Some(3.0) => Protocol::Resp3,
+                _ => return Ok((Value::Nil, Some("ERR RESP version must be 2 or 3."))),
+            };
+            // SAFETY: see the module doc.
+            if let Some(run) = unsafe { s.current() } {
+                run.resp = resp;
+            }
+            Ok((Value::Nil, None))
+        })?,
+    )?;
+    let s = Rc::clone(shared);
+    t.raw_set(
+        "set_repl",
+        raising_fn(lua, move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return Ok((Value::Nil, Some("ERR redis.set_repl() requires two arguments.")));
+            }
+            let repl = lua_number(&args[0]).map(|n| n as i64).unwrap_or(-1);
+            if !(0..=3).contains(&repl) {
+                return Ok((
+                    Value::Nil,
+                    Some("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+                ));
+            }
+            // SAFETY: see the module doc.
+            if let Some(run) = unsafe { s.current() } {
+                // One journal feeds the AOF and the replicas alike: an effect goes to both or neither.
+                run.replicate = repl != 0;
+            }
+            Ok((Value::Nil, None))
+        })?,
+    )?;
+    t.raw_set(
+        "acl_check_cmd",
+        raising_fn(lua, |_, args: MultiValue| {
+            let Some(argv) = args.iter().map(lua_bytes).collect::<Option<Vec<Vec<u8>>>>() else {
+                return Ok((
+                    None,
+                    Some("ERR Lua redis lib command arguments must be strings or integers"),
+                ));
+            };
+            if argv.is_empty() {
+                return Ok((
+                    None,
+                    Some("ERR Please specify at least one argument for this redis lib call"),
+                ));
+            }
+            let owned = OwnedArgs::from_slices(argv.iter().map(Vec::as_slice));
+            match table::lookup_args(&owned.view()) {
+                // One user with every permission: any known command is allowed.
+                Lookup::Found(..) => Ok((Some(true), None)),
+                _ => Ok((None, Some("ERR Invalid command passed to redis.acl_check_cmd()"))),
+            }
+        })?,
+    )?;
+    let rng = Rc::clone(&shared.rng);
+    t.raw_set(
+        "random",
+        raising_fn(lua, move |lua, args: MultiValue| {
+            let mut g = rng.get();
+            let r = g.next_unit();
+            rng.set(g);
+            // A failure is a message raised as luaL_error raises it (the number says so).
+            Ok(match random_result(r, &args) {
+                Ok(v) => (Value::Number(v), Value::Nil),
+                Err(msg) => (Value::String(lua.create_string(msg)?), Value::Integer(1)),
+            })
+        })?,
+    )?;
+    let rng = Rc::clone(&shared.rng);
+    t.raw_set(
+        "randomseed",
+        lua.create_function(move |_, seed: Value| {
+            let mut g = rng.get();
+            g.seed(lua_number(&seed).map_or(0, |n| n as i64 as i32));
+            rng.set(g);
+            Ok(())
+        })?,
+    )?;
+    t.raw_set("version", crate::config::REDIS_VERSION)?;
+    t.raw_set("version_num", crate::config::REDIS_VERSION_NUM)?;
+    if kind == VmKind::Function {
+        t.raw_set(
+            "register_function",
+            raising_fn(lua, |_, _args: MultiValue| {
+                Ok((
+                    None::<bool>,
+                    Some("ERR redis.register_function can only be called on FUNCTION LOAD command"),
+                ))
+            })?,
+        )?;
+    }
+    Ok(t)
+}
+
+/// `math.random` as Redis defines it over rand48: [0,1) with no argument, [1,m] or [m,n] otherwise.
+/// A failure is luaL_error's message (without the position).
+fn random_result(r: f64, args: &MultiValue) -> Result<f64, String> {
+    let int_arg = |v: &Value, n: usize| -> Result<i64, String> {
+        lua_number(v).map(|x| x as i32 as i64).ok_or_else(|| {
+            let got = match v {
+                Value::Nil => "nil",
+                Value::Boolean(_) => "boolean",
+                Value::Table(_) => "table",
+                Value::Function(_) => "function",
+                _ => "value",
+            };
+            format!("bad argument #{n} to 'random' (number expected, got {got})")
+        })
+    };
+    match args.len() {
+        0 => Ok(r),
+        1 => {
+            let u = int_arg(&args[0], 1)?;
+            if u < 1 {
+                return Err("bad argument #1 to 'random' (interval is empty)".into());
+            }
+            Ok((r * u as f64).floor() + 1.0)
+        }
+        2 => {
+            let (l, u) = (int_arg(&args[0], 1)?, int_arg(&args[1], 2)?);
+            if l > u {
+                return Err("bad argument #2 to 'random' (interval is empty)".into());
+            }
+            Ok((r * (u - l + 1) as f64).floor() + l as f64)
+        }
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+/// `redis.log(level, message...)`: the message words joined by blanks, at Redis's log levels.
+fn log(args: MultiValue) -> Option<&'static str> {
+    if args.len() < 2 {
+        return Some("ERR redis.log() requires two arguments or more.");
+    }
+    let level = match lua_number(&args[0]) {
+        Some(n) if (0.0..=3.0).contains(&n) => n as i64,
+        _ => return Some("ERR Invalid debug level."),
+    };
+    let words: Vec<Vec<u8>> = args.iter().skip(1).filter_map(lua_bytes).collect();
+    let text = String::from_utf8_lossy(&words.join(&b' ')).into_owned();
+    match level {
+        0 => crate::log_debug!("{text}"),
+        1 => crate::log_verbose!("{text}"),
+        2 => crate::log_notice!("{text}"),
+        _ => crate::log_warning!("{text}"),
+    }
+    None
+}
+
+/// A Lua string or number as bytes (numbers as Lua prints them: `%.14g`), as `lua_tolstring` gives.
+fn lua_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) => Some(i.to_string().into_bytes()),
+        Value::Number(n) => Some(format_lua_number(*n).into_bytes()),
+        _ => None,
+    }
+}
+
+/// A Lua number, or a string that converts to one (`lua_tonumber`).
+fn lua_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|t| t.trim().parse().ok()),
+        _ => None,
+    }
+}
+
+/// Lua 5.1's number-to-string (`%.14g`).
+fn format_lua_number(n: f64) -> String {
+    let mut buf = [0u8; 64];
+    // SAFETY: snprintf writes at most buf.len() bytes, NUL included, into the buffer we own.
+    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), c"%.14g".as_ptr(), n) };
+    String::from_utf8_lossy(&buf[..(len.max(0) as usize).min(buf.len() - 1)]).into_owned()
+}
+
+/// A command argument from Lua: strings as they are, numbers as Redis prints them (`%.17g`).
+fn command_arg(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) => Some(i.to_string().into_bytes()),
+        Value::Number(n) => {
+            let mut out = vec![];
+            resp::num::format_double(&mut out, *n);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Redis's error-table message for an `error_reply` text. Redis puts a `-` in front (unless there is
+/// one) and reads what follows as `CODE message`: its first word is the code, and a text of one word
+/// gets `ERR` as its code; a trailing newline goes.
+pub fn error_code(msg: &[u8]) -> Vec<u8> {
+    let text = msg.strip_prefix(b"-").unwrap_or(msg);
+    let mut end = text.len();
+    while end > 0 && (text[end - 1] == b'\r' || text[end - 1] == b'\n') {
+        end -= 1;
+    }
+    let text = &text[..end];
+    if text.contains(&b' ') {
+        return text.to_vec();
+    }
+    let mut out = b"ERR ".to_vec();
+    out.extend_from_slice(text);
+    out
+}
+
+/// A host function for scripts that can fail with Redis's error table. `f` answers `(value, failure)`:
+/// no failure (nil or false), the value is the result; otherwise it raises: a message as `{err =
+/// message}` (Redis's library errors), `true` the value itself, a number the value (a message)
+/// after the caller's position, as `luaL_error` raises it (a Lua library's errors).
+fn raising_fn<R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
+where
+    R: mlua::IntoLuaMulti,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<R> + 'static,
+{
+    raising(lua, lua.create_function(f)?)
+}
+
+/// Wrap `f` (see `raising_fn`) in a C function (to Lua) that raises its failure. It must be a C
+/// function, not Lua glue: in `return redis.call(...)` a Lua function would be a tail call, which takes
+/// the script's frame, and the error could no longer say where it happened; and it must raise the
+/// plain table, not mlua's wrapper of a Rust error.
+fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    unsafe extern "C-unwind" fn call_or_raise(state: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+        use mlua::ffi;
+        // SAFETY (whole body): plain Lua C API calls on the state Lua called us with. A C function
+        // has LUA_MINSTACK free slots; this uses three. Nothing here owns memory, so lua_error's
+        // longjmp (and one out of lua_call or an allocation) skips no destructor.
+        let n = ffi::lua_gettop(state);
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(state, 1);
+        ffi::lua_call(state, n, 2);
+        match ffi::lua_type(state, -1) {
+            ffi::LUA_TNIL => {}
+            ffi::LUA_TBOOLEAN if ffi::lua_toboolean(state, -1) == 0 => {}
+            ffi::LUA_TSTRING => {
+                ffi::lua_createtable(state, 0, 1);
+                ffi::lua_insert(state, -2);
+                ffi::lua_setfield(state, -2, c"err".as_ptr());
+                ffi::lua_error(state);
+            }
+            ffi::LUA_TNUMBER => {
+                ffi::lua_pop(state, 1);
+                ffi::luaL_where(state, 1);
+                ffi::lua_insert(state, -2);
+                ffi::lua_concat(state, 2);
+                ffi::lua_error(state);
+            }
+            _ => {
+                ffi::lua_pop(state, 1);
+                ffi::lua_error(state);
+            }
+        }
+        ffi::lua_pop(state, 1);
+        1
+    }
+    // SAFETY: pushes one C closure with `f` as its upvalue; the closure is the result.
+    unsafe {
+        lua.exec_raw::<Function>(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, call_or_raise, 1);
+        })
+    }
+}
+
+/// `redis.call`/`redis.pcall` from the host's side: the reply as a Lua value, and whether it is an error.
+fn native_call(lua: &Lua, shared: &Shared, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    // SAFETY: see the module doc; the reference ends with this call.
+    match unsafe { shared.current() } {
+        Some(run) => script_call(lua, run, args),
+        None => Ok((
+            error_value(
+                lua,
+                b"ERR redis.call/pcall can only be called inside a script invocation",
+            )?,
+            true,
+        )),
+    }
+}
+
+/// `{err = msg}`.
+fn error_value(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
+    let t = lua.create_table_with_capacity(0, 1)?;
+    t.raw_set("err", lua.create_string(msg)?)?;
+    Ok(Value::Table(t))
+}
+
+/// `redis.call`/`redis.pcall`: check the command as Redis checks a script's commands, run it one level
+/// down as the script client, and turn its reply into a Lua value. Returns the value and whether it is
+/// an error (which `redis.call` raises).
+fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> { Ok((error_value(lua, msg)?, true)) };
+    if args.is_empty() {
+        return fail(b"ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut owned = OwnedArgs::default();
+    for a in args.iter() {
+        match command_arg(a) {
+            Some(b) => owned.push(&b),
+            None => return fail(b"ERR Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    let argv = owned.view();
+    let (cmd, idx) = match table::lookup_args(&argv) {
+        Lookup::Found(cmd, idx) => (cmd, idx),
+        Lookup::Unknown | Lookup::UnknownSub(_) => return fail(b"ERR Unknown Redis command called from script"),
+    };
+    if !cmd.arity_ok(argv.len()) {
+        return fail(b"ERR Wrong number of args calling Redis command from script");
+    }
+    if cmd.has(flags::NOSCRIPT) {
+        return fail(b"ERR This Redis command is not allowed from script");
+    }
+    // SAFETY: see the module doc; no other reference to the context is live during a native call.
+    let ctx = unsafe { &mut *run.ctx };
+    let wrote = ctx.core.script_run.as_ref().is_some_and(|r| r.wrote);
+    if cmd.has(flags::WRITE) && run.read_only {
+        return fail(b"ERR Write commands are not allowed from read-only scripts.");
+    }
+    // Over maxmemory at the start, a script may not begin to write with a command that grows memory
+    // (once it has written, stopping halfway would be worse).
+    if cmd.has(flags::DENYOOM)
+        && run.oom_at_start
+        && !wrote
+        && run.flags & script_flags::ALLOW_OOM == 0
+        && ctx.core.config.maxmemory > 0
+    {
+        return fail(CmdError::Oom.to_string().as_bytes());
+    }
+    // SAFETY: the script client is owned by the caller of `Vm::run` for the whole run.
+    let client = unsafe { &mut *run.client };
+    let mut out = std::mem::replace(&mut run.reply, ReplyBuf::new(run.resp));
+    out.buf.clear();
+    out.proto = run.resp;
+    let dirty_before = ctx.core.stats.dirty;
+    let replicate = ctx.core.journal.replicating();
+    ctx.core.journal.set_replicating(run.replicate);
+    dispatch::call(
+        ctx.core,
+        ctx.host.as_deref_mut(),
+        client,
+        cmd,
+        idx,
+        &argv,
+        &mut out,
+        Caller::Script,
+    );
+    ctx.core.journal.set_replicating(replicate);
+    if ctx.core.stats.dirty != dirty_before {
+        if let Some(r) = ctx.core.script_run.as_mut() {
+            r.wrote = true;
+        }
+    }
+    let parsed = resp::value::parse(&out.buf);
+    run.reply = out;
+    let value = match parsed {
+        Ok(Some((v, _))) => v,
+        // A handler always writes one complete reply.
+        _ => return fail(b"ERR the command wrote no reply"),
+    };
+    let failed = matches!(value, resp::Value::Error(_));
+    Ok((convert::reply_to_lua(lua, value)?, failed))
+}
+
+/// A script in EVAL's cache.
+pub struct CachedScript {
+    pub func: Function,
+    /// Its shebang flags (`EVAL_COMPAT` without a shebang).
+    pub flags: u32,
+    /// The body's length (`used_memory_scripts_eval`).
+    pub body_len: usize,
+}
+
+/// EVAL's side of scripting: its VM, the scripts compiled so far (by SHA1), the script client.
+pub struct Scripts {
+    vm: Rc<Vm>,
+    cache: std::collections::HashMap<String, CachedScript>,
+    /// The client the scripts' commands run as (taken out for a run).
+    pub client: Option<Box<Client>>,
+    /// `math.random`'s generator, shared by every VM and kept across SCRIPT FLUSH.
+    pub rng: Rc<Cell<Rand48>>,
+    /// A buffer for the replies of the scripts' commands (kept to reuse its memory).
+    pub reply: Option<ReplyBuf>,
+}
+
+/// The id of the client scripts run their commands as (no connection has it).
+pub const SCRIPT_CLIENT_ID: u64 = u64::MAX - 1;
+
+/// The most memory a VM may hold: a bound Redis does not have, so that a runaway script fails with
+/// `not enough memory` instead of taking the server's memory.
+pub const VM_MEMORY_LIMIT: usize = 1 << 30;
+
+impl Scripts {
+    pub fn new() -> Scripts {
+        let rng = Rc::new(Cell::new(Rand48::default()));
+        Scripts {
+            vm: Rc::new(new_vm(VmKind::Eval, &rng)),
+            cache: Default::default(),
+            client: None,
+            rng,
+            reply: None,
+        }
+    }
+
+    pub fn vm(&self) -> Rc<Vm> {
+        Rc::clone(&self.vm)
+    }
+
+    /// The cached script with this SHA1 (40 lowercase hex digits).
+    pub fn get(&self, sha: &str) -> Option<&CachedScript> {
+        self.cache.get(sha)
+    }
+
+    pub fn contains(&self, sha: &str) -> bool {
+        self.cache.contains_key(sha)
+    }
+
+    /// Compile and cache a body (once: a known SHA1 is not compiled again). Returns its SHA1, or the
+    /// error to answer (`Error compiling script`, or a shebang error).
+    pub fn load(&mut self, body: &[u8]) -> Result<String, CmdError> {
+        let sha = crate::util::sha1_hex(body);
+        if self.cache.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, source) = eval_shebang(body)?;
+        let func = self
+            .vm
+            .compile("@user_script", &source)
+            .map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
+        self.cache.insert(
+            sha.clone(),
+            CachedScript {
+                func,
+                flags,
+                body_len: body.len(),
+            },
+        );
+        Ok(sha)
+    }
+
+    /// SCRIPT FLUSH: a new VM, an empty cache (the generator goes on).
+    pub fn flush(&mut self) {
+        self.cache.clear();
+        self.vm = Rc::new(new_vm(VmKind::Eval, &self.rng));
+    }
+
+    /// How many scripts are cached, and their bodies' bytes.
+    pub fn cached(&self) -> (usize, usize) {
+        (self.cache.len(), self.cache.values().map(|s| s.body_len).sum())
+    }
+
+    /// Take the script client for a run (made on first use).
+    pub fn take_client(&mut self, now_ms: i64) -> Box<Client> {
+        self.client.take().unwrap_or_else(|| {
+            let mut c = Box::new(Client::new(SCRIPT_CLIENT_ID, usize::MAX, None, now_ms));
+            c.authenticated = true;
+            c
+        })
+    }
+}
+
+impl Default for Scripts {
+    fn default() -> Self {
+        Scripts::new()
+    }
+}
+
+/// A new VM. Creating one is the server's own setup: failing is a bug, not a condition to handle.
+pub fn new_vm(kind: VmKind, rng: &Rc<Cell<Rand48>>) -> Vm {
+    let vm = Vm::new(kind, Rc::clone(rng)).expect("a script VM can always be created");
+    // Setting a limit fails only when the state is already over it; a new one never is.
+    let _ = vm.lua.set_memory_limit(VM_MEMORY_LIMIT);
+    vm
+}
+
+/// An EVAL body's shebang (`#!lua flags=...`): the flags, and the source to compile (the shebang line
+/// turned into a comment, so line numbers stay the script's). Without one, `EVAL_COMPAT`.
+pub fn eval_shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((script_flags::EVAL_COMPAT, body.into()));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err(CmdError::err("Invalid script shebang"));
+    };
+    let parts = crate::config::parse::split_args(&body[..end])
+        .ok()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| CmdError::err("Invalid engine in script shebang"))?;
+    if parts[0] != b"#!lua" {
+        return Err(CmdError::err(format!(
+            "Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        )));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(CmdError::err(format!(
+                "Unknown lua shebang option: {}",
+                String::from_utf8_lossy(p)
+            )));
+        };
+        for name in list.split(|&b| b == b',').filter(|n| !n.is_empty()) {
+            flags |= script_flags::parse(name).ok_or_else(|| {
+                CmdError::err(format!(
+                    "Unexpected flag in script shebang: {}",
+                    String::from_utf8_lossy(name)
+                ))
+            })?;
+        }
+    }
+    let mut source = b"--".to_vec();
+    source.extend_from_slice(&body[2..]);
+    Ok((flags, source.into()))
+}
