@@ -73,6 +73,11 @@ impl Harness {
         self.core.journal.attach();
     }
 
+    /// The journal's effects since the last call, each as one line of its arguments.
+    pub fn effects(&mut self) -> Vec<String> {
+        self.journal().into_iter().map(|e| e.join(" ")).collect()
+    }
+
     /// The journal's effects since the last call, as argument vectors.
     pub fn journal(&mut self) -> Vec<Vec<String>> {
         let bytes = self.core.journal.drain();

@@ -320,10 +320,6 @@ mod tests {
     use crate::testing::{bulk, Harness};
     use resp::Value;
 
-    fn effects(h: &mut Harness) -> Vec<String> {
-        h.journal().into_iter().map(|e| e.join(" ")).collect()
-    }
-
     #[test]
     fn a_script_is_journaled_as_its_effects() {
         let mut h = Harness::new();
@@ -333,14 +329,14 @@ mod tests {
             "redis.call('set', 'a', '1') redis.call('incr', 'a') return 1",
             "0",
         ]);
-        assert_eq!(effects(&mut h), ["SELECT 0", "MULTI", "set a 1", "incr a", "EXEC"]);
+        assert_eq!(h.effects(), ["SELECT 0", "MULTI", "set a 1", "incr a", "EXEC"]);
         // One write needs no wrapping; reads, and failed writes, leave nothing.
         h.run(&["EVAL", "return redis.call('set', KEYS[1], 'x', 'EX', '100')", "1", "b"]);
         let deadline = h.core.now_ms + 100_000;
         // Rewritten as Redis rewrites it (its own SET, not the script's spelling).
-        assert_eq!(effects(&mut h), [format!("SET b x PXAT {deadline}")]);
+        assert_eq!(h.effects(), [format!("SET b x PXAT {deadline}")]);
         h.run(&["EVAL", "redis.call('get', 'a') redis.pcall('incr', 'b') return 1", "0"]);
-        assert!(effects(&mut h).is_empty());
+        assert!(h.effects().is_empty());
     }
 
     #[test]
@@ -350,7 +346,7 @@ mod tests {
         let script = "redis.call('set', 'a', '1') redis.set_repl(redis.REPL_NONE) redis.call('set', 'b', '2') \
                       redis.set_repl(redis.REPL_ALL) redis.call('set', 'c', '3')";
         h.run(&["EVAL", script, "0"]);
-        assert_eq!(effects(&mut h), ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]);
+        assert_eq!(h.effects(), ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]);
         assert_eq!(h.run(&["GET", "b"]), bulk("2"), "the write itself happened");
     }
 
@@ -365,7 +361,7 @@ mod tests {
             h.run(&["EXEC"]),
             Value::Array(vec![Value::Simple(b"OK".to_vec()), Value::Int(2)])
         );
-        assert_eq!(effects(&mut h), ["SELECT 0", "MULTI", "SET x 1", "incr x", "EXEC"]);
+        assert_eq!(h.effects(), ["SELECT 0", "MULTI", "SET x 1", "incr x", "EXEC"]);
     }
 
     #[test]
@@ -378,6 +374,6 @@ mod tests {
             "0",
         ]);
         assert_eq!(h.client.db, 0, "the caller stays in its database");
-        assert_eq!(effects(&mut h), ["SELECT 5", "set k v"]);
+        assert_eq!(h.effects(), ["SELECT 5", "set k v"]);
     }
 }

@@ -322,10 +322,6 @@ mod tests {
     use crate::testing::{bulk, ok, Harness};
     use resp::Value;
 
-    fn effects(h: &mut Harness) -> Vec<String> {
-        h.journal().into_iter().map(|e| e.join(" ")).collect()
-    }
-
     #[test]
     fn exec_commits_its_writes_as_one_unit() {
         let mut h = Harness::new();
@@ -334,11 +330,11 @@ mod tests {
         h.run(&["SET", "a", "1"]);
         h.run(&["SET", "b", "2", "EX", "100"]);
         h.run(&["GET", "a"]);
-        assert!(effects(&mut h).is_empty(), "nothing runs before EXEC");
+        assert!(h.effects().is_empty(), "nothing runs before EXEC");
         assert_eq!(h.run(&["EXEC"]), Value::Array(vec![ok(), ok(), bulk("1")]));
         let deadline = h.core.now_ms + 100_000;
         assert_eq!(
-            effects(&mut h),
+            h.effects(),
             [
                 "SELECT 0".to_string(),
                 "MULTI".into(),
@@ -355,7 +351,7 @@ mod tests {
         h.run(&["MULTI"]);
         h.run(&["GET", "a"]);
         h.run(&["EXEC"]);
-        assert_eq!(effects(&mut h), ["INCR a"]);
+        assert_eq!(h.effects(), ["INCR a"]);
     }
 
     #[test]
@@ -369,7 +365,7 @@ mod tests {
         h.run(&["SET", "k", "1"]);
         h.run(&["EXEC"]);
         assert_eq!(
-            effects(&mut h),
+            h.effects(),
             ["SELECT 2", "MULTI", "SET j 1", "SELECT 3", "SET k 1", "EXEC"]
         );
     }
@@ -381,13 +377,13 @@ mod tests {
         h.run(&["RPUSH", "l", "a"]);
         h.run(&["PEXPIRE", "l", "10"]);
         h.advance_ms(50);
-        effects(&mut h);
+        h.effects();
         let owned = crate::commands::OwnedArgs::from_slices([&b"BLPOP"[..], b"l", b"0"]);
         let mut out = resp::ReplyBuf::new(h.client.out.proto);
         let outcome = dispatch::execute(&mut h.core, None, &mut h.client, &owned.view(), &mut out);
         assert_eq!(outcome, Outcome::Blocked);
         assert_eq!(h.core.stats.expired_keys, 1);
-        assert_eq!(effects(&mut h), ["DEL l"]);
+        assert_eq!(h.effects(), ["DEL l"]);
     }
 
     #[test]
@@ -395,12 +391,12 @@ mod tests {
         let mut h = Harness::new();
         h.tap_journal();
         h.run(&["SET", "a", "1"]);
-        assert_eq!(effects(&mut h), ["SELECT 0", "SET a 1"]);
+        assert_eq!(h.effects(), ["SELECT 0", "SET a 1"]);
         h.core.journal.detach();
         h.run(&["SET", "b", "1"]);
         h.tap_journal();
         h.run(&["SET", "c", "1"]);
-        assert_eq!(effects(&mut h), ["SELECT 0", "SET c 1"]);
+        assert_eq!(h.effects(), ["SELECT 0", "SET c 1"]);
     }
 
     #[test]

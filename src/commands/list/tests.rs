@@ -17,10 +17,6 @@ fn arr(items: Vec<Value>) -> Value {
     Value::Array(items)
 }
 
-fn effects(h: &mut Harness) -> Vec<String> {
-    h.journal().into_iter().map(|e| e.join(" ")).collect()
-}
-
 /// Run a command that may block: the outcome and the raw reply bytes.
 fn run_raw(h: &mut Harness, args: &[&str]) -> (Outcome, Vec<u8>) {
     let owned = OwnedArgs::from_slices(args.iter().map(|a| a.as_bytes()));
@@ -57,7 +53,7 @@ fn writes_propagate_as_received_and_no_ops_not_at_all() {
     h.run(&["LTRIM", "l", "1", "-1"]);
     h.run(&["LMOVE", "l", "m", "left", "RIGHT"]);
     assert_eq!(
-        effects(&mut h),
+        h.effects(),
         ["SELECT 0", "RPUSH l a b c", "LTRIM l 1 -1", "LMOVE l m left RIGHT"]
     );
 }
@@ -92,7 +88,7 @@ fn lmpop_propagates_the_pop_it_did() {
         arr(vec![bulk("b"), arr(vec![bulk("3"), bulk("2"), bulk("1")])])
     );
     assert_eq!(h.run(&["LMPOP", "1", "b", "LEFT"]), Value::NullArray);
-    assert_eq!(effects(&mut h), ["SELECT 0", "RPOP b 3"]);
+    assert_eq!(h.effects(), ["SELECT 0", "RPOP b 3"]);
 }
 
 #[test]
@@ -109,7 +105,7 @@ fn blocking_commands_served_at_once_propagate_their_plain_twins() {
         arr(vec![bulk("a"), arr(vec![bulk("3"), bulk("4")])])
     );
     assert_eq!(
-        effects(&mut h),
+        h.effects(),
         [
             "SELECT 0",
             "LPOP a",
@@ -154,7 +150,7 @@ fn a_miss_blocks_without_reply_and_a_rerun_serves_from_the_ready_key() {
     let (o, reply) = rerun_for(&mut h, "b", &cmd);
     assert_eq!(o, Outcome::Done);
     assert_eq!(reply, b"*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
-    assert_eq!(effects(&mut h), ["SELECT 0", "RPUSH b x", "RPUSH a y", "LPOP b"]);
+    assert_eq!(h.effects(), ["SELECT 0", "RPUSH b x", "RPUSH a y", "LPOP b"]);
 }
 
 #[test]
@@ -173,7 +169,7 @@ fn reruns_propagate_like_redis_serving_a_waiter() {
     );
     assert_eq!(r, b"*2\r\n$3\r\nsrc\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
     assert_eq!(
-        effects(&mut h),
+        h.effects(),
         [
             "SELECT 0",
             "LMOVE src dst right left",

@@ -5,11 +5,6 @@ use resp::Value;
 use crate::storage::{Object, ValueRef};
 use crate::testing::{err, Harness};
 
-/// The journal's effects since the last call, each as one line of words.
-fn effects(h: &mut Harness) -> Vec<String> {
-    h.journal().iter().map(|e| e.join(" ")).collect()
-}
-
 fn encoding(h: &Harness, key: &str) -> &'static str {
     match h.core.dbs[0].get(key.as_bytes()).map(|e| e.value()) {
         Some(ValueRef::Obj(Object::Set(s))) => s.encoding(),
@@ -23,7 +18,7 @@ fn tapped() -> Harness {
     let mut h = Harness::new();
     h.tap_journal();
     h.run(&["SADD", "warmup", "1"]);
-    assert_eq!(effects(&mut h), ["SELECT 0", "SADD warmup 1"]);
+    assert_eq!(h.effects(), ["SELECT 0", "SADD warmup 1"]);
     h
 }
 
@@ -57,7 +52,7 @@ fn spop_is_journaled_as_what_it_took() {
         panic!()
     };
     let m = String::from_utf8(m).unwrap();
-    assert_eq!(effects(&mut h), [format!("SREM s {m}")]);
+    assert_eq!(h.effects(), [format!("SREM s {m}")]);
     // A few: one SREM each, in a transaction.
     let taken = members(h.run(&["SPOP", "s", "3"]));
     let j = h.journal();
@@ -87,7 +82,7 @@ fn spop_is_journaled_as_what_it_took() {
     assert_eq!(j[0][0], "SREM");
     // Everything: DEL.
     h.run(&["SPOP", "s", "100"]);
-    assert_eq!(effects(&mut h), ["DEL s"]);
+    assert_eq!(h.effects(), ["DEL s"]);
     assert!(h.core.dbs[0].get(b"s").is_none());
     // Nothing taken, nothing journaled.
     h.run(&["SPOP", "s"]);
@@ -123,7 +118,7 @@ fn writes_are_journaled_as_received_only_when_they_change_something() {
     h.run(&["SUNIONSTORE", "e", "d"]);
     h.run(&["SDIFFSTORE", "e", "d", "d"]);
     assert_eq!(
-        effects(&mut h),
+        h.effects(),
         ["SADD s a", "SMOVE s d a", "SUNIONSTORE e d", "SDIFFSTORE e d d"]
     );
 }

@@ -5,10 +5,6 @@ use resp::Value;
 use super::{c_str, compare, sort_score, Item};
 use crate::testing::{bulk, err, Harness};
 
-fn effects(h: &mut Harness) -> Vec<String> {
-    h.journal().iter().map(|e| e.join(" ")).collect()
-}
-
 fn texts(v: Value) -> Vec<String> {
     let Value::Array(xs) = v else { panic!("{v:?}") };
     xs.into_iter()
@@ -79,17 +75,17 @@ fn store_is_journaled_as_received_and_reads_are_not() {
     let mut h = Harness::new();
     h.tap_journal();
     h.run(&["SADD", "s", "2", "1"]);
-    effects(&mut h);
+    h.effects();
     assert_eq!(texts(h.run(&["SORT", "s"])), ["1", "2"]);
     h.run(&["SORT_RO", "s", "BY", "w_*"]);
-    assert!(effects(&mut h).is_empty());
+    assert!(h.effects().is_empty());
     assert_eq!(h.run(&["SORT", "s", "STORE", "d"]), Value::Int(2));
-    assert_eq!(effects(&mut h), ["SORT s STORE d"]);
+    assert_eq!(h.effects(), ["SORT s STORE d"]);
     // An empty result deletes the destination: a change, journaled; then nothing to delete.
     assert_eq!(h.run(&["SORT", "nokey", "STORE", "d"]), Value::Int(0));
-    assert_eq!(effects(&mut h), ["SORT nokey STORE d"]);
+    assert_eq!(h.effects(), ["SORT nokey STORE d"]);
     assert_eq!(h.run(&["SORT", "nokey", "STORE", "d"]), Value::Int(0));
-    assert!(effects(&mut h).is_empty());
+    assert!(h.effects().is_empty());
 }
 
 #[test]
@@ -108,10 +104,10 @@ fn pattern_lookups_expire_keys_lazily() {
     h.run(&["SADD", "s", "1", "2"]);
     h.run(&["SET", "w_1", "5", "PX", "10"]);
     h.run(&["SET", "w_2", "1"]);
-    effects(&mut h);
+    h.effects();
     h.advance_ms(100);
     assert_eq!(texts(h.run(&["SORT", "s", "BY", "w_*", "GET", "w_*"])), ["nil", "1"]);
-    assert_eq!(effects(&mut h), ["DEL w_1"]);
+    assert_eq!(h.effects(), ["DEL w_1"]);
 }
 
 #[test]
