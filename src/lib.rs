@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod journal;
 pub mod memory;
+pub mod persistence;
 pub mod scripting;
 pub mod server;
 pub mod storage;

@@ -263,24 +263,30 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     let sysmem = total_system_memory();
     line!(s, "total_system_memory", "{sysmem}");
     line!(s, "total_system_memory_human", "{}", human_bytes(sysmem));
-    // No Lua and no functions yet: the scripting engines hold nothing.
-    for name in [
-        "used_memory_lua",
-        "used_memory_vm_eval",
-        "used_memory_lua_human",
-        "used_memory_scripts_eval",
-        "number_of_cached_scripts",
-        "number_of_functions",
-        "number_of_libraries",
-        "used_memory_vm_functions",
-        "used_memory_vm_total",
+    let lua = memory::ScriptMemory::measure(core);
+    line!(s, "used_memory_lua", "{}", lua.vm_eval);
+    line!(s, "used_memory_vm_eval", "{}", lua.vm_eval);
+    line!(s, "used_memory_lua_human", "{}", human_bytes(lua.vm_eval));
+    line!(s, "used_memory_scripts_eval", "{}", lua.scripts_eval);
+    line!(s, "number_of_cached_scripts", "{}", lua.cached_scripts);
+    line!(s, "number_of_functions", "{}", lua.functions);
+    line!(s, "number_of_libraries", "{}", lua.libraries);
+    line!(s, "used_memory_vm_functions", "{}", lua.vm_functions);
+    line!(s, "used_memory_vm_total", "{}", lua.vm_eval + lua.vm_functions);
+    line!(
+        s,
         "used_memory_vm_total_human",
-        "used_memory_functions",
-        "used_memory_scripts",
+        "{}",
+        human_bytes(lua.vm_eval + lua.vm_functions)
+    );
+    line!(s, "used_memory_functions", "{}", lua.functions_code);
+    line!(s, "used_memory_scripts", "{}", lua.scripts_eval + lua.functions_code);
+    line!(
+        s,
         "used_memory_scripts_human",
-    ] {
-        line!(s, name, "{}", if name.ends_with("_human") { "0B" } else { "0" });
-    }
+        "{}",
+        human_bytes(lua.scripts_eval + lua.functions_code)
+    );
     line!(s, "maxmemory", "{maxmemory}");
     line!(s, "maxmemory_human", "{}", human_bytes(maxmemory));
     line!(s, "maxmemory_policy", "{}", core.config.maxmemory_policy.name());

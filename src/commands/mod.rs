@@ -18,6 +18,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod connection;
 pub mod debug;
+pub mod functions;
 pub mod hash;
 pub mod hll;
 pub mod info;

@@ -99,6 +99,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, source: 
         kind: VmKind::Eval,
         flags,
         ro,
+        call_args: None,
     };
     run_script(ctx, args, target, out)
 }
@@ -113,6 +114,8 @@ pub struct Target {
     pub flags: u32,
     /// Called by EVAL_RO, EVALSHA_RO or FCALL_RO.
     pub ro: bool,
+    /// A library function's parameters: its keys and arguments (a script has KEYS and ARGV instead).
+    pub call_args: Option<(mlua::Table, mlua::Table)>,
 }
 
 /// The checks Redis makes before a script runs (scriptPrepareForRun): a script that declares its flags
@@ -159,6 +162,7 @@ pub fn run_script(ctx: &mut Ctx<'_>, args: &Args<'_>, t: Target, out: &mut Reply
             .reply
             .take()
             .unwrap_or_else(|| ReplyBuf::new(Protocol::Resp2)),
+        args: t.call_args,
     };
     let (outcome, resp, reply) = t.vm.run(ctx, &mut client, setup, &t.func);
     ctx.core.scripts.reply = Some(reply);

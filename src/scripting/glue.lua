@@ -106,20 +106,17 @@ end
 redis.sha1hex = native.sha1hex
 redis.log = native.log
 redis.setresp = native.setresp
+redis.set_repl = native.set_repl
 redis.acl_check_cmd = native.acl_check_cmd
-redis.breakpoint = function() return false end
-redis.debug = function() end
-
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.REDIS_VERSION = native.version
 redis.REDIS_VERSION_NUM = native.version_num
-
-if kind == 'function' then
-  redis.register_function = native.register_function
-else
-  redis.set_repl = native.set_repl
+if kind == 'eval' then
+  -- Only scripts have these (functions run with effects replication and without a debugger).
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
   redis.replicate_commands = function() return true end
-  redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 end
 
 -- ---- errors ----
@@ -340,7 +337,9 @@ for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'cmsgpac
   end
 end
 raw_set(G, 'redis', protect(redis))
-raw_set(G, '__redis__err__handler', err_handler)
+if kind == 'eval' then
+  raw_set(G, '__redis__err__handler', err_handler)
+end
 
 -- The strings' metatable: its __index is the protected string table; getmetatable('') shows a
 -- read-only view of it.
@@ -358,9 +357,37 @@ local globals_proxy = protect(G)
 raw_set(G, '_G', globals_proxy)
 shown_metatable[raw_getmetatable(globals_proxy)] = protect({__index = globals_index})
 
--- What the host keeps: the proxy it installs as the globals, and a runner with the error handler.
-local function run(f)
-  return raw_xpcall(f, err_handler)
+-- A library's code runs in another world (FUNCTION LOAD): its globals are `redis` alone, with
+-- register_function, log and the constants, and a missing name is an error there too. The host
+-- switches the globals proxy between the two worlds; functions the library registers see the
+-- running world when they run, whatever world created them.
+local loading_globals = {}
+if kind == 'function' then
+  local load_redis = {
+    register_function = native.register_function,
+    log = redis.log,
+    REDIS_VERSION = redis.REDIS_VERSION,
+    REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+    LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+    LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+  }
+  raw_setmetatable(load_redis, {__index = globals_index})
+  loading_globals.redis = protect(load_redis)
+  raw_setmetatable(loading_globals, {__index = globals_index})
+end
+local globals_meta = raw_getmetatable(globals_proxy)
+
+local function set_loading(on)
+  globals_meta.__index = on and loading_globals or G
 end
 
-return globals_proxy, run
+-- What the host keeps: the proxy it installs as the globals, a runner with the error handler (with
+-- the function's arguments, for a library function), and the switch between the two worlds.
+local function run(f, keys, args)
+  if keys == nil then
+    return raw_xpcall(f, err_handler)
+  end
+  return raw_xpcall(function() return f(keys, args) end, err_handler)
+end
+
+return globals_proxy, run, set_loading

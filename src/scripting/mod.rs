@@ -24,6 +24,7 @@
 //! hook then fires on every line, so even a loop around a raw `xpcall` ends.
 
 pub mod convert;
+pub mod functions;
 pub mod rand48;
 
 use std::cell::Cell;
@@ -119,6 +120,103 @@ pub struct Run {
 pub struct Shared {
     run: Cell<*mut Run>,
     rng: Rc<Cell<Rand48>>,
+    /// While FUNCTION LOAD runs a library's code: the functions it registered so far.
+    registering: std::cell::RefCell<Option<Vec<Registration>>>,
+    /// While FUNCTION LOAD runs a library's code: when it must have finished (monotonic µs).
+    load_deadline: Cell<Option<i64>>,
+}
+
+/// A function a library registered (`redis.register_function`).
+pub struct Registration {
+    pub name: String,
+    pub callback: Function,
+    pub flags: u32,
+    pub description: Option<Vec<u8>>,
+}
+
+/// How long a library's code may run at FUNCTION LOAD (Redis's LOAD_TIMEOUT_MS).
+const LOAD_TIMEOUT_US: i64 = 500_000;
+
+/// Whether a library or function name is valid: letters, digits and underscores, at least one.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Redis's error for an invalid library (and function) name.
+pub const INVALID_NAME: &str =
+    "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+/// The arguments of `redis.register_function`: `(name, callback)` or one table of named arguments.
+fn registration(args: MultiValue) -> Result<Registration, &'static str> {
+    let (name, callback, flags, description) = match args.len() {
+        1 => {
+            let Value::Table(t) = &args[0] else {
+                return Err(
+                    "calling redis.register_function with a single argument is only applicable to Lua table \
+                            (representing named arguments).",
+                );
+            };
+            let (mut name, mut callback, mut flags, mut description) = (None, None, None, None);
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair.map_err(|_| "unknown argument given to redis.register_function")?;
+                let Value::String(k) = k else {
+                    return Err("unknown argument given to redis.register_function");
+                };
+                match &*k.as_bytes() {
+                    b"function_name" => name = Some(v),
+                    b"callback" => callback = Some(v),
+                    b"flags" => flags = Some(v),
+                    b"description" => description = Some(v),
+                    _ => return Err("unknown argument given to redis.register_function"),
+                }
+            }
+            let name = name.ok_or("redis.register_function must get a function name argument")?;
+            let callback = callback.ok_or("redis.register_function must get a callback argument")?;
+            (name, callback, flags, description)
+        }
+        2 => (args[0].clone(), args[1].clone(), None, None),
+        _ => return Err("wrong number of arguments to redis.register_function"),
+    };
+    let name = match name {
+        Value::String(s) => s.as_bytes().to_vec(),
+        Value::Integer(i) => i.to_string().into_bytes(),
+        Value::Number(n) => format_lua_number(n).into_bytes(),
+        _ => return Err("function_name argument given to redis.register_function must be a string"),
+    };
+    let Value::Function(callback) = callback else {
+        return Err(if args.len() == 2 {
+            "second argument to redis.register_function must be a function"
+        } else {
+            "callback argument given to redis.register_function must be a function"
+        });
+    };
+    let flags = match flags {
+        None | Some(Value::Nil) => 0,
+        Some(Value::Table(t)) => {
+            let mut f = 0;
+            for v in t.sequence_values::<Value>() {
+                let Ok(Value::String(s)) = v else {
+                    return Err("unknown flag given");
+                };
+                f |= script_flags::parse(&s.as_bytes()).ok_or("unknown flag given")?;
+            }
+            f
+        }
+        Some(_) => return Err("flags argument to redis.register_function must be a table representing function flags"),
+    };
+    let description = match description {
+        None | Some(Value::Nil) => None,
+        Some(v) => Some(lua_bytes(&v).ok_or("description argument given to redis.register_function must be a string")?),
+    };
+    if !valid_name(&name) {
+        return Err(INVALID_NAME);
+    }
+    Ok(Registration {
+        name: String::from_utf8(name).map_err(|_| INVALID_NAME)?,
+        callback,
+        flags,
+        description,
+    })
 }
 
 impl Shared {
@@ -140,6 +238,8 @@ pub struct Vm {
     globals: Table,
     /// The glue's runner: calls a function under Redis's error handler.
     runner: Function,
+    /// The glue's switch between a library's loading world and the running one (function VMs).
+    set_loading: Function,
     shared: Rc<Shared>,
     pub kind: VmKind,
     /// Scripts run so far (a garbage collection step every 50).
@@ -177,6 +277,8 @@ impl Vm {
         let shared = Rc::new(Shared {
             run: Cell::new(std::ptr::null_mut()),
             rng,
+            registering: Default::default(),
+            load_deadline: Cell::new(None),
         });
         let natives = natives(&lua, &shared, kind)?;
         let kind_name = match kind {
@@ -184,7 +286,7 @@ impl Vm {
             VmKind::Function => "function",
         };
         let glue = lua.load(GLUE).set_name("=ferrite").into_function()?;
-        let (proxy, runner): (Table, Function) = glue.call((natives, debug, kind_name))?;
+        let (proxy, runner, set_loading): (Table, Function, Function) = glue.call((natives, debug, kind_name))?;
         // From now on every chunk loaded sees the read-only globals.
         // SAFETY: replaces LUA_GLOBALSINDEX with a table value; nothing is left on the stack.
         unsafe {
@@ -197,6 +299,7 @@ impl Vm {
             lua,
             globals,
             runner,
+            set_loading,
             shared,
             kind,
             runs: Cell::new(0),
@@ -221,6 +324,32 @@ impl Vm {
                 mlua::Error::SyntaxError { message, .. } => message,
                 other => other.to_string(),
             })
+    }
+
+    /// FUNCTION LOAD's work in this VM: compile a library's code (its metadata line turned into a
+    /// comment, so line numbers are the code's) and run it in the loading world, collecting what it
+    /// registers. The error is the reply's text (after `ERR `).
+    pub fn load_library(&self, code: &[u8]) -> Result<Vec<Registration>, String> {
+        let mut source = b"--".to_vec();
+        source.extend_from_slice(code.get(2..).unwrap_or_default());
+        let chunk = self
+            .compile("@user_function", &source)
+            .map_err(|e| format!("Error compiling function: {e}"))?;
+        *self.shared.registering.borrow_mut() = Some(vec![]);
+        self.shared.load_deadline.set(Some(monotonic_us() + LOAD_TIMEOUT_US));
+        let switched = self.set_loading.call::<()>(true);
+        let result: mlua::Result<(bool, Value)> = switched.and_then(|()| self.runner.call(chunk));
+        let _ = self.set_loading.call::<()>(false);
+        self.shared.load_deadline.set(None);
+        // A timeout switched the hook to every line.
+        install_hook(&self.lua, Rc::clone(&self.shared), false);
+        let registered = self.shared.registering.borrow_mut().take().unwrap_or_default();
+        match result {
+            Ok((true, _)) if registered.is_empty() => Err("No functions registered".into()),
+            Ok((true, _)) => Ok(registered),
+            Ok((false, e)) => Err(format!("Error registering functions: {}", error_message(&e))),
+            Err(e) => Err(format!("Error registering functions: {e}")),
+        }
     }
 
     /// Set a global of the real table (KEYS, ARGV).
@@ -249,7 +378,10 @@ impl Vm {
             reply: run.reply,
         };
         self.shared.run.set(&mut state);
-        let result: mlua::Result<(bool, Value)> = self.runner.call(f.clone());
+        let result: mlua::Result<(bool, Value)> = match run.args {
+            Some((keys, args)) => self.runner.call((f.clone(), keys, args)),
+            None => self.runner.call(f.clone()),
+        };
         self.shared.run.set(std::ptr::null_mut());
         // Garbage a script left: a step from time to time as Redis does (so no full cycle lands on one
         // script), and everything at once when it is large (a script that ran out of memory leaves
@@ -290,6 +422,9 @@ pub struct RunSetup {
     pub oom_at_start: bool,
     /// A buffer to reuse for the commands' replies.
     pub reply: ReplyBuf,
+    /// A library function's arguments: its keys and its other arguments (EVAL scripts get KEYS and
+    /// ARGV as globals instead).
+    pub args: Option<(Table, Table)>,
 }
 
 /// The instruction hook of a running script: busy after the threshold (serve the network
@@ -344,9 +479,32 @@ fn install_hook(lua: &Lua, shared: Rc<Shared>, every_line: bool) {
         // SAFETY: see the module doc; the reference ends with this invocation.
         match unsafe { shared.current() } {
             Some(run) => hook(lua, run),
+            None if load_timed_out(&shared) => {
+                install_hook(lua, Rc::clone(&shared), true);
+                Err(mlua::Error::RuntimeError(LOAD_TIMEOUT.into()))
+            }
             None => Ok(VmState::Continue),
         }
     });
+}
+
+/// The error a library's code ends with when it runs too long at FUNCTION LOAD.
+const LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
+
+fn load_timed_out(shared: &Shared) -> bool {
+    shared.load_deadline.get().is_some_and(|d| monotonic_us() > d)
+}
+
+/// The message of an error a script raised: an error table's `err`, or the value as text.
+pub fn error_message(e: &Value) -> String {
+    match e {
+        Value::Table(t) => match convert::error_table(t) {
+            Some(err) => String::from_utf8_lossy(&err.message).into_owned(),
+            None => "execution failure".into(),
+        },
+        Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+        _ => "execution failure".into(),
+    }
 }
 
 /// The `Shared` of the VM whose hook is running (kept as app data).
@@ -377,6 +535,9 @@ fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> 
     t.raw_set(
         "killed",
         lua.create_function(move |_, ()| {
+            if load_timed_out(&s) {
+                return Ok(Some(LOAD_TIMEOUT));
+            }
             // SAFETY: see the module doc.
             let Some(run) = (unsafe { s.current() }) else {
                 return Ok(None);
@@ -495,13 +656,27 @@ fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> 
     t.raw_set("version", crate::config::REDIS_VERSION)?;
     t.raw_set("version_num", crate::config::REDIS_VERSION_NUM)?;
     if kind == VmKind::Function {
+        let s = Rc::clone(shared);
         t.raw_set(
             "register_function",
-            raising_fn(lua, |_, _args: MultiValue| {
-                Ok((
-                    None::<bool>,
-                    Some("ERR redis.register_function can only be called on FUNCTION LOAD command"),
-                ))
+            raising_fn(lua, move |_, args: MultiValue| {
+                let mut registering = s.registering.borrow_mut();
+                let Some(registered) = registering.as_mut() else {
+                    return Ok((
+                        None::<bool>,
+                        Some("ERR redis.register_function can only be called on FUNCTION LOAD command".to_string()),
+                    ));
+                };
+                Ok(match registration(args) {
+                    Ok(r) if registered.iter().any(|x| x.name == r.name) => {
+                        (None, Some("ERR Function already exists in the library".to_string()))
+                    }
+                    Ok(r) => {
+                        registered.push(r);
+                        (None, None)
+                    }
+                    Err(e) => (None, Some(format!("ERR {e}"))),
+                })
             })?,
         )?;
     }

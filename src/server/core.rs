@@ -16,6 +16,7 @@ use crate::commands::table;
 use crate::commands::transactions::Watches;
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::journal::Journal;
+use crate::scripting::functions::Functions;
 use crate::scripting::{ScriptRun, Scripts, VmKind};
 use crate::server::lazyfree::LazyFree;
 use crate::storage::Db;
@@ -147,6 +148,8 @@ pub struct Core {
     pub script_run: Option<ScriptRun>,
     /// EVAL's scripts: their VM and cache.
     pub scripts: Scripts,
+    /// The function libraries (FUNCTION LOAD, FCALL).
+    pub functions: Functions,
     /// `total_error_replies` when the last call's failure was judged (a call failed if errors were
     /// counted since; Redis's `prev_err_count`).
     pub err_checkpoint: u64,
@@ -166,6 +169,8 @@ impl Core {
         let mut rng = SmallRng::from_entropy();
         let run_id = random_hex40(&mut rng);
         let replid = random_hex40(&mut rng);
+        let scripts = Scripts::new();
+        let functions = Functions::new(std::rc::Rc::clone(&scripts.rng));
         let mut core = Core {
             config,
             dbs,
@@ -197,7 +202,8 @@ impl Core {
             requests: Vec::new(),
             shutdown: None,
             script_run: None,
-            scripts: Scripts::new(),
+            scripts,
+            functions,
             err_checkpoint: 0,
             relayed_error: false,
             lazyfree: LazyFree::new(),

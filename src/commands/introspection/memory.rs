@@ -187,9 +187,12 @@ pub fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         int(out, name, 0);
     }
     int(out, "clients.normal", m.clients_normal as i64);
-    for name in ["cluster.links", "aof.buffer", "lua.caches", "functions.caches"] {
+    for name in ["cluster.links", "aof.buffer"] {
         int(out, name, 0);
     }
+    let lua = ScriptMemory::measure(ctx.core);
+    int(out, "lua.caches", lua.scripts_eval as i64);
+    int(out, "functions.caches", lua.functions_code as i64);
     for &(index, main, expires) in &m.dbs {
         out.bulk(format!("db.{index}").as_bytes());
         out.map(3);
@@ -279,4 +282,34 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         ],
     );
     Ok(())
+}
+
+/// What scripting holds, for INFO memory and MEMORY STATS: the two VMs' memory, EVAL's cache and the
+/// function libraries.
+pub struct ScriptMemory {
+    pub vm_eval: u64,
+    pub vm_functions: u64,
+    pub cached_scripts: u64,
+    /// The cached scripts' bodies.
+    pub scripts_eval: u64,
+    pub libraries: u64,
+    pub functions: u64,
+    /// The libraries' code.
+    pub functions_code: u64,
+}
+
+impl ScriptMemory {
+    pub fn measure(core: &crate::server::core::Core) -> ScriptMemory {
+        let (cached, bodies) = core.scripts.cached();
+        let (libraries, functions) = core.functions.counts();
+        ScriptMemory {
+            vm_eval: core.scripts.vm().used_memory() as u64,
+            vm_functions: core.functions.vm().used_memory() as u64,
+            cached_scripts: cached as u64,
+            scripts_eval: bodies as u64,
+            libraries: libraries as u64,
+            functions: functions as u64,
+            functions_code: core.functions.code_bytes() as u64,
+        }
+    }
 }
