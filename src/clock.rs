@@ -5,9 +5,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A source of wall-clock time in microseconds since the Unix epoch.
+/// A source of time: the wall clock, in microseconds since the Unix epoch, and a monotonic counter
+/// (lock leases), which wall-clock steps do not move.
 pub trait Clock: Send {
     fn now_us(&self) -> i64;
+
+    fn monotonic_us(&self) -> i64 {
+        monotonic_us()
+    }
 }
 
 /// The system's real-time clock.
@@ -23,27 +28,41 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock tests move by hand.
+/// A clock tests move by hand: time passing moves both counters; a wall-clock step (`set_us`) moves
+/// only the wall clock.
 #[derive(Debug, Default, Clone)]
-pub struct ManualClock(Arc<AtomicI64>);
+pub struct ManualClock {
+    wall: Arc<AtomicI64>,
+    monotonic: Arc<AtomicI64>,
+}
 
 impl ManualClock {
     pub fn new(start_us: i64) -> Self {
-        ManualClock(Arc::new(AtomicI64::new(start_us)))
+        ManualClock {
+            wall: Arc::new(AtomicI64::new(start_us)),
+            monotonic: Arc::new(AtomicI64::new(0)),
+        }
     }
 
+    /// Time passes.
     pub fn advance_ms(&self, ms: i64) {
-        self.0.fetch_add(ms * 1000, Ordering::Relaxed);
+        self.wall.fetch_add(ms * 1000, Ordering::Relaxed);
+        self.monotonic.fetch_add(ms * 1000, Ordering::Relaxed);
     }
 
+    /// The wall clock is set (as NTP or an operator would): the monotonic counter does not move.
     pub fn set_us(&self, us: i64) {
-        self.0.store(us, Ordering::Relaxed);
+        self.wall.store(us, Ordering::Relaxed);
     }
 }
 
 impl Clock for ManualClock {
     fn now_us(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
+        self.wall.load(Ordering::Relaxed)
+    }
+
+    fn monotonic_us(&self) -> i64 {
+        self.monotonic.load(Ordering::Relaxed)
     }
 }
 

@@ -250,6 +250,31 @@ pub fn migrate(args: &Args<'_>, keys: &mut Vec<KeyRef>) {
     keys.extend((first..first + num).map(|pos| KeyRef { pos, flags }));
 }
 
+/// LOCK.FENCED name epoch counter command [arg ...]: the lock's name, then the keys of the command it
+/// runs (so the cluster check and ACL key patterns see every key the request touches).
+pub fn lock_fenced(args: &Args<'_>, keys: &mut Vec<KeyRef>) {
+    const INNER: usize = 4;
+    if args.len() <= INNER {
+        return;
+    }
+    keys.push(KeyRef {
+        pos: 1,
+        flags: ks::RO | ks::ACCESS,
+    });
+    let inner_owned = super::OwnedArgs::from_slices(args.rest(INNER));
+    let inner = inner_owned.view();
+    if let super::table::Lookup::Found(cmd, _) = super::table::lookup_args(&inner) {
+        if cmd.arity_ok(inner.len()) {
+            let mut inner_keys = vec![];
+            get_keys(cmd, &inner, &mut inner_keys);
+            keys.extend(inner_keys.into_iter().map(|k| KeyRef {
+                pos: k.pos + INNER,
+                flags: k.flags,
+            }));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod locks;
 pub mod scripting;
 pub mod server;
 pub mod set;

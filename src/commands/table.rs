@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use super::introspection::{command, latency, memory, slowlog};
 use super::spec::{acl as a, flags as f, ks, Command};
 use super::{
-    client, config_cmd, connection, debug, functions, getkeys, hash, hll, info, keys, list, scripting, server, set,
-    sort, string, transactions, zset,
+    client, config_cmd, connection, debug, functions, getkeys, hash, hll, info, keys, list, locks, scripting, server,
+    set, sort, string, transactions, zset,
 };
 use crate::{cmd, key_spec};
 
@@ -221,6 +221,40 @@ pub static COMMANDS: &[Command] = &[
                     "O(N) with N being the length in bytes of the script body.")),
         ],
         doc: ("Manages the server's script cache.", "2.6.0", "scripting", "Depends on the subcommand.")),
+    // ---- locks: a Ferrite extension (docs/locks.md); dotted names, as module commands have ----
+    cmd!("lock.acquire", arity: 4, flags: f::WRITE | f::DENYOOM | f::FAST, acl: a::WRITE | a::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RW | ks::UPDATE, [index 1], [range 0 1 0])],
+        handler: Some(locks::acquire),
+        doc: ("Takes a lock for an owner and a lease; answers a fencing token that never repeats.", "7.0.0",
+            "locks", "O(1)")),
+    cmd!("lock.renew", arity: 4, flags: f::WRITE | f::FAST, acl: a::WRITE | a::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RW | ks::UPDATE, [index 1], [range 0 1 0])],
+        handler: Some(locks::renew),
+        doc: ("Extends the lease of a lock its owner holds.", "7.0.0", "locks", "O(1)")),
+    cmd!("lock.release", arity: 3, flags: f::WRITE | f::FAST, acl: a::WRITE | a::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RW | ks::DELETE, [index 1], [range 0 1 0])],
+        handler: Some(locks::release),
+        doc: ("Releases a lock its owner holds.", "7.0.0", "locks", "O(1)")),
+    cmd!("lock.info", arity: 2, flags: f::READONLY | f::FAST, acl: a::READ | a::FAST,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0])],
+        handler: Some(locks::info),
+        doc: ("Describes a lock: its owner, fencing token and lease left.", "7.0.0", "locks", "O(1)")),
+    cmd!("lock.fenced", arity: -5, flags: f::WRITE | f::DENYOOM | f::MOVABLEKEYS, acl: a::WRITE | a::SLOW,
+        keys: (1, 1, 1),
+        specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0]),
+            key_spec!(ks::INCOMPLETE, [unknown], [unknown])],
+        handler: Some(locks::fenced), getkeys: getkeys::lock_fenced,
+        doc: ("Runs a command only while a lock is held under the given fencing token.", "7.0.0", "locks",
+            "Depends on the command that is executed.")),
+    cmd!("lock.set", arity: 6, flags: f::WRITE | f::DENYOOM, acl: a::WRITE | a::SLOW,
+        keys: (1, 1, 1), specs: [key_spec!(ks::OW | ks::UPDATE, [index 1], [range 0 1 0])],
+        handler: Some(locks::set),
+        doc: ("Installs a lock's holder as decided elsewhere (what the journal carries).", "7.0.0", "locks",
+            "O(1)")),
+    cmd!("lock.del", arity: 2, flags: f::WRITE, acl: a::WRITE | a::SLOW,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RM | ks::DELETE, [index 1], [range 0 1 0])],
+        handler: Some(locks::del),
+        doc: ("Forgets a lock (what the journal carries for a release).", "7.0.0", "locks", "O(1)")),
     // ---- client ----
     cmd!("client", arity: -2, flags: 0, acl: a::SLOW,
         keys: (0, 0, 0), specs: [],

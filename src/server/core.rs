@@ -150,6 +150,8 @@ pub struct Core {
     pub scripts: Scripts,
     /// The function libraries (FUNCTION LOAD, FCALL).
     pub functions: Functions,
+    /// Locks with fencing tokens (LOCK.*, a Ferrite extension).
+    pub locks: crate::commands::locks::Locks,
     /// `total_error_replies` when the last call's failure was judged (a call failed if errors were
     /// counted since; Redis's `prev_err_count`).
     pub err_checkpoint: u64,
@@ -204,6 +206,7 @@ impl Core {
             script_run: None,
             scripts,
             functions,
+            locks: crate::commands::locks::Locks::new(now_us / 1000),
             err_checkpoint: 0,
             relayed_error: false,
             lazyfree: LazyFree::new(),
@@ -227,6 +230,11 @@ impl Core {
     /// Read the clock now, bypassing the cached time (TIME).
     pub fn clock_now_us(&self) -> i64 {
         self.clock.now_us()
+    }
+
+    /// The monotonic counter now (lock leases).
+    pub fn monotonic_us(&self) -> i64 {
+        self.clock.monotonic_us()
     }
 
     /// Replace the clock (tests).

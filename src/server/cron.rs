@@ -119,6 +119,10 @@ impl Server {
         ];
         self.core.instantaneous.sample(self.core.now_ms, counters);
         self.core.update_peak_memory(crate::memory::used_memory());
+        if self.cron_loops.is_multiple_of(10) {
+            let now = self.core.monotonic_us();
+            self.core.locks.sweep(now);
+        }
         let mut st = self.expire_state;
         active_expire(&mut self.core, &mut st, CycleKind::Slow);
         self.expire_state = st;
