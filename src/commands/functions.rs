@@ -28,22 +28,13 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, ro: boo
     let Some(f) = ctx.core.functions.get(args.get(1)) else {
         return Err(CmdError::err("Function not found"));
     };
-    let (func, name, flags) = (f.callback.clone(), f.name.clone(), f.flags);
+    let (func, name, flags) = (std::rc::Rc::clone(&f.callback), f.name.clone(), f.flags);
     if args.int(2).is_err() {
         return Err(CmdError::err("Bad number of keys provided"));
     }
     let (keys, argv) = keys_and_args(args)?;
     let vm = ctx.core.functions.vm();
-    let tables = || -> mlua::Result<(Table, Table)> {
-        let seq = |values: &[&[u8]]| -> mlua::Result<Table> {
-            let t = vm.lua.create_table_with_capacity(values.len(), 0)?;
-            for (i, v) in values.iter().enumerate() {
-                t.raw_seti(i + 1, vm.lua.create_string(v)?)?;
-            }
-            Ok(t)
-        };
-        Ok((seq(&keys)?, seq(&argv)?))
-    };
+    let tables = || -> mlua::Result<(Table, Table)> { Ok((vm.string_table(&keys)?, vm.string_table(&argv)?)) };
     let call_args = tables().map_err(|_| CmdError::err(format!("Error running script {name}, not enough memory")))?;
     let target = Target {
         vm,

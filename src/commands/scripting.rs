@@ -69,28 +69,17 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, source: 
     let (keys, argv) = keys_and_args(args)?;
     let sha = match source {
         Source::Body => ctx.core.scripts.load(args.get(1))?,
-        Source::Sha => {
-            let sha = String::from_utf8_lossy(args.get(1)).to_ascii_lowercase();
-            if !ctx.core.scripts.contains(&sha) {
-                return Err(CmdError::Coded("NOSCRIPT No matching script. Please use EVAL.".into()));
-            }
-            sha
-        }
+        Source::Sha => std::str::from_utf8(args.get(1))
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default(),
     };
-    let script = ctx.core.scripts.get(&sha).expect("loaded or checked above");
-    let (func, flags) = (script.func.clone(), script.flags);
+    let Some(script) = ctx.core.scripts.get(&sha) else {
+        return Err(CmdError::Coded("NOSCRIPT No matching script. Please use EVAL.".into()));
+    };
+    let (func, flags) = (Rc::clone(&script.func), script.flags);
     let vm = ctx.core.scripts.vm();
-    for (name, values) in [("KEYS", &keys), ("ARGV", &argv)] {
-        let set = || -> mlua::Result<()> {
-            let t = vm.lua.create_table_with_capacity(values.len(), 0)?;
-            for (i, v) in values.iter().enumerate() {
-                t.raw_seti(i + 1, vm.lua.create_string(v)?)?;
-            }
-            vm.set_global(name, t)
-        };
-        if set().is_err() {
-            return Err(CmdError::err(format!("Error running script {sha}, not enough memory")));
-        }
+    if vm.set_keys_and_argv(&keys, &argv).is_err() {
+        return Err(CmdError::err(format!("Error running script {sha}, not enough memory")));
     }
     let target = Target {
         vm,
@@ -107,7 +96,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, source: 
 /// A script about to run: its VM, function, name and flags.
 pub struct Target {
     pub vm: Rc<Vm>,
-    pub func: Function,
+    pub func: Rc<Function>,
     /// The script's SHA1 (EVAL) or the function's name (FCALL).
     pub name: String,
     pub kind: VmKind,
@@ -146,7 +135,12 @@ pub fn run_script(ctx: &mut Ctx<'_>, args: &Args<'_>, t: Target, out: &mut Reply
     ctx.core.script_run = Some(ScriptRun {
         kind: t.kind,
         name: t.name.clone(),
-        command: args.to_vec(),
+        // Only FUNCTION STATS shows it.
+        command: if t.kind == VmKind::Function {
+            args.to_vec()
+        } else {
+            vec![]
+        },
         start_us: monotonic_us(),
         timed_out: false,
         wrote: false,

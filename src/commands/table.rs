@@ -4,7 +4,6 @@
 //! prints a skeleton) and `tests/command_info.rs` checks them against a live server; summaries are ours.
 //! Everything else reads this table: dispatch, `COMMAND`, and later ACL, cluster and propagation.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::introspection::{command, latency, memory, slowlog};
@@ -1300,8 +1299,9 @@ pub enum Lookup {
 }
 
 struct Index {
-    /// Lowercase name (`get`, `config|get`) → position in `all`.
-    by_name: HashMap<Vec<u8>, usize>,
+    /// Lowercase name (`get`, `config|get`) → position in `all`. Hashed with aHash: every request is
+    /// looked up here, and the table never grows from input (no flooding to defend against).
+    by_name: ahash::AHashMap<Vec<u8>, usize>,
     all: Vec<&'static Command>,
 }
 
@@ -1309,7 +1309,7 @@ static INDEX: OnceLock<Index> = OnceLock::new();
 
 fn build_index() -> Index {
     let mut all = vec![];
-    let mut by_name = HashMap::new();
+    let mut by_name = ahash::AHashMap::new();
     for c in COMMANDS {
         by_name.insert(c.name.as_bytes().to_vec(), all.len());
         all.push(c);

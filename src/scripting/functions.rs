@@ -27,7 +27,7 @@ const OPCODE_FUNCTION_PRE_GA: u8 = 246;
 #[derive(Clone)]
 pub struct FunctionInfo {
     pub name: String,
-    pub callback: Function,
+    pub callback: std::rc::Rc<Function>,
     pub flags: u32,
     pub description: Option<Vec<u8>>,
 }
@@ -114,7 +114,7 @@ impl Functions {
             .into_iter()
             .map(|r| FunctionInfo {
                 name: r.name,
-                callback: r.callback,
+                callback: std::rc::Rc::new(r.callback),
                 flags: r.flags,
                 description: r.description,
             })

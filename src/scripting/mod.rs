@@ -236,6 +236,8 @@ pub struct Vm {
     pub lua: Lua,
     /// The real globals table (scripts see a read-only proxy of it): KEYS and ARGV are set here.
     globals: Table,
+    /// The names "KEYS" and "ARGV" as Lua strings (made once, not for every script run).
+    keys_argv_names: [mlua::String; 2],
     /// The glue's runner: calls a function under Redis's error handler.
     runner: Function,
     /// The glue's switch between a library's loading world and the running one (function VMs).
@@ -295,9 +297,11 @@ impl Vm {
             })?;
         }
         install_hook(&lua, Rc::clone(&shared), false);
+        let keys_argv_names = [lua.create_string("KEYS")?, lua.create_string("ARGV")?];
         Ok(Vm {
             lua,
             globals,
+            keys_argv_names,
             runner,
             set_loading,
             shared,
@@ -352,9 +356,25 @@ impl Vm {
         }
     }
 
-    /// Set a global of the real table (KEYS, ARGV).
-    pub fn set_global(&self, name: &str, v: impl mlua::IntoLua) -> mlua::Result<()> {
-        self.globals.raw_set(name, v)
+    /// Set a script's globals KEYS and ARGV (in the real table).
+    pub fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
+        let [keys_name, argv_name] = &self.keys_argv_names;
+        let (keys, argv) = (self.string_table(keys)?, self.string_table(argv)?);
+        unbounded(&self.lua, || {
+            self.globals.raw_set(keys_name, keys)?;
+            self.globals.raw_set(argv_name, argv)
+        })
+    }
+
+    /// A sequence of strings (KEYS, ARGV, a function's keys and arguments).
+    pub fn string_table(&self, values: &[&[u8]]) -> mlua::Result<Table> {
+        unbounded(&self.lua, || {
+            let t = self.lua.create_table_with_capacity(values.len(), 0)?;
+            for (i, v) in values.iter().enumerate() {
+                t.raw_seti(i + 1, self.lua.create_string(v)?)?;
+            }
+            Ok(t)
+        })
     }
 
     /// Run `f` as the script of the command in `ctx`, with `client` as the script client. The script's
@@ -379,8 +399,8 @@ impl Vm {
         };
         self.shared.run.set(&mut state);
         let result: mlua::Result<(bool, Value)> = match run.args {
-            Some((keys, args)) => self.runner.call((f.clone(), keys, args)),
-            None => self.runner.call(f.clone()),
+            Some((keys, args)) => self.runner.call((f, keys, args)),
+            None => self.runner.call(f),
         };
         self.shared.run.set(std::ptr::null_mut());
         // Garbage a script left: a step from time to time as Redis does (so no full cycle lands on one
@@ -875,9 +895,11 @@ fn native_call(lua: &Lua, shared: &Shared, args: MultiValue) -> mlua::Result<(Va
 
 /// `{err = msg}`.
 fn error_value(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set("err", lua.create_string(msg)?)?;
-    Ok(Value::Table(t))
+    unbounded(lua, || {
+        let t = lua.create_table_with_capacity(0, 1)?;
+        t.raw_set("err", lua.create_string(msg)?)?;
+        Ok(Value::Table(t))
+    })
 }
 
 /// `redis.call`/`redis.pcall`: check the command as Redis checks a script's commands, run it one level
@@ -954,12 +976,12 @@ fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Valu
         _ => return fail(b"ERR the command wrote no reply"),
     };
     let failed = matches!(value, resp::Value::Error(_));
-    Ok((convert::reply_to_lua(lua, value)?, failed))
+    Ok((unbounded(lua, || convert::reply_to_lua(lua, value))?, failed))
 }
 
 /// A script in EVAL's cache.
 pub struct CachedScript {
-    pub func: Function,
+    pub func: Rc<Function>,
     /// Its shebang flags (`EVAL_COMPAT` without a shebang).
     pub flags: u32,
     /// The body's length (`used_memory_scripts_eval`).
@@ -969,13 +991,24 @@ pub struct CachedScript {
 /// EVAL's side of scripting: its VM, the scripts compiled so far (by SHA1), the script client.
 pub struct Scripts {
     vm: Rc<Vm>,
-    cache: std::collections::HashMap<String, CachedScript>,
+    cache: ahash::AHashMap<String, CachedScript>,
     /// The client the scripts' commands run as (taken out for a run).
     pub client: Option<Box<Client>>,
     /// `math.random`'s generator, shared by every VM and kept across SCRIPT FLUSH.
     pub rng: Rc<Cell<Rand48>>,
     /// A buffer for the replies of the scripts' commands (kept to reuse its memory).
     pub reply: Option<ReplyBuf>,
+}
+
+/// Run `f`, the host's own work on the VM, with the memory limit lifted. Under a limit mlua wraps each
+/// of its calls into Lua in a protected call (a C closure and a `lua_pcall` each), which costs more than
+/// the work itself; without one it calls Lua directly. Only conversions whose size the server already
+/// holds run here (a request's arguments, a command's reply); script code never does.
+pub fn unbounded<R>(lua: &Lua, f: impl FnOnce() -> R) -> R {
+    let limit = lua.set_memory_limit(0).unwrap_or(0);
+    let result = f();
+    let _ = lua.set_memory_limit(limit);
+    result
 }
 
 /// The id of the client scripts run their commands as (no connection has it).
@@ -1025,7 +1058,7 @@ impl Scripts {
         self.cache.insert(
             sha.clone(),
             CachedScript {
-                func,
+                func: Rc::new(func),
                 flags,
                 body_len: body.len(),
             },
