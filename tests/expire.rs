@@ -3,14 +3,21 @@
 //! liveness check: keys nobody reads still go away.
 
 mod common;
-mod keys_support;
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::cases::Duo;
+use common::diff::Cmp;
 use common::{eventually, int, redis_available, simple, Raw, Server, Value};
 use ferrite::testing::Harness;
-use keys_support::{pair, run_script};
+
+/// Both servers for `test`, stopping at the first difference with the commands that led to it.
+fn duo(test: &str) -> Option<Duo> {
+    let mut d = Duo::for_test(test, &[])?;
+    d.fail_fast();
+    Some(d)
+}
 
 fn unix_ms() -> i64 {
     SystemTime::now()
@@ -24,12 +31,12 @@ fn unix_ms() -> i64 {
 
 #[test]
 fn expire_commands_match_redis() {
-    let Some(mut p) = pair("expire_commands_match_redis", &[]) else {
+    let Some(mut duo) = duo("expire_commands_match_redis") else {
         return;
     };
     // Absolute deadlines far ahead compare exactly; relative ones within a tolerance.
     let far_s = unix_ms() / 1000 + 10_000_000;
-    let script = "
+    let script = r#"
         SET k v
         EXPIRE nokey 10
         PEXPIRE nokey 10
@@ -46,15 +53,15 @@ fn expire_commands_match_redis() {
         EXPIRE k 100 XX
         EXPIRE k 100 GT
         EXPIRE k 100 LT
-        N2 TTL k
-        N2000 PTTL k
-        N2 EXPIRETIME k
-        N2000 PEXPIRETIME k
+        ±2 TTL k
+        ±2000 PTTL k
+        ±2 EXPIRETIME k
+        ±2000 PEXPIRETIME k
         EXPIRE k 100 NX
         EXPIRE k 200 GT
         EXPIRE k 300 lt
         EXPIRE k 50 lt
-        N2 TTL k
+        ±2 TTL k
         EXPIREAT k FAR gt
         EXPIRETIME k
         PEXPIRETIME k
@@ -78,7 +85,7 @@ fn expire_commands_match_redis() {
         EXPIRE k abc foo
         EXPIRE k abc
         EXPIRE k 1.5
-        EXPIRE k ''
+        EXPIRE k ""
         EXPIRE k 10 nx xx
         EXPIRE k 10 gt lt
         EXPIRE k 10 nx gt
@@ -110,33 +117,33 @@ fn expire_commands_match_redis() {
         EXPIRE k -5 LT
         EXISTS k
         DBSIZE
-    "
+    "#
     .replace("FARMS", &(far_s * 1000 + 123).to_string())
     .replace("FAR", &far_s.to_string());
-    run_script(&mut p, &script);
+    duo.run_script("expire", &script);
 }
 
 #[test]
 fn lazy_expiry_matches_redis() {
-    let Some(mut p) = pair("lazy_expiry_matches_redis", &[]) else {
+    let Some(mut duo) = duo("lazy_expiry_matches_redis") else {
         return;
     };
     // With the active cycle off on both, a key past its deadline stays in the table until a command
     // meets it: DBSIZE counts it, nothing returns it.
-    p.exact(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    duo.exact(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     for i in 0..20 {
         // 5 ms, not 1: Redis reads its clock twice in PEXPIRE and may find a 1 ms deadline already past.
-        p.psetex(format!("gone:{i}").as_bytes(), 5, b"v");
+        duo.check("", &["PSETEX", &format!("gone:{i}"), "5", "v"], Cmp::Exact);
     }
-    p.psetex(b"later", 100_000_000, b"v");
-    p.exact(&["SET", "live", "v"]);
-    run_script(
-        &mut p,
-        "
-        WAIT 20
+    duo.check("", &["PSETEX", "later", "100000000", "v"], Cmp::Exact);
+    duo.exact(&["SET", "live", "v"]);
+    duo.run_script(
+        "lazy expiry",
+        r#"
+        @wait 20
         DBSIZE
-        U KEYS *
-        U KEYS gone*
+        ~ KEYS *
+        ~ KEYS gone*
         DBSIZE
         EXISTS gone:0 gone:1 live
         DBSIZE
@@ -153,22 +160,22 @@ fn lazy_expiry_matches_redis() {
         DEL gone:12 live2
         GET gone:13
         DBSIZE
-        SCAN* MATCH gone:1*
+        @scan MATCH gone:1*
         DBSIZE
-        SCAN* TYPE none
+        @scan TYPE none
         DBSIZE
-        S RANDOMKEY
+        ? RANDOMKEY
         DEBUG SET-ACTIVE-EXPIRE 1
-        ",
+        "#,
     );
     // The rest goes by the active cycle, on both.
-    for (name, c) in [("ferrite", &mut p.f), ("redis", &mut p.r)] {
+    for (name, c) in [("ferrite", &mut duo.ours), ("redis", &mut duo.theirs)] {
         assert!(
             eventually(Duration::from_secs(30), || c.cmd(&["DBSIZE"]) == int(2)),
             "{name}: expired keys were not collected"
         );
     }
-    p.exact(&["EXISTS", "live", "later"]);
+    duo.exact(&["EXISTS", "live", "later"]);
 }
 
 /// The journal's effects for a script, as the in-process harness records them.

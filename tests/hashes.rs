@@ -1,10 +1,9 @@
 //! Hash commands, black-box: the binary alone, then differential runs against a real `redis-server`
-//! (the oracle) through `common::diff::Pair`.
+//! (the oracle) through `common::cases::Duo`.
 //!
-//! Scripts are one command per line, split on blanks. A token `@N:c` stands for the byte `c` repeated
-//! `N` times (values past the listpack thresholds). A line's first token may say how replies compare:
-//! `~` as multisets (a table's order is its own), `?` by shape (random replies); otherwise exactly.
-//! `ENC key` compares `OBJECT ENCODING key` on both servers.
+//! Scripts are in `common::cases`'s format: `<c*N>` stands for the byte `c` repeated `N` times (values
+//! past the listpack thresholds), `~` compares as multisets (a table's order is its own), `?` by shape
+//! (random replies).
 //!
 //! Whole contents are compared with `DEBUG DIGEST-VALUE`, Redis's own digest of a value, which does not
 //! depend on the order fields are stored in: equal digests mean equal hashes.
@@ -13,8 +12,9 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::diff::{show, show_args, Cmp, Pair};
-use common::{bulk, int, redis_available, simple, Rng, Server, Value};
+use common::cases::{env_u64, Duo};
+use common::diff::{show, Cmp};
+use common::{bulk, int, simple, Rng, Server, Value};
 
 // ---- the binary alone ----
 
@@ -101,52 +101,6 @@ fn scan_all(c: &mut common::Raw, key: &str, opts: &[&str]) -> HashMap<Vec<u8>, V
     scan_walk(c, &args).unwrap_or_else(|e| panic!("HSCAN failed: {}", show(&e)))
 }
 
-// ---- differential machinery ----
-
-fn token(t: &str) -> Vec<u8> {
-    if let Some(spec) = t.strip_prefix('@') {
-        if let Some((n, c)) = spec.split_once(':') {
-            if let (Ok(n), Some(c)) = (n.parse::<usize>(), c.bytes().next()) {
-                return vec![c; n];
-            }
-        }
-    }
-    t.as_bytes().to_vec()
-}
-
-/// `OBJECT ENCODING key` on one side, rendered.
-fn encoding(c: &mut common::Raw, key: &[u8]) -> String {
-    show(&c.cmd(&[&b"OBJECT"[..], b"ENCODING", key]))
-}
-
-fn run_script(p: &mut Pair, name: &str, script: &str) {
-    for line in script
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let (cmp, rest) = match line.split_once(' ') {
-            Some(("~", rest)) => (Cmp::Unordered, rest),
-            Some(("?", rest)) => (Cmp::Shape, rest),
-            _ => (Cmp::Exact, line),
-        };
-        let args: Vec<Vec<u8>> = rest.split_whitespace().map(token).collect();
-        if args[0] == b"ENC" {
-            let (a, b) = (encoding(&mut p.ferrite, &args[1]), encoding(&mut p.redis, &args[1]));
-            assert_eq!(a, b, "case {name}: {line}");
-            continue;
-        }
-        if let Err(e) = p.check(&args, cmp) {
-            panic!("case {name}: {e}");
-        }
-    }
-}
-
-/// A fresh Ferrite and Redis (no FLUSHALL is needed between cases).
-fn servers() -> (Server, Server) {
-    (Server::ferrite(&[]), Server::redis(&[]))
-}
-
 // ---- hand-written cases ----
 
 const BASICS: &str = r#"
@@ -205,7 +159,7 @@ const INTEGERS_AND_ORDER: &str = r#"
     HDEL h 1 -5
     HGETALL h
     DEBUG DIGEST-VALUE h
-    ENC h
+    OBJECT ENCODING h
 "#;
 
 const COUNTERS: &str = r#"
@@ -349,51 +303,51 @@ const SCAN: &str = r#"
 
 const PROMOTION: &str = r#"
     # The defaults: 512 entries, 64 bytes.
-    HSET h f @64:v
-    ENC h
-    HSET h f @65:v
-    ENC h
-    HSET k @64:f v
-    ENC k
-    HSET k @65:f v
-    ENC k
+    HSET h f <v*64>
+    OBJECT ENCODING h
+    HSET h f <v*65>
+    OBJECT ENCODING h
+    HSET k <f*64> v
+    OBJECT ENCODING k
+    HSET k <f*65> v
+    OBJECT ENCODING k
     HSETNX n a 1
-    HSETNX n a @65:v
-    ENC n
-    HSETNX n @65:f 1
-    ENC n
-    HINCRBY i @65:f 1
-    ENC i
+    HSETNX n a <v*65>
+    OBJECT ENCODING n
+    HSETNX n <f*65> 1
+    OBJECT ENCODING n
+    HINCRBY i <f*65> 1
+    OBJECT ENCODING i
     HSET j a 1
     HINCRBYFLOAT j a 1e70
-    ENC j
-    HSET m a 1 b @70:x
-    ENC m
+    OBJECT ENCODING j
+    HSET m a 1 b <x*70>
+    OBJECT ENCODING m
     HDEL m b
-    ENC m
+    OBJECT ENCODING m
     CONFIG SET hash-max-listpack-entries 3
     HSET c a 1 b 2 c 3
-    ENC c
+    OBJECT ENCODING c
     HSET c a 2
-    ENC c
+    OBJECT ENCODING c
     HSET c d 4
-    ENC c
+    OBJECT ENCODING c
     CONFIG SET hash-max-ziplist-entries 0
     HSET z a 1
-    ENC z
+    OBJECT ENCODING z
     CONFIG SET hash-max-listpack-entries 512
     CONFIG SET hash-max-listpack-value 0
     HSET v a ""
-    ENC v
+    OBJECT ENCODING v
     HSET w a b
-    ENC w
+    OBJECT ENCODING w
     CONFIG SET hash-max-ziplist-value 64
     DEBUG DIGEST
 "#;
 
 const GENERIC: &str = r#"
     HSET h a 1 b 2
-    HSET big @600:x 1
+    HSET big <x*600> 1
     TYPE h
     TYPE big
     OBJECT ENCODING h
@@ -436,28 +390,25 @@ const CASES: &[(&str, &str)] = &[
     ("promotion", PROMOTION),
 ];
 
+/// Each case on a fresh Ferrite and Redis (the cases change the configuration).
 #[test]
 fn differential_cases() {
-    if !redis_available("differential_cases") {
-        return;
-    }
     for (name, script) in CASES {
-        let (f, r) = servers();
-        let mut p = Pair::new(&f, &r);
-        run_script(&mut p, name, script);
+        let Some(mut duo) = Duo::for_test("differential_cases", &[]) else {
+            return;
+        };
+        duo.run_script(name, script);
+        duo.finish(&format!("differential_cases: {name}"));
     }
 }
 
 #[test]
 fn differential_resp3() {
-    if !redis_available("differential_resp3") {
+    let Some(mut duo) = Duo::for_test("differential_resp3", &[]) else {
         return;
-    }
-    let (f, r) = servers();
-    let mut p = Pair::new(&f, &r);
-    p.check(&["HELLO", "3"], Cmp::Shape).expect("HELLO 3");
-    run_script(
-        &mut p,
+    };
+    duo.check("resp3", &["HELLO", "3"], Cmp::Shape);
+    duo.run_script(
         "resp3",
         r#"
         HGETALL nokey
@@ -479,13 +430,20 @@ fn differential_resp3() {
     );
     // A table-encoded hash: the same pairs, in its own order.
     for i in 0..600 {
-        p.both(&["HSET", "big", &format!("f{i}"), &format!("v{i}")]);
+        duo.both(&["HSET", "big", &format!("f{i}"), &format!("v{i}")]);
     }
-    p.check(&["HGETALL", "big"], Cmp::Unordered).expect("HGETALL big");
-    p.check(&["HRANDFIELD", "big", "-3", "WITHVALUES"], Cmp::Shape)
-        .expect("HRANDFIELD shape");
-    p.check(&["HRANDFIELD", "big", "700", "WITHVALUES"], Cmp::Unordered)
-        .expect("HRANDFIELD all");
+    duo.check("HGETALL big", &["HGETALL", "big"], Cmp::Unordered);
+    duo.check(
+        "HRANDFIELD shape",
+        &["HRANDFIELD", "big", "-3", "WITHVALUES"],
+        Cmp::Shape,
+    );
+    duo.check(
+        "HRANDFIELD all",
+        &["HRANDFIELD", "big", "700", "WITHVALUES"],
+        Cmp::Unordered,
+    );
+    duo.finish("differential_resp3");
 }
 
 // ---- HRANDFIELD's rules, checked on both servers ----
@@ -508,16 +466,15 @@ fn drawn(v: &Value) -> Vec<Vec<u8>> {
 /// values that go with their fields.
 #[test]
 fn differential_hrandfield_rules() {
-    if !redis_available("differential_hrandfield_rules") {
+    let Some(mut duo) = Duo::for_test("differential_hrandfield_rules", &[]) else {
         return;
-    }
-    let (f, r) = servers();
-    let mut p = Pair::new(&f, &r);
+    };
+    duo.fail_fast();
     for (key, n) in [("small", 20usize), ("big", 1000)] {
         let mut model = HashMap::new();
         for i in 0..n {
             let (k, v) = (format!("f{i}"), format!("v{i}"));
-            p.both(&["HSET", key, &k, &v]);
+            duo.both(&["HSET", key, &k, &v]);
             model.insert(k.into_bytes(), v.into_bytes());
         }
         for count in [
@@ -537,7 +494,7 @@ fn differential_hrandfield_rules() {
                 if withvalues {
                     cmd.push("WITHVALUES".into());
                 }
-                let (a, b) = p.both(&cmd);
+                let (a, b) = duo.both(&cmd).expect("HRANDFIELD");
                 for (side, reply) in [("ferrite", &a), ("redis", &b)] {
                     let items = drawn(reply);
                     let step = if withvalues { 2 } else { 1 };
@@ -564,15 +521,15 @@ fn differential_hrandfield_rules() {
             }
         }
     }
+    duo.finish("differential_hrandfield_rules");
 }
 
 // ---- random differential runs ----
 
+/// `FERRITE_HASHES_SEED` replays a failure (the message prints the seed); `FERRITE_HASHES_STEPS`
+/// lengthens a soak.
 fn seed_from_env(default: u64) -> u64 {
-    std::env::var("FERRITE_HASHES_SEED")
-        .ok()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .unwrap_or(default)
+    env_u64("FERRITE_HASHES_SEED", default)
 }
 
 const KEYS: &[&str] = &["h1", "h2", "h3", "str"];
@@ -711,58 +668,46 @@ fn random_command(rng: &mut Rng) -> (Vec<Vec<u8>>, Cmp) {
 
 #[test]
 fn differential_random_commands() {
-    if !redis_available("differential_random_commands") {
+    let Some(mut duo) = Duo::for_test("differential_random_commands", &[]) else {
         return;
-    }
-    let (f, r) = servers();
-    let mut p = Pair::new(&f, &r);
+    };
     let seed = seed_from_env(0x4a54_11e5);
-    let steps: usize = std::env::var("FERRITE_HASHES_STEPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8000);
+    let steps = env_u64("FERRITE_HASHES_STEPS", 8000);
+    duo.fail_fast().set_label(&format!("seed {seed:#x}"));
     let mut rng = Rng::new(seed);
-    let mut recent: Vec<String> = Vec::new();
     for step in 0..steps {
         if step % 2000 == 1000 {
             // Move the thresholds now and then, as CONFIG SET does on a live server.
             let entries = rng.pick(&["0", "3", "16", "128", "512"]);
-            p.both(&["CONFIG", "SET", "hash-max-listpack-entries", entries]);
+            duo.both(&["CONFIG", "SET", "hash-max-listpack-entries", entries]);
         }
         let (cmd, cmp) = random_command(&mut rng);
-        recent.push(show_args(&cmd));
-        if recent.len() > 40 {
-            recent.remove(0);
-        }
+        let context = format!("step {step}");
         if cmd[0] == b"HSCANALL" {
-            let (a, b) = (scan_walk(&mut p.ferrite, &cmd[1..]), scan_walk(&mut p.redis, &cmd[1..]));
-            assert_eq!(a, b, "seed {seed:#x} step {step}: {}", show_args(&cmd));
+            let (a, b) = (
+                scan_walk(&mut duo.ours, &cmd[1..]),
+                scan_walk(&mut duo.theirs, &cmd[1..]),
+            );
+            if a != b {
+                duo.fail(format!("{context}: whole HSCAN {:?}: {a:?} vs {b:?}", &cmd[1..]));
+            }
             continue;
         }
-        let (a, b) = p.both(&cmd);
-        assert!(
-            common::diff::same(&a, &b, cmp),
-            "seed {seed:#x} step {step}: {}\n  ferrite: {}\n  redis:   {}\n  recent:\n    {}",
-            show_args(&cmd),
-            show(&a),
-            show(&b),
-            recent.join("\n    ")
-        );
+        duo.check(&context, &cmd, cmp);
         if step % 100 == 99 {
             for key in KEYS {
-                let digest = ["DEBUG", "DIGEST-VALUE", key];
-                if let Err(e) = p.check(&digest, Cmp::Exact) {
-                    panic!(
-                        "seed {seed:#x} step {step}: contents differ: {e}\n  recent:\n    {}",
-                        recent.join("\n    ")
-                    );
-                }
-                let (ea, eb) = (
-                    encoding(&mut p.ferrite, key.as_bytes()),
-                    encoding(&mut p.redis, key.as_bytes()),
+                duo.check(
+                    &format!("{context}: contents differ"),
+                    &["DEBUG", "DIGEST-VALUE", key],
+                    Cmp::Exact,
                 );
-                assert_eq!(ea, eb, "seed {seed:#x} step {step}: encodings of {key} differ");
+                duo.check(
+                    &format!("{context}: encodings differ"),
+                    &["OBJECT", "ENCODING", key],
+                    Cmp::Exact,
+                );
             }
         }
     }
+    duo.finish("differential_random_commands");
 }

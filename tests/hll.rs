@@ -4,27 +4,27 @@
 
 mod common;
 
-use common::diff::{show, show_args, Cmp, Pair};
-use common::{err, int, redis_available, simple, Rng, Server, Value};
+use common::cases::Duo;
+use common::diff::{show, show_args, Cmp};
+use common::{err, int, simple, Rng, Server, Value};
 use ferrite::testing::Harness;
 
-/// Send to both and require the same reply.
-fn same<A: AsRef<[u8]>>(p: &mut Pair, args: &[A]) -> Value {
-    match p.check(args, Cmp::Exact) {
-        Ok((a, _)) => a,
-        Err(e) => panic!("{e}"),
-    }
+/// Both servers for `test`, stopping at the first difference.
+fn duo(test: &str) -> Option<Duo> {
+    let mut d = Duo::for_test(test, &[])?;
+    d.fail_fast();
+    Some(d)
+}
+
+/// Send to both and require the same reply; returns Ferrite's.
+fn same<A: AsRef<[u8]>>(duo: &mut Duo, args: &[A]) -> Value {
+    let (a, _) = duo.check("", args, Cmp::Exact).expect("a command both servers know");
+    a
 }
 
 /// The bytes of `key` on both servers must be equal.
-fn same_bytes(p: &mut Pair, key: &str, context: &str) {
-    let (a, b) = p.both(&["GET", key]);
-    assert!(
-        a == b,
-        "{context}: GET {key} differs\n  ferrite: {}\n  redis:   {}",
-        show(&a),
-        show(&b)
-    );
+fn same_bytes(duo: &mut Duo, key: &str, context: &str) {
+    duo.check(&format!("{context}: GET {key} differs"), &["GET", key], Cmp::Exact);
 }
 
 fn bytes(v: Value) -> Vec<u8> {
@@ -167,27 +167,24 @@ const SCRIPT: &[&[&str]] = &[
 
 #[test]
 fn differential_script() {
-    if !redis_available("differential_script") {
+    let Some(mut duo) = duo("differential_script") else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut p = Pair::new(&f, &r);
+    };
     for cmd in SCRIPT {
-        same(&mut p, cmd);
+        same(&mut duo, cmd);
     }
+    duo.finish("differential_script");
 }
 
 /// Values stay strings with Redis's encodings: a client SET gives embstr/raw, and every command that
 /// may write makes it raw (even when nothing changes).
 #[test]
 fn differential_string_encodings() {
-    if !redis_available("differential_string_encodings") {
+    let Some(mut duo) = duo("differential_string_encodings") else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut p = Pair::new(&f, &r);
-    same(&mut p, &["PFADD", "h", "a"]);
-    let sparse = bytes(p.redis.cmd(&["GET", "h"]));
+    };
+    same(&mut duo, &["PFADD", "h", "a"]);
+    let sparse = bytes(duo.theirs.cmd(&["GET", "h"]));
     for (setup, probe) in [
         (None, &["PFCOUNT", "k"][..]),
         (None, &["PFADD", "k"][..]),
@@ -195,18 +192,23 @@ fn differential_string_encodings() {
         (None, &["PFMERGE", "other", "k"][..]),
         (Some("dense"), &["PFDEBUG", "ENCODING", "k"][..]),
     ] {
-        same(&mut p, &[&b"SET"[..], b"k", &sparse]);
+        same(&mut duo, &[&b"SET"[..], b"k", &sparse]);
         if setup.is_some() {
-            same(&mut p, &["PFDEBUG", "TODENSE", "k"]);
+            same(&mut duo, &["PFDEBUG", "TODENSE", "k"]);
         }
-        assert_eq!(encoding(&mut p.ferrite, "k"), encoding(&mut p.redis, "k"), "after SET");
-        same(&mut p, probe);
         assert_eq!(
-            encoding(&mut p.ferrite, "k"),
-            encoding(&mut p.redis, "k"),
+            encoding(&mut duo.ours, "k"),
+            encoding(&mut duo.theirs, "k"),
+            "after SET"
+        );
+        same(&mut duo, probe);
+        assert_eq!(
+            encoding(&mut duo.ours, "k"),
+            encoding(&mut duo.theirs, "k"),
             "after {probe:?}"
         );
     }
+    duo.finish("differential_string_encodings");
 }
 
 fn element(rng: &mut Rng) -> Vec<u8> {
@@ -221,15 +223,13 @@ fn element(rng: &mut Rng) -> Vec<u8> {
 /// and PFCOUNTs under several `hll-sparse-max-bytes`: replies and bytes equal after every step.
 #[test]
 fn differential_random_bytes_identical() {
-    if !redis_available("differential_random_bytes_identical") {
+    let Some(mut duo) = duo("differential_random_bytes_identical") else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut p = Pair::new(&f, &r);
+    };
     let mut rng = Rng::new(0x4c1_0c0de);
     let keys = ["a", "b", "c", "d"];
     for (round, max) in ["3000", "200", "30", "12000", "0"].iter().enumerate() {
-        same(&mut p, &["CONFIG", "SET", "hll-sparse-max-bytes", max]);
+        same(&mut duo, &["CONFIG", "SET", "hll-sparse-max-bytes", max]);
         for step in 0..400 {
             let key = rng.pick(&keys);
             let cmd: Vec<Vec<u8>> = match rng.below(10) {
@@ -251,33 +251,31 @@ fn differential_random_bytes_identical() {
                 }
             };
             let context = format!("round {round} step {step}: {}", show_args(&cmd));
-            if let Err(e) = p.check(&cmd, Cmp::Exact) {
-                panic!("{context}: {e}");
-            }
-            same_bytes(&mut p, key, &context);
+            duo.check(&context, &cmd, Cmp::Exact);
+            same_bytes(&mut duo, key, &context);
         }
         for key in keys {
-            same_bytes(&mut p, key, "end of round");
-            same(&mut p, &["PFDEBUG", "ENCODING", key]);
+            same_bytes(&mut duo, key, "end of round");
+            same(&mut duo, &["PFDEBUG", "ENCODING", key]);
         }
     }
+    duo.finish("differential_random_bytes_identical");
 }
 
 /// A value made by Redis, SET into Ferrite, counts the same and grows into the same bytes (and the
 /// other way round).
 #[test]
 fn values_round_trip_between_servers() {
-    if !redis_available("values_round_trip_between_servers") {
+    let Some(mut duo) = duo("values_round_trip_between_servers") else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let (mut fc, mut rc) = (f.raw(), r.raw());
+    };
+    let (fc, rc) = (&mut duo.ours, &mut duo.theirs);
     let mut rng = Rng::new(7);
     for (from, size) in [("redis", 50), ("redis", 5000), ("ferrite", 300), ("ferrite", 20000)] {
         let (src, dst) = if from == "redis" {
-            (&mut rc, &mut fc)
+            (&mut *rc, &mut *fc)
         } else {
-            (&mut fc, &mut rc)
+            (&mut *fc, &mut *rc)
         };
         let key = format!("k{from}{size}");
         let k = key.as_str();
@@ -307,31 +305,30 @@ fn values_round_trip_between_servers() {
         assert_eq!(src.cmd(&more), dst.cmd(&more));
         assert_eq!(src.cmd(&["GET", k]), dst.cmd(&["GET", k]), "{from} {size}: after PFADD");
     }
+    duo.finish("values_round_trip_between_servers");
 }
 
 /// Valid values with random bytes overwritten (opcodes, header, registers): both servers give the
 /// same answer to every command, and leave the same bytes. Ferrite must never crash.
 #[test]
 fn differential_corrupted_values() {
-    if !redis_available("differential_corrupted_values") {
+    let Some(mut duo) = Duo::for_test("differential_corrupted_values", &[]) else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut p = Pair::new(&f, &r);
+    };
     let mut rng = Rng::new(0xbad_c0de);
     let mut originals = Vec::new();
     for size in [1usize, 10, 100, 600] {
         let mut cmd = vec![b"PFADD".to_vec(), b"src".to_vec()];
         cmd.extend((0..size).map(|_| element(&mut rng)));
-        same(&mut p, &cmd);
-        originals.push(bytes(p.redis.cmd(&["GET", "src"])));
-        same(&mut p, &["GETDEL", "src"]);
+        same(&mut duo, &cmd);
+        originals.push(bytes(duo.theirs.cmd(&["GET", "src"])));
+        same(&mut duo, &["GETDEL", "src"]);
     }
     let cases: usize = std::env::var("FERRITE_HLL_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
-    for case in 0..cases {
+    'cases: for case in 0..cases {
         let mut v = originals[rng.below(originals.len())].clone();
         match rng.below(4) {
             0 => {
@@ -384,11 +381,13 @@ fn differential_corrupted_values() {
             vec![b"GET".to_vec(), b"k".to_vec()],
             vec![b"GETDEL".to_vec(), b"dst".to_vec()],
         ] {
-            if let Err(e) = p.check(&cmd, Cmp::Exact) {
-                panic!("case {case}, value {:02x?}: {e}", v);
+            if !duo.agrees(&format!("case {case}"), &cmd, Cmp::Exact) {
+                duo.fail(format!("case {case}: the value was {v:02x?}"));
+                break 'cases;
             }
         }
     }
+    duo.finish("differential_corrupted_values");
 }
 
 #[test]

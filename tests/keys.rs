@@ -3,12 +3,19 @@
 //! for every command, option and error, and seeded random streams).
 
 mod common;
-mod keys_support;
 
 use std::collections::BTreeSet;
 
+use common::cases::{items, Duo};
+use common::diff::Cmp;
 use common::{err, int, simple, Rng, Server, Value};
-use keys_support::{argv, is_error, pair, run_script, Cmp};
+
+/// Both servers for `test`, stopping at the first difference with the commands that led to it.
+fn duo(test: &str, extra: &[&str]) -> Option<Duo> {
+    let mut d = Duo::for_test(test, extra)?;
+    d.fail_fast();
+    Some(d)
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Direct checks (no oracle needed).
@@ -26,10 +33,7 @@ fn keyspace_commands_answer_over_the_wire() {
     assert_eq!(c.cmd(&["MOVE", "b", "1"]), int(1));
     assert_eq!(c.cmd(&["DBSIZE"]), int(1));
     assert_eq!(c.cmd(&["SELECT", "1"]), simple("OK"));
-    let keys: BTreeSet<Vec<u8>> = keys_support::bulks(&c.cmd(&["KEYS", "*"]))
-        .expect("KEYS")
-        .into_iter()
-        .collect();
+    let keys: BTreeSet<Vec<u8>> = items(&c.cmd(&["KEYS", "*"])).into_iter().collect();
     assert_eq!(keys, [b"b".to_vec(), b"d".to_vec()].into_iter().collect());
     assert_eq!(c.cmd(&["DEL", "b", "d", "b"]), int(2));
     assert_eq!(c.cmd(&["RANDOMKEY"]), Value::NullBulk);
@@ -78,21 +82,21 @@ fn a_big_flush_async_leaves_the_server_answering() {
 
 #[test]
 fn delete_and_inspect_match_redis() {
-    let Some(mut p) = pair("delete_and_inspect_match_redis", &[]) else {
+    let Some(mut duo) = duo("delete_and_inspect_match_redis", &[]) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         SET a 1
         SET b hello
-        SET '' empty
+        SET "" empty
         SET big xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
-        EXISTS a a b nokey ''
+        EXISTS a a b nokey ""
         EXISTS nokey
-        TOUCH a '' '' nokey
+        TOUCH a "" "" nokey
         TYPE a
-        TYPE ''
+        TYPE ""
         TYPE nokey
         DEL a a nokey
         DEL nokey
@@ -100,20 +104,20 @@ fn delete_and_inspect_match_redis() {
         UNLINK nokey
         EXISTS a b big
         DBSIZE
-        DEL ''
+        DEL ""
         DBSIZE
-        ",
+        "#,
     );
 }
 
 #[test]
 fn rename_copy_move_match_redis() {
-    let Some(mut p) = pair("rename_copy_move_match_redis", &[]) else {
+    let Some(mut duo) = duo("rename_copy_move_match_redis", &[]) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         SET a 1
         SET b two
         PEXPIREAT b 99999999999999
@@ -128,9 +132,9 @@ fn rename_copy_move_match_redis() {
         RENAME c b
         GET b
         PTTL b
-        RENAME b ''
-        GET ''
-        RENAME '' b
+        RENAME b ""
+        GET ""
+        RENAME "" b
         SET n 5
         PEXPIREAT n 99999999999999
         RENAME n m
@@ -186,21 +190,21 @@ fn rename_copy_move_match_redis() {
         GET m
         SELECT 1
         GET m
-        U KEYS *
+        ~ KEYS *
         SELECT 0
-        U KEYS *
-        ",
+        ~ KEYS *
+        "#,
     );
 }
 
 #[test]
 fn databases_match_redis() {
-    let Some(mut p) = pair("databases_match_redis", &[]) else {
+    let Some(mut duo) = duo("databases_match_redis", &[]) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         SET a 1
         SELECT 3
         SET b 2
@@ -208,7 +212,7 @@ fn databases_match_redis() {
         DBSIZE
         SWAPDB 0 3
         DBSIZE
-        U KEYS *
+        ~ KEYS *
         SWAPDB 0 0
         SWAPDB 0 x
         SWAPDB x 0
@@ -217,12 +221,12 @@ fn databases_match_redis() {
         SWAPDB 0 99999999999
         SWAPDB 0 3
         SELECT 0
-        U KEYS *
+        ~ KEYS *
         SELECT 16
         SELECT -1
         SELECT 4294967296
         SELECT x
-        SELECT ''
+        SELECT ""
         FLUSHDB foo
         FLUSHDB async sync
         FLUSHALL x
@@ -244,51 +248,51 @@ fn databases_match_redis() {
         DBSIZE
         FLUSHALL
         FLUSHDB SYNC
-        ",
+        "#,
     );
 }
 
 #[test]
 fn keys_scan_randomkey_match_redis() {
-    let Some(mut p) = pair("keys_scan_randomkey_match_redis", &[]) else {
+    let Some(mut duo) = duo("keys_scan_randomkey_match_redis", &[]) else {
         return;
     };
-    run_script(&mut p, "S RANDOMKEY\nU KEYS *\nSCAN* \nSCAN 0\nSCAN 0 TYPE string");
+    duo.run_script("empty", "? RANDOMKEY\n~ KEYS *\n@scan\nSCAN 0\nSCAN 0 TYPE string");
     for i in 0..60 {
-        p.exact(&["SET", &format!("key:{i}"), "v"]);
+        duo.exact(&["SET", &format!("key:{i}"), "v"]);
     }
     for k in ["", "other", "a?b", "a*b", "[x]", "\\"] {
-        p.exact(&["SET", k, "v"]);
+        duo.exact(&["SET", k, "v"]);
     }
-    run_script(
-        &mut p,
-        r"
-        S RANDOMKEY
-        U KEYS *
-        U KEYS **
-        U KEYS ?
-        U KEYS key:1*
-        U KEYS key:[1-3]
-        U KEYS key:[^1-3]?
-        U KEYS *[?]*
-        U KEYS a\*b
-        U KEYS \[x]
-        U KEYS \\
-        U KEYS ''
-        U KEYS nomatch
-        SCAN*
-        SCAN* MATCH *
-        SCAN* MATCH **
-        SCAN* MATCH key:1*
-        SCAN* MATCH key:1* COUNT 1
-        SCAN* COUNT 1000
-        SCAN* COUNT 3 MATCH *o*
-        SCAN* TYPE string
-        SCAN* TYPE STRING MATCH key:2?
-        SCAN* TYPE hash
-        SCAN* TYPE none
-        SCAN* TYPE nosuchtype
-        SCAN* MATCH key:1* MATCH key:2*
+    duo.run_script(
+        "script",
+        r#"
+        ? RANDOMKEY
+        ~ KEYS *
+        ~ KEYS **
+        ~ KEYS ?
+        ~ KEYS key:1*
+        ~ KEYS key:[1-3]
+        ~ KEYS key:[^1-3]?
+        ~ KEYS *[?]*
+        ~ KEYS a\*b
+        ~ KEYS \[x]
+        ~ KEYS \\
+        ~ KEYS ""
+        ~ KEYS nomatch
+        @scan
+        @scan MATCH *
+        @scan MATCH **
+        @scan MATCH key:1*
+        @scan MATCH key:1* COUNT 1
+        @scan COUNT 1000
+        @scan COUNT 3 MATCH *o*
+        @scan TYPE string
+        @scan TYPE STRING MATCH key:2?
+        @scan TYPE hash
+        @scan TYPE none
+        @scan TYPE nosuchtype
+        @scan MATCH key:1* MATCH key:2*
         SCAN x
         SCAN 1x
         SCAN +
@@ -301,11 +305,11 @@ fn keys_scan_randomkey_match_redis() {
         SCAN 0 TYPE
         SCAN 0 foo bar
         SCAN 0 MATCH * COUNT
-        ",
+        "#,
     );
     // Cursors past the end and oddly written ones: Redis answers some cursor and keys; compare shapes.
     for cursor in ["-1", "", "+0", "99999", "18446744073709551615"] {
-        let (f, r) = p.send(&argv(&["SCAN", cursor]));
+        let (f, r) = duo.both(&["SCAN", cursor]).expect("SCAN");
         for v in [&f, &r] {
             let Value::Array(parts) = v else {
                 panic!("SCAN {cursor:?}: {v:?}")
@@ -316,20 +320,20 @@ fn keys_scan_randomkey_match_redis() {
     }
     // RANDOMKEY returns a key that exists.
     for _ in 0..20 {
-        let (f, _) = p.send(&argv(&["RANDOMKEY"]));
+        let (f, _) = duo.both(&["RANDOMKEY"]).expect("RANDOMKEY");
         let Value::Bulk(k) = f else { panic!("RANDOMKEY {f:?}") };
-        assert_eq!(p.f.cmd(&[b"EXISTS".to_vec(), k]), int(1));
+        assert_eq!(duo.ours.cmd(&[b"EXISTS".to_vec(), k]), int(1));
     }
 }
 
 #[test]
 fn object_matches_redis() {
-    let Some(mut p) = pair("object_matches_redis", &[]) else {
+    let Some(mut duo) = duo("object_matches_redis", &[]) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         SET int 12
         SET zero 0
         SET top 9999
@@ -356,7 +360,7 @@ fn object_matches_redis() {
         OBJECT REFCOUNT emb
         OBJECT REFCOUNT raw
         OBJECT REFCOUNT nokey
-        N2 OBJECT IDLETIME emb
+        ±2 OBJECT IDLETIME emb
         OBJECT IDLETIME nokey
         OBJECT FREQ emb
         OBJECT FREQ nokey
@@ -367,10 +371,10 @@ fn object_matches_redis() {
         OBJECT nope
         OBJECT nope k
         object encoding emb
-        ",
+        "#,
     );
     // HELP: our explanations are our own words; the header and the subcommand lines are Redis's.
-    let (f, r) = p.send(&argv(&["OBJECT", "HELP"]));
+    let (f, r) = duo.both(&["OBJECT", "HELP"]).expect("OBJECT HELP");
     let syntax_lines = |v: &Value| -> Vec<Value> {
         let Value::Array(lines) = v else { panic!("HELP {v:?}") };
         assert!(lines.iter().all(|l| matches!(l, Value::Simple(_))), "{v:?}");
@@ -386,12 +390,12 @@ fn object_matches_redis() {
 #[test]
 fn object_freq_under_lfu_matches_redis() {
     let extra = ["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"];
-    let Some(mut p) = pair("object_freq_under_lfu_matches_redis", &extra) else {
+    let Some(mut duo) = duo("object_freq_under_lfu_matches_redis", &extra) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         SET f hello
         OBJECT FREQ f
         GET f
@@ -415,18 +419,18 @@ fn object_freq_under_lfu_matches_redis() {
         OBJECT IDLETIME g
         OBJECT IDLETIME nokey
         OBJECT FREQ nokey
-        ",
+        "#,
     );
 }
 
 #[test]
 fn arity_errors_match_redis() {
-    let Some(mut p) = pair("arity_errors_match_redis", &[]) else {
+    let Some(mut duo) = duo("arity_errors_match_redis", &[]) else {
         return;
     };
-    run_script(
-        &mut p,
-        "
+    duo.run_script(
+        "script",
+        r#"
         DEL
         UNLINK
         EXISTS
@@ -455,7 +459,7 @@ fn arity_errors_match_redis() {
         SWAPDB 0
         DBSIZE x
         SELECT
-        ",
+        "#,
     );
 }
 
@@ -620,7 +624,7 @@ fn random_command(rng: &mut Rng, t: &Times) -> (Vec<String>, Cmp) {
 
 fn random_stream(seed: u64, steps: usize) {
     let label = format!("random_streams_match_redis seed {seed:#x}");
-    let Some(mut p) = pair(&label, &[]) else { return };
+    let Some(mut duo) = duo(&label, &[]) else { return };
     let mut rng = Rng::new(seed);
     let base_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -635,26 +639,26 @@ fn random_stream(seed: u64, steps: usize) {
         match cmd[0].as_str() {
             "PSETEX" => {
                 let (k, v) = (rng.pick(KEYS), rng.pick(VALUES));
-                p.psetex(k.as_bytes(), t.rel_ms(), v.as_bytes());
+                duo.check("", &["PSETEX", k, &t.rel_ms().to_string(), v], Cmp::Exact);
             }
             "SCAN*" => {
-                let mut opts: Vec<Vec<u8>> = vec![];
+                let mut opts: Vec<String> = vec![];
                 if rng.below(2) == 0 {
-                    opts.extend(argv(&["MATCH", rng.pick(PATTERNS)]));
+                    opts.extend(["MATCH".into(), rng.pick(PATTERNS).into()]);
                 }
                 if rng.below(3) == 0 {
-                    opts.extend(argv(&["COUNT", &(1 + rng.below(20)).to_string()]));
+                    opts.extend(["COUNT".into(), (1 + rng.below(20)).to_string()]);
                 }
                 if rng.below(4) == 0 {
-                    opts.extend(argv(&["TYPE", ["string", "none", "hash"][rng.below(3)]]));
+                    opts.extend(["TYPE".into(), ["string", "none", "hash"][rng.below(3)].into()]);
                 }
-                p.check_full_scan(&opts);
+                duo.check_full_scan("", &opts);
             }
             _ => {
                 let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-                let r = p.check(&args, how);
+                let r = duo.check("", &args, how);
                 assert!(
-                    !(is_error(&r) && args[0] == "SET"),
+                    !(matches!(r, Some((_, Value::Error(_)))) && args[0] == "SET"),
                     "{label}: setup command failed: {args:?} {r:?}"
                 );
             }
@@ -662,9 +666,9 @@ fn random_stream(seed: u64, steps: usize) {
     }
     // The end state agrees in every database used.
     for db in 0..3 {
-        p.exact(&["SELECT", &db.to_string()]);
-        p.exact(&["DBSIZE"]);
-        p.check_same_keys();
+        duo.exact(&["SELECT", &db.to_string()]);
+        duo.exact(&["DBSIZE"]);
+        duo.check("the end state", &["KEYS", "*"], Cmp::Unordered);
     }
 }
 

@@ -4,113 +4,16 @@
 //! quicklist's shape (DEBUG OBJECT's `ql_*` fields) as it goes; and the blocking commands, driven
 //! through several connections, on their own and side by side with Redis.
 //!
-//! Scripts are one command per line, split on blanks; `"..."` quotes a token (`\xHH`, `\"`, `\\`
-//! escapes) and `<c*N>` stands for N copies of the byte `c` (values big enough to need nodes of their
-//! own). A case that meets a command Ferrite does not know fails.
+//! The cases are scripts in `common::cases`'s format (`<c*N>` makes values big enough to need nodes of
+//! their own). A command Ferrite does not know fails the test.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::diff::{same, show, show_args, Cmp, Pair};
+use common::cases::{env_u64, Duo};
+use common::diff::{show, Cmp};
 use common::{bulk, err, eventually, int, redis_available, simple, Raw, Rng, Server, Value};
-
-// ---- scripts ----
-
-/// Split a script line into arguments (see the module docs).
-fn words(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut chars = line.bytes().peekable();
-    loop {
-        while chars.peek() == Some(&b' ') {
-            chars.next();
-        }
-        let Some(&first) = chars.peek() else { break };
-        let mut tok = Vec::new();
-        if first == b'"' {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    b'"' => break,
-                    b'\\' => match chars.next() {
-                        Some(b'x') => {
-                            let hi = chars.next().expect("hex digit");
-                            let lo = chars.next().expect("hex digit");
-                            let hex = [hi, lo];
-                            let text = std::str::from_utf8(&hex).expect("hex digits");
-                            tok.push(u8::from_str_radix(text, 16).expect("hex escape"));
-                        }
-                        Some(other) => tok.push(other),
-                        None => break,
-                    },
-                    other => tok.push(other),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == b' ' {
-                    break;
-                }
-                tok.push(c);
-                chars.next();
-            }
-            if tok.len() > 4 && tok[0] == b'<' && tok[2] == b'*' && tok.last() == Some(&b'>') {
-                let n: usize = std::str::from_utf8(&tok[3..tok.len() - 1])
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .expect("<c*N> repeat count");
-                tok = vec![tok[1]; n];
-            }
-        }
-        out.push(tok);
-    }
-    out
-}
-
-fn is_unknown(v: &Value) -> bool {
-    matches!(v, Value::Error(e) if e.starts_with(b"ERR unknown command"))
-}
-
-/// Run scripted cases on both servers, comparing every reply exactly. A case stops (and is reported)
-/// at the first command Ferrite does not know; callers assert there is none. Returns their names.
-fn run_cases(pair: &mut Pair, cases: &[(&str, &str)]) -> Vec<String> {
-    let mut skipped = vec![];
-    for (name, script) in cases {
-        clear(pair);
-        for line in script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            // A line starting with `~` is compared as a multiset (SCAN, whose order is the table's).
-            let (line, cmp) = match line.strip_prefix("~ ") {
-                Some(rest) => (rest, Cmp::Unordered),
-                None => (line, Cmp::Exact),
-            };
-            let cmd = words(line);
-            let (ours, theirs) = pair.both(&cmd);
-            if is_unknown(&ours) && !is_unknown(&theirs) {
-                eprintln!("case {name}: skipped from `{line}` on, Ferrite does not know it yet");
-                skipped.push(name.to_string());
-                break;
-            }
-            assert!(
-                same(&ours, &theirs, cmp),
-                "case {name}: {}\n  ferrite: {}\n  redis:   {}",
-                show_args(&cmd),
-                show(&ours),
-                show(&theirs)
-            );
-        }
-    }
-    skipped
-}
-
-/// Empty both keyspaces.
-fn clear(pair: &mut Pair) {
-    assert_eq!(pair.redis.cmd(&["FLUSHALL"]), simple("OK"));
-    assert_eq!(pair.ferrite.cmd(&["FLUSHALL"]), simple("OK"));
-}
 
 // ---- hand-written cases ----
 
@@ -130,7 +33,7 @@ const CASES: &[(&str, &str)] = &[
         RPUSHX nokey x
         LLEN nokey
         LRANGE l 0 -1
-        RPUSH l "" "with space" "\x00\xff\r\n" 12 -7 007 +5 9223372036854775807 9223372036854775808 -9223372036854775808
+        RPUSH l "" "with space" "\x00\xff\x0d\x0a" 12 -7 007 +5 9223372036854775807 9223372036854775808 -9223372036854775808
         LRANGE l -10 -1
         LPUSH
         LPUSH l
@@ -537,26 +440,22 @@ const CASES: &[(&str, &str)] = &[
 
 #[test]
 fn differential_cases() {
-    if !redis_available("differential_cases") {
+    let Some(mut duo) = Duo::for_test("differential_cases", &[]) else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut pair = Pair::new(&f, &r);
-    let skipped = run_cases(&mut pair, CASES);
-    assert!(skipped.is_empty(), "{skipped:?}");
+    };
+    duo.run_cases(CASES);
+    duo.finish("differential_cases");
 }
 
 #[test]
 fn differential_cases_resp3() {
-    if !redis_available("differential_cases_resp3") {
+    let Some(mut duo) = Duo::for_test("differential_cases_resp3", &[]) else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut pair = Pair::new(&f, &r);
-    let (ours, theirs) = pair.both(&["HELLO", "3"]);
-    assert!(matches!((&ours, &theirs), (Value::Map(_), Value::Map(_))), "{ours:?}");
-    let skipped = run_cases(&mut pair, CASES);
-    assert!(skipped.is_empty(), "{skipped:?}");
+    };
+    let replies = duo.both(&["HELLO", "3"]);
+    assert!(matches!(&replies, Some((Value::Map(_), Value::Map(_)))), "{replies:?}");
+    duo.run_cases(CASES);
+    duo.finish("differential_cases_resp3");
 }
 
 /// DEBUG OBJECT's quicklist fields (everything but the address, LRU and serialized length).
@@ -573,11 +472,10 @@ fn shape(c: &mut Raw, key: &str) -> Option<String> {
 
 #[test]
 fn debug_object_shows_the_same_quicklist_shape() {
-    if !redis_available("debug_object_shows_the_same_quicklist_shape") {
+    let Some(mut duo) = Duo::for_test("debug_object_shows_the_same_quicklist_shape", &[]) else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut pair = Pair::new(&f, &r);
+    };
+    duo.fail_fast();
     for (fill, depth) in [
         ("-2", "0"),
         ("-1", "0"),
@@ -586,8 +484,8 @@ fn debug_object_shows_the_same_quicklist_shape() {
         ("-9", "3"),
         ("100000", "0"),
     ] {
-        clear(&mut pair);
-        pair.both(&[
+        duo.clear();
+        duo.both(&[
             "CONFIG",
             "SET",
             "list-max-listpack-size",
@@ -597,12 +495,12 @@ fn debug_object_shows_the_same_quicklist_shape() {
         ]);
         let mut cmd = vec!["RPUSH".to_string(), "l".to_string()];
         cmd.extend((0..3000).map(|i| format!("v{i}")));
-        pair.both(&cmd);
+        duo.both(&cmd);
         let mut cmd = vec!["LPUSH".to_string(), "l".to_string()];
         cmd.extend((0..500).map(|i| "x".repeat(i % 300)));
-        pair.both(&cmd);
+        duo.both(&cmd);
         for (i, piv) in ["v5", "v1000", "v2999", "v1500"].iter().enumerate() {
-            pair.both(&[
+            duo.both(&[
                 "LINSERT",
                 "l",
                 if i % 2 == 0 { "AFTER" } else { "BEFORE" },
@@ -610,22 +508,22 @@ fn debug_object_shows_the_same_quicklist_shape() {
                 "inserted",
             ]);
         }
-        pair.both(&["LREM", "l", "7", "x"]);
-        pair.both(&["LTRIM", "l", "3", "-4"]);
-        let (ours, theirs) = (shape(&mut pair.ferrite, "l"), shape(&mut pair.redis, "l"));
+        duo.both(&["LREM", "l", "7", "x"]);
+        duo.both(&["LTRIM", "l", "3", "-4"]);
+        let (ours, theirs) = (shape(&mut duo.ours, "l"), shape(&mut duo.theirs, "l"));
         assert!(ours.is_some());
         assert_eq!(ours, theirs, "fill {fill}");
         // A later CONFIG SET leaves existing lists alone.
-        pair.both(&["CONFIG", "SET", "list-max-listpack-size", "-5"]);
-        pair.both(&["RPUSH", "l", "after"]);
+        duo.both(&["CONFIG", "SET", "list-max-listpack-size", "-5"]);
+        duo.both(&["RPUSH", "l", "after"]);
         assert_eq!(
-            shape(&mut pair.ferrite, "l"),
-            shape(&mut pair.redis, "l"),
+            shape(&mut duo.ours, "l"),
+            shape(&mut duo.theirs, "l"),
             "fill {fill} then -5"
         );
-        pair.check(&["DEBUG", "DIGEST-VALUE", "l"], Cmp::Exact)
-            .unwrap_or_else(|e| panic!("{e}"));
+        duo.check(&format!("fill {fill}"), &["DEBUG", "DIGEST-VALUE", "l"], Cmp::Exact);
     }
+    duo.finish("debug_object_shows_the_same_quicklist_shape");
 }
 
 /// `lazyfreed_objects` from INFO memory.
@@ -644,41 +542,30 @@ fn lazyfreed(c: &mut Raw) -> i64 {
 /// of a list is its node count), and at once otherwise.
 #[test]
 fn unlink_hands_lists_of_many_nodes_to_the_background() {
-    if !redis_available("unlink_hands_lists_of_many_nodes_to_the_background") {
+    let Some(mut duo) = Duo::for_test("unlink_hands_lists_of_many_nodes_to_the_background", &[]) else {
         return;
-    }
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut pair = Pair::new(&f, &r);
-    pair.both(&["CONFIG", "SET", "list-max-listpack-size", "1"]);
+    };
+    duo.fail_fast();
+    duo.both(&["CONFIG", "SET", "list-max-listpack-size", "1"]);
     for (key, n) in [("at_limit", 64), ("over", 65)] {
         let mut cmd = vec!["RPUSH".to_string(), key.to_string()];
         cmd.extend((0..n).map(|i| i.to_string()));
-        pair.both(&cmd);
+        duo.both(&cmd);
     }
-    pair.check(&["UNLINK", "at_limit"], Cmp::Exact)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((lazyfreed(&mut pair.ferrite), lazyfreed(&mut pair.redis)), (0, 0));
-    pair.check(&["UNLINK", "over"], Cmp::Exact)
-        .unwrap_or_else(|e| panic!("{e}"));
-    for c in [&mut pair.ferrite, &mut pair.redis] {
+    duo.check("", &["UNLINK", "at_limit"], Cmp::Exact);
+    assert_eq!((lazyfreed(&mut duo.ours), lazyfreed(&mut duo.theirs)), (0, 0));
+    duo.check("", &["UNLINK", "over"], Cmp::Exact);
+    for c in [&mut duo.ours, &mut duo.theirs] {
         assert!(eventually(Duration::from_secs(10), || lazyfreed(c) == 1));
     }
+    duo.finish("unlink_hands_lists_of_many_nodes_to_the_background");
 }
 
 // ---- random differential runs ----
 
 /// `FERRITE_LISTS_SEED` and `FERRITE_LISTS_STEPS` override the defaults (a failure prints the seed).
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| {
-            let s = s.trim();
-            match s.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16).ok(),
-                None => s.parse().ok(),
-            }
-        })
-        .unwrap_or(default)
+    env_u64(name, default)
 }
 
 const KEYS: &[&str] = &["l1", "l2", "l3", "s", "nokey"];
@@ -889,50 +776,28 @@ fn random_command(rng: &mut Rng) -> Vec<Vec<u8>> {
 /// The same random command stream to both servers, at one node size: every reply exactly, and every
 /// 25 steps the digest of each key, the quicklist's shape and the encoding.
 fn random_run(fill: &str, seed: u64, steps: u64) {
-    let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
-    let mut pair = Pair::new(&f, &r);
-    pair.both(&["CONFIG", "SET", "list-max-listpack-size", fill]);
-    pair.both(&["SET", "s", "a string"]);
+    let mut duo = Duo::start(&[]);
+    duo.fail_fast().set_label(&format!("fill {fill} seed {seed:#x}"));
+    duo.both(&["CONFIG", "SET", "list-max-listpack-size", fill]);
+    duo.both(&["SET", "s", "a string"]);
     let mut rng = Rng::new(seed);
-    let mut recent: Vec<String> = vec![];
-    let fail = |step: u64, what: String, recent: &[String]| -> ! {
-        panic!(
-            "fill {fill} seed {seed:#x} step {step}: {what}\n  recent commands:\n    {}",
-            recent.join("\n    ")
-        )
-    };
     for step in 0..steps {
         let cmd = random_command(&mut rng);
-        let shown = show_args(&cmd);
-        recent.push(if shown.len() > 300 {
-            format!("{}...", &shown[..300])
-        } else {
-            shown
-        });
-        if recent.len() > 40 {
-            recent.remove(0);
-        }
-        if let Err(e) = pair.check(&cmd, Cmp::Exact) {
-            fail(step, e, &recent);
-        }
+        let context = format!("step {step}");
+        duo.check(&context, &cmd, Cmp::Exact);
         if step % 25 == 24 {
             for key in &KEYS[..3] {
-                if let Err(e) = pair.check(&["DEBUG", "DIGEST-VALUE", key], Cmp::Exact) {
-                    fail(step, e, &recent);
-                }
-                let (ours, theirs) = (shape(&mut pair.ferrite, key), shape(&mut pair.redis, key));
+                duo.check(&context, &["DEBUG", "DIGEST-VALUE", key], Cmp::Exact);
+                let (ours, theirs) = (shape(&mut duo.ours, key), shape(&mut duo.theirs, key));
                 if ours != theirs {
-                    fail(step, format!("{key}: shape {ours:?} vs {theirs:?}"), &recent);
+                    duo.fail(format!("{context}: {key}: shape {ours:?} vs {theirs:?}"));
                 }
-                if let Err(e) = pair.check(&["OBJECT", "ENCODING", key], Cmp::Exact) {
-                    fail(step, e, &recent);
-                }
+                duo.check(&context, &["OBJECT", "ENCODING", key], Cmp::Exact);
             }
-            if let Err(e) = pair.check(&["DEBUG", "DIGEST"], Cmp::Exact) {
-                fail(step, e, &recent);
-            }
+            duo.check(&context, &["DEBUG", "DIGEST"], Cmp::Exact);
         }
     }
+    duo.finish(&format!("random run, fill {fill} seed {seed:#x}"));
 }
 
 #[test]
@@ -1252,22 +1117,4 @@ fn blocking_scenario_matches_redis() {
     }
     let (f, r) = (Server::ferrite(&[]), Server::redis(&[]));
     assert_eq!(scenario(&f), scenario(&r));
-}
-
-// ---- tokenizer ----
-
-#[test]
-fn script_words() {
-    assert_eq!(
-        words(r#"RPUSH l "a b" "" "\x00\xff\"\\" <z*3> x"#),
-        vec![
-            b"RPUSH".to_vec(),
-            b"l".to_vec(),
-            b"a b".to_vec(),
-            b"".to_vec(),
-            b"\x00\xff\"\\".to_vec(),
-            b"zzz".to_vec(),
-            b"x".to_vec()
-        ]
-    );
 }

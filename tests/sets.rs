@@ -8,9 +8,9 @@ mod common;
 
 use std::collections::{BTreeSet, HashSet};
 
-use common::cases::{items, words, Duo};
+use common::cases::{items, Duo};
 use common::diff::{same, show, show_args, Cmp};
-use common::{bulk, int, redis_available, Raw, Rng, Server, Value};
+use common::{int, redis_available, Raw, Rng, Server, Value};
 
 // ---- helpers ----
 
@@ -866,7 +866,7 @@ fn differential_random_small_intset_limit() {
         return;
     }
     random_stream(
-        common::cases::seed_from_env(0x5e75),
+        common::cases::env_u64("FERRITE_SEED", 0x5e75),
         1500,
         &["--set-max-intset-entries", "8"],
     );
@@ -877,21 +877,5 @@ fn differential_random_default_limit() {
     if !redis_available("differential_random_default_limit") {
         return;
     }
-    random_stream(common::cases::seed_from_env(0xa11ce), 1000, &[]);
-}
-
-#[test]
-fn case_words() {
-    assert_eq!(
-        words(r#"SADD s "a b" \x00x "" end"#),
-        vec![
-            b"SADD".to_vec(),
-            b"s".to_vec(),
-            b"a b".to_vec(),
-            b"\x00x".to_vec(),
-            b"".to_vec(),
-            b"end".to_vec()
-        ]
-    );
-    assert_eq!(bulk("x"), Value::Bulk(b"x".to_vec()));
+    random_stream(common::cases::env_u64("FERRITE_SEED", 0xa11ce), 1000, &[]);
 }

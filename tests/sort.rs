@@ -372,15 +372,8 @@ fn random_weight(rng: &mut Rng) -> String {
     }
 }
 
-/// The types Ferrite has so far: the stream uses only those (sets and strings always).
-struct Have {
-    list: bool,
-    zset: bool,
-    hash: bool,
-}
-
 /// Fill the source keys and the weights, the same way on both servers.
-fn fill(duo: &mut Duo, rng: &mut Rng, have: &Have) {
+fn fill(duo: &mut Duo, rng: &mut Rng) {
     for key in ["src_set", "src_list", "src_zset"] {
         duo.both(&["DEL", key]);
     }
@@ -388,25 +381,21 @@ fn fill(duo: &mut Duo, rng: &mut Rng, have: &Have) {
     let mut sadd = vec!["SADD".to_string(), "src_set".to_string()];
     sadd.extend(elems.iter().cloned());
     duo.both(&sadd);
-    if have.list {
-        let mut rpush = vec!["RPUSH".to_string(), "src_list".to_string()];
-        rpush.extend(elems.iter().cloned());
-        duo.both(&rpush);
+    let mut rpush = vec!["RPUSH".to_string(), "src_list".to_string()];
+    rpush.extend(elems.iter().cloned());
+    duo.both(&rpush);
+    let mut zadd = vec!["ZADD".to_string(), "src_zset".to_string()];
+    for e in &elems {
+        zadd.push(rng.below(10).to_string());
+        zadd.push(e.clone());
     }
-    if have.zset {
-        let mut zadd = vec!["ZADD".to_string(), "src_zset".to_string()];
-        for e in &elems {
-            zadd.push(rng.below(10).to_string());
-            zadd.push(e.clone());
-        }
-        duo.both(&zadd);
-    }
+    duo.both(&zadd);
     for e in &elems {
         match rng.below(5) {
             0 => {
                 duo.both(&["DEL", &format!("w_{e}")]);
             }
-            1 if have.hash => {
+            1 => {
                 duo.both(&["HSET", &format!("h_{e}"), "f", &random_weight(rng)]);
             }
             _ => {
@@ -421,15 +410,8 @@ fn fill(duo: &mut Duo, rng: &mut Rng, have: &Have) {
 
 /// A random SORT and whether its answer is fully determined (else it is compared as a multiset,
 /// or by shape when a LIMIT takes an arbitrary part).
-fn random_sort(rng: &mut Rng, have: &Have) -> (Vec<String>, Cmp) {
-    let mut sources = vec!["src_set", "nokey"];
-    if have.list {
-        sources.push("src_list");
-    }
-    if have.zset {
-        sources.push("src_zset");
-    }
-    let src = rng.pick(&sources);
+fn random_sort(rng: &mut Rng) -> (Vec<String>, Cmp) {
+    let src = rng.pick(&["src_set", "nokey", "src_list", "src_zset"]);
     let ro = rng.below(4) == 0;
     let mut cmd = vec![if ro { "SORT_RO" } else { "SORT" }.to_string(), src.to_string()];
     for _ in 0..rng.below(5) {
@@ -510,21 +492,10 @@ fn random_stream(seed: u64, rounds: usize) {
         return;
     };
     let mut rng = Rng::new(seed);
-    let have = Have {
-        list: duo.ours_knows("rpush"),
-        zset: duo.ours_knows("zadd"),
-        hash: duo.ours_knows("hset"),
-    };
-    if !(have.list && have.zset && have.hash) {
-        eprintln!(
-            "sort random stream: only the types Ferrite has are used (list {}, zset {}, hash {})",
-            have.list, have.zset, have.hash
-        );
-    }
     for round in 0..rounds {
-        fill(&mut duo, &mut rng, &have);
+        fill(&mut duo, &mut rng);
         for _ in 0..20 {
-            let (cmd, cmp) = random_sort(&mut rng, &have);
+            let (cmd, cmp) = random_sort(&mut rng);
             let context = format!("seed {seed} round {round}");
             let Some((a, b)) = duo.both(&cmd) else { continue };
             // An arbitrary part of a set: only its size is determined (GET may give nulls anywhere).
@@ -540,7 +511,7 @@ fn random_stream(seed: u64, rounds: usize) {
                     show(&b)
                 ));
             }
-            if have.list && cmd.iter().any(|w| w == "STORE") {
+            if cmd.iter().any(|w| w == "STORE") {
                 duo.check(&context, &["LRANGE", "dst", "0", "-1"], cmp);
                 // What an open order stored differs: start the next STORE from nothing.
                 duo.both(&["DEL", "dst"]);
@@ -555,5 +526,5 @@ fn random_stream(seed: u64, rounds: usize) {
 
 #[test]
 fn differential_random_sorts() {
-    random_stream(common::cases::seed_from_env(0x50e7), 60);
+    random_stream(common::cases::env_u64("FERRITE_SEED", 0x50e7), 60);
 }

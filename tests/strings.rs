@@ -2,16 +2,17 @@
 //! commands to Ferrite and to a real `redis-server` (the oracle) and compare every reply exactly, types
 //! included.
 //!
-//! The differential cases are scripts, one command per line (tokens split on blanks; `"..."` quotes a
-//! token and understands `\xHH`, `\n`, `\r`, `\0`, `\"`, `\\`). A case whose commands Ferrite does not
-//! know fails the test: every command the cases use exists.
+//! The differential cases are scripts in `common::cases`'s format, every line compared exactly. A command
+//! Ferrite does not know fails the test: every command they use exists.
 
 mod common;
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{bulk, eventually, int, redis_available, simple, Raw, Rng, Server, Value};
+use common::cases::{env_u64, Duo};
+use common::diff::Cmp;
+use common::{bulk, eventually, int, simple, Raw, Rng, Server, Value};
 
 /// Both servers are started with the smallest `proto-max-bulk-len` so the size limits are reachable
 /// without allocating hundreds of megabytes.
@@ -90,134 +91,6 @@ fn lock_primitive_has_one_winner_per_round() {
     }
 }
 
-// ---- differential machinery ----
-
-/// Split a script line into arguments (see the module docs for the quoting rules).
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        let mut tok = Vec::new();
-        if b[i] == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    i += 1;
-                    match b[i] {
-                        b'x' => {
-                            let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("hex escape");
-                            tok.push(u8::from_str_radix(hex, 16).expect("hex escape"));
-                            i += 2;
-                        }
-                        b'n' => tok.push(b'\n'),
-                        b'r' => tok.push(b'\r'),
-                        b'0' => tok.push(0),
-                        other => tok.push(other),
-                    }
-                } else {
-                    tok.push(b[i]);
-                }
-                i += 1;
-            }
-            i += 1; // closing quote
-        } else {
-            while i < b.len() && b[i] != b' ' {
-                tok.push(b[i]);
-                i += 1;
-            }
-        }
-        out.push(tok);
-    }
-    out
-}
-
-fn is_unknown_command(v: &Value) -> bool {
-    matches!(v, Value::Error(e) if e.starts_with(b"ERR unknown command"))
-}
-
-fn show(cmd: &[Vec<u8>]) -> String {
-    cmd.iter()
-        .map(|a| format!("{:?}", String::from_utf8_lossy(a)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A reply in readable form for failure messages (byte strings shown as text where they are).
-fn text(v: &Value) -> String {
-    let b = |x: &[u8]| format!("{:?}", String::from_utf8_lossy(x));
-    match v {
-        Value::Simple(s) => format!("+{}", b(s)),
-        Value::Error(s) => format!("-{}", b(s)),
-        Value::Bulk(s) => format!("${}", b(s)),
-        Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
-        other => format!("{other:?}"),
-    }
-}
-
-/// A Ferrite and a Redis started alike, with one connection to each.
-struct Duo {
-    ours: Raw,
-    theirs: Raw,
-    _ferrite: Server,
-    _redis: Server,
-}
-
-impl Duo {
-    fn start(extra: &[&str]) -> Duo {
-        let ferrite = Server::ferrite(extra);
-        let redis = Server::redis(extra);
-        Duo {
-            ours: ferrite.raw(),
-            theirs: redis.raw(),
-            _ferrite: ferrite,
-            _redis: redis,
-        }
-    }
-
-    fn both(&mut self, cmd: &[Vec<u8>]) -> (Value, Value) {
-        (self.ours.cmd(cmd), self.theirs.cmd(cmd))
-    }
-
-    /// Empty both keyspaces.
-    fn clear(&mut self) {
-        assert_eq!(self.theirs.cmd(&["FLUSHALL"]), simple("OK"));
-        assert_eq!(self.ours.cmd(&["FLUSHALL"]), simple("OK"));
-    }
-}
-
-/// Run scripted cases; returns the names of the cases skipped because Ferrite lacks a command.
-fn run_cases(duo: &mut Duo, cases: &[(&str, &str)]) -> Vec<String> {
-    let mut skipped = Vec::new();
-    for (name, script) in cases {
-        duo.clear();
-        for line in script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            let cmd = tokenize(line);
-            let (ours, theirs) = duo.both(&cmd);
-            if is_unknown_command(&ours) && !is_unknown_command(&theirs) {
-                eprintln!("case {name}: skipped, Ferrite does not know `{}` yet", show(&cmd[..1]));
-                skipped.push(name.to_string());
-                break;
-            }
-            assert!(
-                ours == theirs,
-                "case {name}: {line}\n  ferrite: {}\n  redis:   {}",
-                text(&ours),
-                text(&theirs)
-            );
-        }
-    }
-    skipped
-}
-
 // ---- hand-written cases ----
 
 const GET_SET: &[(&str, &str)] = &[
@@ -230,7 +103,7 @@ const GET_SET: &[(&str, &str)] = &[
         SET a ""
         GET a
         STRLEN a
-        SET a "with space\x00nul\xff\r\n"
+        SET a "with space\x00nul\xff\x0d\x0a"
         GET a
         SET a 12345
         GET a
@@ -1103,63 +976,64 @@ const NEEDS_OTHERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Both servers for `test`, with the smallest `proto-max-bulk-len` (see `LIMIT_ARGS`).
+fn duo(test: &str) -> Option<Duo> {
+    Duo::for_test(test, LIMIT_ARGS)
+}
+
 #[test]
 fn differential_get_set_family() {
-    if !redis_available("differential_get_set_family") {
+    let Some(mut duo) = duo("differential_get_set_family") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    assert!(run_cases(&mut duo, GET_SET).is_empty());
+    };
+    duo.run_cases(GET_SET);
+    duo.finish("differential_get_set_family");
 }
 
 #[test]
 fn differential_ranges_and_counters() {
-    if !redis_available("differential_ranges_and_counters") {
+    let Some(mut duo) = duo("differential_ranges_and_counters") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    assert!(run_cases(&mut duo, RANGES).is_empty());
-    assert!(run_cases(&mut duo, COUNTERS).is_empty());
+    };
+    duo.run_cases(RANGES);
+    duo.run_cases(COUNTERS);
+    duo.finish("differential_ranges_and_counters");
 }
 
 #[test]
 fn differential_bits() {
-    if !redis_available("differential_bits") {
+    let Some(mut duo) = duo("differential_bits") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    assert!(run_cases(&mut duo, BITS).is_empty());
+    };
+    duo.run_cases(BITS);
+    duo.finish("differential_bits");
 }
 
 #[test]
 fn differential_lcs() {
-    if !redis_available("differential_lcs") {
+    let Some(mut duo) = duo("differential_lcs") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    assert!(run_cases(&mut duo, LCS).is_empty());
-    assert!(run_cases(&mut duo, LCS_LIMIT).is_empty());
+    };
+    duo.run_cases(LCS);
+    duo.run_cases(LCS_LIMIT);
+    duo.finish("differential_lcs");
 }
 
-/// Wrong types, TTLs and encodings, as far as the commands they need exist.
+/// Wrong types, TTLs and encodings.
 #[test]
 fn differential_with_other_areas() {
-    if !redis_available("differential_with_other_areas") {
+    let Some(mut duo) = duo("differential_with_other_areas") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    let skipped = run_cases(&mut duo, NEEDS_OTHERS);
-    assert!(skipped.is_empty(), "{skipped:?}");
+    };
+    duo.run_cases(NEEDS_OTHERS);
+    duo.finish("differential_with_other_areas");
 }
 
 // ---- random differential runs ----
 
 /// `FERRITE_STRINGS_SEED` overrides the fixed seed (to explore; a failure prints the seed to replay).
 fn seed_from_env(default: u64) -> u64 {
-    std::env::var("FERRITE_STRINGS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    env_u64("FERRITE_STRINGS_SEED", default)
 }
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "n0", "n1"];
@@ -1384,55 +1258,33 @@ fn random_command(rng: &mut Rng) -> Vec<Vec<u8>> {
 
 #[test]
 fn differential_random_commands() {
-    if !redis_available("differential_random_commands") {
+    let Some(mut duo) = duo("differential_random_commands") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
+    };
     let seed = seed_from_env(0x5712_1165);
-    let steps: usize = std::env::var("FERRITE_STRINGS_STEPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6000);
+    let steps = env_u64("FERRITE_STRINGS_STEPS", 6000);
+    duo.fail_fast().set_label(&format!("seed {seed:#x}"));
     let mut rng = Rng::new(seed);
-    let mut recent: Vec<String> = Vec::new();
     for step in 0..steps {
         let cmd = random_command(&mut rng);
-        recent.push(show(&cmd));
-        if recent.len() > 50 {
-            recent.remove(0);
-        }
-        let (ours, theirs) = duo.both(&cmd);
-        assert!(
-            ours == theirs,
-            "seed {seed:#x} step {step}: {}\n  ferrite: {}\n  redis:   {}\n  recent commands:\n    {}",
-            show(&cmd),
-            text(&ours),
-            text(&theirs),
-            recent.join("\n    ")
-        );
+        duo.check(&format!("step {step}"), &cmd, Cmp::Exact);
         if step % 50 == 49 {
             let mut mget = vec![b"MGET".to_vec()];
             mget.extend(KEYS.iter().map(|k| k.as_bytes().to_vec()));
-            let (ours, theirs) = duo.both(&mget);
-            assert!(
-                ours == theirs,
-                "seed {seed:#x} step {step}: keyspaces differ\n  ferrite: {}\n  redis:   {}\n  recent commands:\n    {}",
-                text(&ours),
-                text(&theirs),
-                recent.join("\n    ")
-            );
+            duo.check(&format!("step {step}: keyspaces differ"), &mget, Cmp::Exact);
         }
     }
+    duo.finish("differential_random_commands");
 }
 
 /// Bitmaps with long runs of zeros and ones, probed with every range form: where BITPOS and BITCOUNT
 /// mask partial bytes, and where BITOP and BITFIELD meet strings of different lengths.
 #[test]
 fn differential_random_bitmaps() {
-    if !redis_available("differential_random_bitmaps") {
+    let Some(mut duo) = duo("differential_random_bitmaps") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
+    };
+    duo.fail_fast();
     let mut rng = Rng::new(seed_from_env(0xb17_b175));
     let keys = ["b0", "b1", "b2"];
     let range = |rng: &mut Rng| (rng.below(100) as i64 - 50).to_string();
@@ -1448,8 +1300,8 @@ fn differential_random_bitmaps() {
                     })
                     .collect();
                 let set = vec![b"SET".to_vec(), key.into_bytes(), value];
-                let (ours, theirs) = duo.both(&set);
-                assert_eq!((ours, theirs), (simple("OK"), simple("OK")));
+                let replies = duo.both(&set);
+                assert_eq!(replies, Some((simple("OK"), simple("OK"))));
                 continue;
             }
             1 | 2 => {
@@ -1512,66 +1364,39 @@ fn differential_random_bitmaps() {
                 c
             }
         };
-        let cmd: Vec<Vec<u8>> = cmd.into_iter().map(String::into_bytes).collect();
-        let (ours, theirs) = duo.both(&cmd);
-        assert!(
-            ours == theirs,
-            "step {step}: {}\n  ferrite: {}\n  redis:   {}",
-            show(&cmd),
-            text(&ours),
-            text(&theirs)
-        );
+        duo.check(&format!("step {step}"), &cmd, Cmp::Exact);
     }
+    duo.finish("differential_random_bitmaps");
 }
 
-/// RESP3 reply types (nulls, LCS's map) once Ferrite has HELLO.
+/// RESP3 reply types (nulls, LCS's map).
 #[test]
 fn differential_resp3() {
-    if !redis_available("differential_resp3") {
+    let Some(mut duo) = duo("differential_resp3") else {
         return;
-    }
-    let mut duo = Duo::start(LIMIT_ARGS);
-    let hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
-    let (ours, theirs) = duo.both(&hello);
+    };
+    let replies = duo.both(&["HELLO", "3"]);
     assert!(
-        matches!((&ours, &theirs), (Value::Map(_), Value::Map(_))),
-        "HELLO 3: {ours:?} / {theirs:?}"
+        matches!(&replies, Some((Value::Map(_), Value::Map(_)))),
+        "HELLO 3: {replies:?}"
     );
-    let skipped = run_cases(
-        &mut duo,
-        &[(
-            "resp3",
-            r#"
-            GET a
-            MGET a b
-            SET a ohmytext
-            SET b mynewtext
-            SET a v NX
-            SET a v NX GET
-            LCS a b IDX WITHMATCHLEN
-            LCS a b
-            BITFIELD w OVERFLOW FAIL SET u2 0 9 GET u2 0
-            INCRBYFLOAT f 1.5
-            GETEX x
-            GETDEL x
-            GETSET x 1
-            "#,
-        )],
-    );
-    assert!(skipped.is_empty());
-}
-
-#[test]
-fn tokenizer() {
-    assert_eq!(
-        tokenize(r#"SET a "b c" "" "\x00\xff\"\\" d"#),
-        vec![
-            b"SET".to_vec(),
-            b"a".to_vec(),
-            b"b c".to_vec(),
-            b"".to_vec(),
-            b"\x00\xff\"\\".to_vec(),
-            b"d".to_vec()
-        ]
-    );
+    duo.run_cases(&[(
+        "resp3",
+        r#"
+        GET a
+        MGET a b
+        SET a ohmytext
+        SET b mynewtext
+        SET a v NX
+        SET a v NX GET
+        LCS a b IDX WITHMATCHLEN
+        LCS a b
+        BITFIELD w OVERFLOW FAIL SET u2 0 9 GET u2 0
+        INCRBYFLOAT f 1.5
+        GETEX x
+        GETDEL x
+        GETSET x 1
+        "#,
+    )]);
+    duo.finish("differential_resp3");
 }

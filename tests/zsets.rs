@@ -1,11 +1,10 @@
 //! Sorted sets against the real binary, and differentially against a real `redis-server` 7.0.
 //!
-//! Differential scripts run on both servers at once over two connections each: RESP2 on database 0 and
-//! RESP3 on database 1, so every reply is compared in both protocols (scores are bulk strings in one,
-//! doubles in the other). A script line is one command, words separated by single spaces: `""` is the
-//! empty string, `\s` a space, `\xNN` any byte. A line starting with `~ ` is compared by shape only
-//! (random replies), `! ` is sent without comparing. After each case the whole dataset's DEBUG DIGEST
-//! must agree, which checks every stored member and score, whatever the encoding.
+//! Differential scripts (in `common::cases`'s format) run on both servers at once over two connections
+//! each: RESP2 on database 0 and RESP3 on database 1 (a second lane of the `Duo`), so every reply is
+//! compared in both protocols (scores are bulk strings in one, doubles in the other). After each case
+//! the whole dataset's DEBUG DIGEST must agree, which checks every stored member and score, whatever the
+//! encoding.
 //!
 //! The blocking pops are tested by choreographies (several clients, a fixed order of steps) whose
 //! transcripts must match Redis's, plus checks on Ferrite alone that need no oracle.
@@ -14,181 +13,70 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::diff::{same, show, show_args, Cmp, Pair};
+use common::cases::{env_u64, Duo};
+use common::diff::{same, show, show_args, Cmp};
 use common::{bulk, eventually, int, redis_available, Raw, Rng, Server, Value};
 
 // ---- machinery ----
 
-/// One command from a script line (see the module docs).
-fn words(line: &str) -> Vec<Vec<u8>> {
-    line.split(' ')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            if w == "\"\"" {
-                return vec![];
-            }
-            let mut v = vec![];
-            let b = w.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                match (b[i], b.get(i + 1)) {
-                    (b'\\', Some(b's')) => {
-                        v.push(b' ');
-                        i += 2;
-                    }
-                    (b'\\', Some(b'x')) if i + 4 <= b.len() => {
-                        let hex = std::str::from_utf8(&b[i + 2..i + 4]).expect("two hex digits");
-                        v.push(u8::from_str_radix(hex, 16).expect("hex byte"));
-                        i += 4;
-                    }
-                    (c, _) => {
-                        v.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            v
-        })
-        .collect()
-}
-
-fn unknown(v: &Value) -> bool {
-    matches!(v, Value::Error(e) if e.starts_with(b"ERR unknown command"))
-}
-
 /// A Ferrite and a Redis started alike; RESP2 connections on database 0, RESP3 ones on database 1.
-struct Twin {
-    r2: Pair,
-    r3: Pair,
-    _ferrite: Server,
-    _redis: Server,
+fn twin(extra: &[&str]) -> Duo {
+    let mut duo = Duo::start(extra);
+    let setup = duo.add_lane("RESP3 db 1", &[&["HELLO", "3"], &["SELECT", "1"]]);
+    assert!(
+        matches!(&setup[0], (Value::Map(_), Value::Map(_))),
+        "HELLO 3: {setup:?}"
+    );
+    duo
 }
 
-impl Twin {
-    fn start(extra: &[&str]) -> Twin {
-        let ferrite = Server::ferrite(extra);
-        let redis = Server::redis(extra);
-        let r2 = Pair::new(&ferrite, &redis);
-        let mut r3 = Pair::new(&ferrite, &redis);
-        let (a, b) = r3.both(&["HELLO", "3"]);
-        assert!(matches!(a, Value::Map(_)) && matches!(b, Value::Map(_)), "HELLO 3");
-        r3.both(&["SELECT", "1"]);
-        Twin {
-            r2,
-            r3,
-            _ferrite: ferrite,
-            _redis: redis,
-        }
-    }
-
-    /// Send to every connection, comparing nothing.
-    fn send(&mut self, cmd: &[Vec<u8>]) {
-        self.r2.both(cmd);
-        self.r3.both(cmd);
-    }
-
-    /// Send to every connection and compare, RESP2 then RESP3. `Ok(false)` when Ferrite does not know
-    /// the command (the caller skips the rest of its case).
-    fn check(&mut self, cmd: &[Vec<u8>], cmp: Cmp) -> Result<bool, String> {
-        for (pair, proto) in [(&mut self.r2, "RESP2"), (&mut self.r3, "RESP3")] {
-            let (ours, theirs) = pair.both(cmd);
-            if unknown(&ours) && !unknown(&theirs) {
-                return Ok(false);
-            }
-            if !same(&ours, &theirs, cmp) {
-                return Err(format!(
-                    "{proto} {} ({cmp:?})\n  ferrite: {}\n  redis:   {}",
-                    show_args(cmd),
-                    show(&ours),
-                    show(&theirs)
-                ));
-            }
-        }
-        Ok(true)
-    }
-
-    fn flush(&mut self) {
-        self.send(&[b"FLUSHALL".to_vec()]);
-    }
-
-    /// Where two datasets differ: each side's keys, and the digest of each key that is on both.
-    fn explain(&mut self) -> String {
-        let mut s = String::new();
-        for db in ["0", "1"] {
-            let pair = if db == "0" { &mut self.r2 } else { &mut self.r3 };
-            let (a, b) = pair.both(&["KEYS", "*"]);
-            s += &format!("db {db} keys: ferrite {} redis {}\n", show(&a), show(&b));
-            if let Value::Array(keys) = b {
-                for k in keys {
-                    let Value::Bulk(k) = k else { continue };
-                    let c = [b"DEBUG".to_vec(), b"DIGEST-VALUE".to_vec(), k.clone()];
-                    let (x, y) = pair.both(&c);
-                    if x != y {
-                        let r = [
-                            b"ZRANGE".to_vec(),
-                            k.clone(),
-                            b"0".to_vec(),
-                            b"-1".to_vec(),
-                            b"WITHSCORES".to_vec(),
-                        ];
-                        let (p, q) = pair.both(&r);
-                        s += &format!(
-                            "  {}: {} vs {}\n    ferrite {}\n    redis   {}\n",
-                            String::from_utf8_lossy(&k),
-                            show(&x),
-                            show(&y),
-                            show(&p),
-                            show(&q)
-                        );
-                    }
-                }
-            }
-        }
-        s
-    }
-
-    /// The whole dataset's digest must agree.
-    fn check_digest(&mut self) -> Result<(), String> {
-        self.check(&[b"DEBUG".to_vec(), b"DIGEST".to_vec()], Cmp::Exact)
-            .map(|_| ())
-    }
-}
-
-/// Run one script; the error names the failing line. Stops early (Ok) when Ferrite lacks a command.
-fn run_script(t: &mut Twin, name: &str, script: &str) -> Result<(), String> {
-    for line in script
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let (cmp, body) = match line.split_at(line.len().min(2)) {
-            ("~ ", rest) => (Some(Cmp::Shape), rest),
-            ("! ", rest) => (None, rest),
-            _ => (Some(Cmp::Exact), line),
-        };
-        let cmd = words(body);
-        match cmp {
-            None => t.send(&cmd),
-            Some(cmp) => {
-                if !t.check(&cmd, cmp).map_err(|e| format!("case {name}: {e}"))? {
-                    eprintln!("case {name}: rest skipped, Ferrite does not know {:?} yet", body);
-                    return Ok(());
+/// Where two datasets differ: each side's keys, and the digest of each key that is on both.
+fn explain(duo: &mut Duo) -> String {
+    let mut s = String::new();
+    let lane = &mut duo.lanes[0];
+    let dbs = [(&mut duo.ours, &mut duo.theirs), (&mut lane.ours, &mut lane.theirs)];
+    for (db, (ours, theirs)) in dbs.into_iter().enumerate() {
+        let (a, b) = (ours.cmd(&["KEYS", "*"]), theirs.cmd(&["KEYS", "*"]));
+        s += &format!("db {db} keys: ferrite {} redis {}\n", show(&a), show(&b));
+        if let Value::Array(keys) = b {
+            for k in keys {
+                let Value::Bulk(k) = k else { continue };
+                let c = [b"DEBUG".to_vec(), b"DIGEST-VALUE".to_vec(), k.clone()];
+                let (x, y) = (ours.cmd(&c), theirs.cmd(&c));
+                if x != y {
+                    let r = [
+                        b"ZRANGE".to_vec(),
+                        k.clone(),
+                        b"0".to_vec(),
+                        b"-1".to_vec(),
+                        b"WITHSCORES".to_vec(),
+                    ];
+                    let (p, q) = (ours.cmd(&r), theirs.cmd(&r));
+                    s += &format!(
+                        "  {}: {} vs {}\n    ferrite {}\n    redis   {}\n",
+                        String::from_utf8_lossy(&k),
+                        show(&x),
+                        show(&y),
+                        show(&p),
+                        show(&q)
+                    );
                 }
             }
         }
     }
-    t.check_digest().map_err(|e| format!("case {name}, final digest: {e}"))
+    s
 }
 
-fn run_cases(t: &mut Twin, cases: &[(&str, &str)]) {
-    let mut failures = vec![];
-    for (name, script) in cases {
-        t.flush();
-        if let Err(e) = run_script(t, name, script) {
-            failures.push(e);
-        }
+/// Run each case on emptied servers; after each, the whole dataset's digest must agree.
+fn run_cases(duo: &mut Duo, cases: &[(&str, &str)]) {
+    for case in cases {
+        duo.run_cases(&[*case]);
+        duo.check(
+            &format!("case {}, final digest", case.0),
+            &["DEBUG", "DIGEST"],
+            Cmp::Exact,
+        );
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 // ---- hand-written differential cases ----
@@ -227,7 +115,7 @@ const ADD_CASES: &[(&str, &str)] = &[
         ZADD z nan a
         ZADD z 1 a nx
         ZADD z 1e999 a
-        ZADD z \s1 a
+        ZADD z \x201 a
         ZADD z 0x10 hex
         ZADD z "" empty
         ZADD z 1 ""
@@ -369,8 +257,8 @@ const RANGE_CASES: &[(&str, &str)] = &[
         ZRANGEBYSCORE z 0 5 WITHSCORES LIMIT
         ZRANGEBYSCORE z ( 5
         ZRANGEBYSCORE z "" 5
-        ZRANGEBYSCORE z \s1 5
-        ZRANGEBYSCORE z 1\s 5
+        ZRANGEBYSCORE z \x201 5
+        ZRANGEBYSCORE z 1\x20 5
         ZRANGEBYSCORE z 1e999 inf
         ZRANGEBYSCORE z nan 5
         ZRANGEBYSCORE z 0x2 5
@@ -570,11 +458,11 @@ const POP_CASES: &[(&str, &str)] = &[
         "random_members",
         r#"
         ZADD z 1 a 2 b 3 c
-        ~ ZRANDMEMBER z
-        ~ ZRANDMEMBER z 2
-        ~ ZRANDMEMBER z 2 WITHSCORES
-        ~ ZRANDMEMBER z -5
-        ~ ZRANDMEMBER z -5 WITHSCORES
+        ? ZRANDMEMBER z
+        ? ZRANDMEMBER z 2
+        ? ZRANDMEMBER z 2 WITHSCORES
+        ? ZRANDMEMBER z -5
+        ? ZRANDMEMBER z -5 WITHSCORES
         ZRANDMEMBER z 3 WITHSCORES
         ZRANDMEMBER z 9223372036854775807
         ZRANDMEMBER z 0
@@ -611,7 +499,7 @@ const POP_CASES: &[(&str, &str)] = &[
         ZSCAN z 0 NOVALUES
         ZSCAN z -1
         ZSCAN z +1
-        ZSCAN z \s1
+        ZSCAN z \x201
         ZSCAN z 18446744073709551615
         ZSCAN z 18446744073709551616
         ZSCAN nokey 0
@@ -766,7 +654,9 @@ fn differential_hand_written_cases() {
         return;
     }
     for cases in [ADD_CASES, RANGE_CASES, POP_CASES, SETOP_CASES, GENERIC_CASES] {
-        run_cases(&mut Twin::start(&[]), cases);
+        let mut duo = twin(&[]);
+        run_cases(&mut duo, cases);
+        duo.finish("differential_hand_written_cases");
     }
 }
 
@@ -787,19 +677,12 @@ fn zadd_many(key: &str, n: usize, f: impl Fn(usize) -> (String, String)) -> Vec<
     c
 }
 
-fn checks(t: &mut Twin, cmds: &[Vec<Vec<u8>>]) -> Result<(), String> {
-    for c in cmds {
-        t.check(c, Cmp::Exact)?;
-    }
-    Ok(())
-}
-
 #[test]
 fn differential_promotion_thresholds() {
     if !redis_available("differential_promotion_thresholds") {
         return;
     }
-    let mut t = Twin::start(&[]);
+    let mut duo = twin(&[]);
     let enc = |k: &str| cmd(&["OBJECT", "ENCODING", k]);
     let long = |n: usize| "x".repeat(n);
     let mut steps = vec![
@@ -901,8 +784,11 @@ fn differential_promotion_thresholds() {
         cmd(&["CONFIG", "SET", "zset-max-listpack-entries", "128"]),
         cmd(&["CONFIG", "SET", "zset-max-listpack-value", "64"]),
     ]);
-    let r = checks(&mut t, &steps).and_then(|_| t.check_digest());
-    assert!(r.is_ok(), "{}", r.unwrap_err());
+    for c in &steps {
+        duo.check("promotion", c, Cmp::Exact);
+    }
+    duo.check("promotion, final digest", &["DEBUG", "DIGEST"], Cmp::Exact);
+    duo.finish("differential_promotion_thresholds");
 }
 
 /// A full ZSCAN of a large sorted set returns every member with its score, once or more.
@@ -1200,45 +1086,51 @@ fn random_command(rng: &mut Rng) -> (Vec<String>, Cmp) {
 }
 
 fn random_stream(seed: u64, steps: usize, extra: &[&str]) {
-    let mut t = Twin::start(extra);
+    let mut duo = twin(extra);
+    duo.set_label(&format!("seed {seed}"));
     let mut rng = Rng::new(seed);
+    let fail = |duo: &mut Duo, msg: String| -> ! {
+        let why = explain(duo);
+        duo.failures.clear();
+        panic!("seed {seed}, {msg}\n{why}\n  recent commands:\n    {}", duo.recent(50));
+    };
     for step in 0..steps {
         let (c, cmp) = random_command(&mut rng);
         let c: Vec<Vec<u8>> = c.into_iter().map(String::into_bytes).collect();
-        if let Err(e) = t.check(&c, cmp) {
-            panic!("seed {seed}, step {step}: {e}");
+        if !duo.agrees(&format!("step {step}"), &c, cmp) {
+            let msg = duo.failures.join("\n");
+            fail(&mut duo, msg);
         }
         // The encodings must agree after every write.
         if step % 5 == 0 {
             for k in ["a", "b", "c", "lx"] {
-                if let Err(e) = t.check(&cmd(&["OBJECT", "ENCODING", k]), Cmp::Exact) {
-                    panic!("seed {seed}, step {step} (after {}): {e}", show_args(&c));
+                if !duo.agrees(
+                    &format!("step {step} (after {})", show_args(&c)),
+                    &["OBJECT", "ENCODING", k],
+                    Cmp::Exact,
+                ) {
+                    let msg = duo.failures.join("\n");
+                    fail(&mut duo, msg);
                 }
             }
         }
-        if step % 100 == 99 {
-            if let Err(e) = t.check_digest() {
-                panic!("seed {seed}, step {step}: {e}\n{}", t.explain());
-            }
+        if step % 100 == 99 && !duo.agrees(&format!("step {step}"), &["DEBUG", "DIGEST"], Cmp::Exact) {
+            let msg = duo.failures.join("\n");
+            fail(&mut duo, msg);
         }
     }
-    t.check_digest().expect("final digest");
+    duo.check("final digest", &["DEBUG", "DIGEST"], Cmp::Exact);
+    duo.finish(&format!("random stream, seed {seed}"));
 }
 
 /// `FERRITE_ZSETS_SEED` replays a failure (the panic message prints the seed); `FERRITE_ZSETS_STEPS`
 /// lengthens a soak.
 fn seed() -> u64 {
-    std::env::var("FERRITE_ZSETS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_2500)
+    env_u64("FERRITE_ZSETS_SEED", 0x5eed_2500)
 }
 
 fn steps() -> usize {
-    std::env::var("FERRITE_ZSETS_STEPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
+    env_u64("FERRITE_ZSETS_STEPS", 3000) as usize
 }
 
 #[test]

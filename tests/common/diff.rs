@@ -1,8 +1,8 @@
-//! Differential testing: send the same command to Ferrite and to a real `redis-server` and compare the
-//! replies by the class the command's reply belongs to.
+//! How two replies are compared (`Cmp`, `same`) and shown in failure messages (`show`, `show_args`).
+//! The comparing itself is `cases::Duo`'s.
 #![allow(dead_code)]
 
-use super::{Raw, Server, Value};
+use super::Value;
 
 /// How two replies are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,42 +17,6 @@ pub enum Cmp {
     /// Integers may differ by at most this much when both are >= 0 (TTL/PTTL read at slightly different
     /// instants); negative ones are codes (-1 no TTL, -2 no key) and must match exactly.
     Near(i64),
-}
-
-/// A connection to each server.
-pub struct Pair {
-    pub ferrite: Raw,
-    pub redis: Raw,
-}
-
-impl Pair {
-    pub fn new(f: &Server, r: &Server) -> Pair {
-        Pair {
-            ferrite: f.raw(),
-            redis: r.raw(),
-        }
-    }
-
-    /// Send `args` to both and compare. On a mismatch, the error names the command and both replies.
-    pub fn check<A: AsRef<[u8]>>(&mut self, args: &[A], cmp: Cmp) -> Result<(Value, Value), String> {
-        let a = self.ferrite.cmd(args);
-        let b = self.redis.cmd(args);
-        if same(&a, &b, cmp) {
-            Ok((a, b))
-        } else {
-            Err(format!(
-                "{} ({cmp:?})\n  ferrite: {}\n  redis:   {}",
-                show_args(args),
-                show(&a),
-                show(&b)
-            ))
-        }
-    }
-
-    /// Send to both without comparing (setup steps).
-    pub fn both<A: AsRef<[u8]>>(&mut self, args: &[A]) -> (Value, Value) {
-        (self.ferrite.cmd(args), self.redis.cmd(args))
-    }
 }
 
 pub fn show_args<A: AsRef<[u8]>>(args: &[A]) -> String {

@@ -8,8 +8,7 @@
 //! - `skiplist` (the name Redis reports): a hash table from member to node ([`dict`], O(1) score lookup,
 //!   ZSCAN's cursor) and an order-statistics B+tree over `(score, node)` ([`btree`], O(log n) rank,
 //!   insert, remove, interval search). A member's bytes and score live once, in its node ([`node`]).
-//!   `docs/zsets.md` has the measurements that chose the B+tree over a skiplist ([`skiplist`], kept for
-//!   the comparison `examples/zset_index.rs` runs).
+//!   `docs/zsets.md` has the measurements that chose the B+tree over a skiplist.
 //!
 //! Promotion: [`ZSet::insert`] converts a listpack to the large form before an insert that would make it
 //! longer than `zset-max-listpack-entries` or that brings a member longer than `zset-max-listpack-value`
@@ -20,12 +19,9 @@
 //! Ranks are 0-based and ascending; commands that count from the top convert. Ranges of ranks are
 //! half-open (`Range<usize>`).
 
-#[doc(hidden)]
-pub mod bench_support;
 mod btree;
 mod dict;
 mod node;
-mod skiplist;
 
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -207,90 +203,35 @@ fn size_class(n: usize) -> usize {
 
 /// The set's large form; see the module docs.
 #[derive(Clone, Debug, Default)]
-pub struct Large(Sorted<BTree>);
+pub struct Large(Sorted);
 
-/// The large form, generic over its ordered index only for the benchmark that compares the B+tree with a
-/// skiplist (`bench_support`).
-pub(crate) struct Sorted<I: Index> {
+/// The large form: the hash table owning the member nodes, and the B+tree ordering the same nodes.
+#[derive(Default)]
+pub(crate) struct Sorted {
     dict: Dict,
-    index: I,
+    index: BTree,
     /// Bytes of the member nodes, in jemalloc's size classes (kept so MEMORY USAGE is O(1) in members).
     node_bytes: usize,
 }
 
-/// What the large form needs from its ordered index (implemented by the B+tree and the skiplist).
-pub(crate) trait Index: Default {
-    fn len(&self) -> usize;
-    fn insert(&mut self, score: f64, node: NodeRef);
-    fn remove(&mut self, score: f64, member: &[u8]) -> bool;
-    fn get(&self, rank: usize) -> Option<(f64, NodeRef)>;
-    fn partition_point(&self, before: impl FnMut(f64, KeyMember<'_>) -> bool) -> usize;
-    fn walk(&self, from: usize, rev: bool, f: impl FnMut(f64, NodeRef) -> bool);
-    fn remove_range(&mut self, start: usize, end: usize, f: impl FnMut(f64, NodeRef));
-    fn mem_bytes(&self) -> usize;
-}
-
-macro_rules! impl_index {
-    ($t:ty) => {
-        impl Index for $t {
-            fn len(&self) -> usize {
-                <$t>::len(self)
-            }
-            fn insert(&mut self, score: f64, node: NodeRef) {
-                <$t>::insert(self, score, node)
-            }
-            fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-                <$t>::remove(self, score, member)
-            }
-            fn get(&self, rank: usize) -> Option<(f64, NodeRef)> {
-                <$t>::get(self, rank)
-            }
-            fn partition_point(&self, before: impl FnMut(f64, KeyMember<'_>) -> bool) -> usize {
-                <$t>::partition_point(self, before)
-            }
-            fn walk(&self, from: usize, rev: bool, f: impl FnMut(f64, NodeRef) -> bool) {
-                <$t>::walk(self, from, rev, f)
-            }
-            fn remove_range(&mut self, start: usize, end: usize, f: impl FnMut(f64, NodeRef)) {
-                <$t>::remove_range(self, start, end, f)
-            }
-            fn mem_bytes(&self) -> usize {
-                <$t>::mem_bytes(self)
-            }
-        }
-    };
-}
-impl_index!(BTree);
-impl_index!(skiplist::SkipList);
-
 // SAFETY: a `Sorted` owns every node its handles point to (see `node`); nothing else aliases them, so
 // moving the whole value to another thread (lazy free, a snapshot writer) moves all of it.
-unsafe impl<I: Index> Send for Sorted<I> {}
+unsafe impl Send for Sorted {}
 // SAFETY: nodes are written only through `&mut self` methods (`set_score` and the chain links are
 // reached from `insert`, `remove`, `set_score`, `remove_ranks`); through `&self` they are only read.
-unsafe impl<I: Index> Sync for Sorted<I> {}
+unsafe impl Sync for Sorted {}
 
-impl<I: Index> Drop for Sorted<I> {
+impl Drop for Sorted {
     fn drop(&mut self) {
         self.dict.drain(|n| n.free());
     }
 }
 
-impl<I: Index> Default for Sorted<I> {
-    fn default() -> Self {
-        Sorted {
-            dict: Dict::default(),
-            index: I::default(),
-            node_bytes: 0,
-        }
-    }
-}
-
-impl<I: Index> Sorted<I> {
+impl Sorted {
     pub fn with_capacity(n: usize) -> Self {
         Sorted {
             dict: Dict::with_capacity(n),
-            index: I::default(),
+            index: BTree::default(),
             node_bytes: 0,
         }
     }
@@ -391,7 +332,7 @@ impl<I: Index> Sorted<I> {
     }
 }
 
-impl<I: Index> Clone for Sorted<I> {
+impl Clone for Sorted {
     fn clone(&self) -> Self {
         let mut c = Sorted::with_capacity(self.len());
         self.index.walk(0, false, |s, n| {
@@ -402,7 +343,7 @@ impl<I: Index> Clone for Sorted<I> {
     }
 }
 
-impl<I: Index> std::fmt::Debug for Sorted<I> {
+impl std::fmt::Debug for Sorted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut l = f.debug_list();
         self.index.walk(0, false, |s, n| {

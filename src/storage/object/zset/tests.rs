@@ -272,8 +272,8 @@ proptest! {
     }
 }
 
-/// Both ordered indexes, driven directly with many entries and range removals.
-fn index_ops<I: Index>(seed: u64) {
+/// The ordered index, driven directly with many entries and range removals.
+fn index_ops(seed: u64) {
     let mut rng = seed | 1;
     let mut next = move || {
         rng ^= rng << 13;
@@ -281,7 +281,7 @@ fn index_ops<I: Index>(seed: u64) {
         rng ^= rng << 17;
         rng
     };
-    let mut s: Sorted<I> = Sorted::default();
+    let mut s = Sorted::default();
     let mut model = Model::default();
     for round in 0..3000 {
         let k = next() % 400;
@@ -328,20 +328,13 @@ fn index_ops<I: Index>(seed: u64) {
 #[test]
 fn btree_index_against_the_model() {
     for seed in 1..6 {
-        index_ops::<BTree>(seed);
-    }
-}
-
-#[test]
-fn skiplist_index_against_the_model() {
-    for seed in 1..6 {
-        index_ops::<skiplist::SkipList>(seed);
+        index_ops(seed);
     }
 }
 
 #[test]
 fn btree_stays_valid_under_sequential_patterns() {
-    let mut s: Sorted<BTree> = Sorted::default();
+    let mut s = Sorted::default();
     for i in 0..500 {
         s.insert(format!("{i:05}").as_bytes(), i as f64);
         s.index.check();
