@@ -322,6 +322,38 @@ fn lock_commands_reply_and_refuse() {
     ] {
         assert_eq!(c.cmd(cmd), common::err(error), "{cmd:?}");
     }
+    // A fenced request is judged by its command: over maxmemory a fenced write is refused (nothing
+    // runs), a fenced read is not.
+    c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
+    assert_eq!(
+        fenced(&mut c, "res", t, &["INCR", "n"]),
+        common::err("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    assert_eq!(fenced(&mut c, "res", t, &["GET", "n"]), bulk("3"));
+    c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    // Tokens are within what a RESP integer carries.
+    for bad in ["9223372036854775808", "18446744073709551615"] {
+        assert_eq!(
+            c.cmd(&["LOCK.SET", "other", "o", bad, "1", "1000"]),
+            common::err("ERR invalid fencing token")
+        );
+    }
+    assert_eq!(
+        c.cmd(&[
+            "LOCK.SET",
+            "other",
+            "o",
+            "9223372036854775807",
+            "9223372036854775807",
+            "1000"
+        ]),
+        common::simple("OK")
+    );
+    assert_eq!(
+        c.cmd(&["LOCK.ACQUIRE", "another", "o", "1000"]),
+        common::err("ERR no fencing token is left to issue")
+    );
+    assert_eq!(c.cmd(&["LOCK.DEL", "other"]), int(1));
     assert_eq!(c.cmd(&["LOCK.RELEASE", "res", "you"]), int(0));
     assert_eq!(c.cmd(&["LOCK.RELEASE", "res", "me"]), int(1));
     assert!(is_stale(&fenced(&mut c, "res", t, &["INCR", "n"])));

@@ -193,12 +193,24 @@ pub fn execute(
     call(core, host, client, cmd, idx, args, out, Caller::Client)
 }
 
-/// The flags the gates judge a command by: EXEC carries those of the commands it would run (so a
+/// The flags of a request: its command's, and for a command that runs another one named in its
+/// arguments (LOCK.FENCED), that one's too (a fenced write is a write, a fenced read is not).
+pub fn request_flags(cmd: &Command, args: &Args<'_>) -> u64 {
+    if !cmd.has(flags::RUNS_ARGUMENT) {
+        return cmd.flags;
+    }
+    match super::locks::fenced_command(args) {
+        Some(inner) => cmd.flags | inner.flags,
+        None => cmd.flags,
+    }
+}
+
+/// The flags the gates judge a request by: EXEC carries those of the commands it would run (so a
 /// transaction of writes is refused where a write would be).
-fn effective_flags(client: &Client, cmd: &Command) -> u64 {
+fn effective_flags(client: &Client, cmd: &Command, args: &Args<'_>) -> u64 {
     match client.multi.as_deref() {
         Some(m) if cmd.has(flags::RUNS_QUEUED) => cmd.flags | m.flags(),
-        _ => cmd.flags,
+        _ => request_flags(cmd, args),
     }
 }
 
@@ -217,7 +229,7 @@ fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> Verdic
             cmd.name
         ));
     }
-    let f = effective_flags(client, cmd);
+    let f = effective_flags(client, cmd, args);
     let has = |flag: u64| f & flag != 0;
     if !client.authenticated && !cmd.has(flags::NO_AUTH) {
         return Verdict::Reject(CmdError::NoAuth.to_string());

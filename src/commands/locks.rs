@@ -46,6 +46,14 @@ pub struct Locks {
     held: HashMap<Vec<u8>, Held>,
 }
 
+/// The largest epoch or counter: tokens are replied as RESP integers (signed 64-bit).
+pub const TOKEN_MAX: u64 = i64::MAX as u64;
+
+/// No token is left to issue (the epoch and the counter are both at `TOKEN_MAX`; only a forged
+/// LOCK.SET can bring a server there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted;
+
 /// Why LOCK.FENCED refused to run its command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stale {
@@ -72,30 +80,51 @@ impl Locks {
     }
 
     /// Acquire for `owner`: a new token, or the same one when `owner` holds it already (its lease is
-    /// renewed). `None` while another owner holds it.
-    pub fn acquire(&mut self, name: &[u8], owner: &[u8], lease_us: i64, now_us: i64) -> Option<Token> {
+    /// renewed). `Ok(None)` while another owner holds it.
+    pub fn acquire(
+        &mut self,
+        name: &[u8],
+        owner: &[u8],
+        lease_us: i64,
+        now_us: i64,
+    ) -> Result<Option<Token>, Exhausted> {
         if let Some(h) = self.live(name, now_us) {
             if h.owner != owner {
-                return None;
+                return Ok(None);
             }
             let token = h.token;
             self.set(name, owner, token, lease_us, now_us);
-            return Some(token);
+            return Ok(Some(token));
+        }
+        let token = self.next_token()?;
+        self.set(name, owner, token, lease_us, now_us);
+        Ok(Some(token))
+    }
+
+    /// The next token: the counter's next value, or the next epoch's first when the counter is at
+    /// `TOKEN_MAX` (tokens stay within what a RESP integer carries).
+    fn next_token(&mut self) -> Result<Token, Exhausted> {
+        if self.counter >= TOKEN_MAX {
+            if self.epoch >= TOKEN_MAX {
+                return Err(Exhausted);
+            }
+            self.epoch += 1;
+            self.counter = 0;
         }
         self.counter += 1;
-        let token = Token {
+        Ok(Token {
             epoch: self.epoch,
             counter: self.counter,
-        };
-        self.set(name, owner, token, lease_us, now_us);
-        Some(token)
+        })
     }
 
     /// Extend `owner`'s lease. Returns its token, or `None` when `owner` does not hold the lock.
-    pub fn renew(&mut self, name: &[u8], owner: &[u8], lease_us: i64, now_us: i64) -> Option<Token> {
-        let token = self.live(name, now_us).filter(|h| h.owner == owner)?.token;
+    pub fn renew(&mut self, name: &[u8], owner: &[u8], lease_us: i64, now_us: i64) -> Result<Option<Token>, Exhausted> {
+        let Some(token) = self.live(name, now_us).filter(|h| h.owner == owner).map(|h| h.token) else {
+            return Ok(None);
+        };
         self.set(name, owner, token, lease_us, now_us);
-        Some(token)
+        Ok(Some(token))
     }
 
     /// Release `owner`'s lock. Returns whether it held it.
@@ -174,12 +203,11 @@ fn lease_arg(args: &Args<'_>, i: usize) -> Result<i64, CmdError> {
     }
 }
 
-/// A token from two arguments (epoch, counter).
+/// A token from two arguments (epoch, counter), each from 0 to `TOKEN_MAX`.
 fn token_arg(args: &Args<'_>, i: usize) -> Result<Token, CmdError> {
     let part = |j: usize| {
-        std::str::from_utf8(args.get(j))
-            .ok()
-            .and_then(|t| t.parse::<u64>().ok())
+        resp::request::parse_i64_strict(args.get(j))
+            .and_then(|n| u64::try_from(n).ok())
             .ok_or_else(|| CmdError::err("invalid fencing token"))
     };
     Ok(Token {
@@ -211,13 +239,14 @@ fn journal_set(ctx: &mut Ctx<'_>, name: &[u8], owner: &[u8], t: Token, lease_us:
 }
 
 /// Acquire or renew (`op` decides): a granted lease is counted as a change and journaled as LOCK.SET.
-type LeaseOp = fn(&mut Locks, &[u8], &[u8], i64, i64) -> Option<Token>;
+type LeaseOp = fn(&mut Locks, &[u8], &[u8], i64, i64) -> Result<Option<Token>, Exhausted>;
 
 fn grant(ctx: &mut Ctx<'_>, args: &Args<'_>, op: LeaseOp) -> Result<Option<Token>, CmdError> {
     let lease = lease_arg(args, 3)?;
     let (name, owner) = (args.get(1), args.get(2));
     let now = ctx.core.monotonic_us();
-    let granted = op(&mut ctx.core.locks, name, owner, lease, now);
+    let granted = op(&mut ctx.core.locks, name, owner, lease, now)
+        .map_err(|Exhausted| CmdError::err("no fencing token is left to issue"))?;
     if let Some(t) = granted {
         ctx.core.stats.dirty += 1;
         journal_set(ctx, name, owner, t, lease);
@@ -291,12 +320,27 @@ pub fn del(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult 
     Ok(())
 }
 
+/// Where LOCK.FENCED's command begins in its arguments.
+pub const FENCED_COMMAND_AT: usize = 4;
+
+/// The command a LOCK.FENCED request runs, if its arguments name one (the gates judge the request by
+/// its flags too).
+pub fn fenced_command(args: &Args<'_>) -> Option<&'static super::spec::Command> {
+    if args.len() <= FENCED_COMMAND_AT {
+        return None;
+    }
+    match table::lookup_from(args, FENCED_COMMAND_AT) {
+        Lookup::Found(cmd, _) => Some(cmd),
+        _ => None,
+    }
+}
+
 /// LOCK.FENCED name epoch counter command [arg ...]: run `command` only while `name` is held under
 /// exactly this token. The check and the command are one step (nothing runs between them); the
 /// command runs one level down as this client's, and only its effect is journaled.
 pub fn fenced(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let token = token_arg(args, 2)?;
-    let inner_args: Vec<&[u8]> = args.rest(4).collect();
+    let inner_args: Vec<&[u8]> = args.rest(FENCED_COMMAND_AT).collect();
     let owned = super::OwnedArgs::from_slices(inner_args.iter().copied());
     let inner = owned.view();
     let (cmd, idx) = match table::lookup_args(&inner) {
@@ -363,48 +407,35 @@ mod tests {
 
     #[test]
     fn tokens_grow_and_never_repeat() {
+        let tok = |epoch, counter| Token { epoch, counter };
         let mut l = Locks::new(1_000);
-        let a = l.acquire(b"x", b"o1", 1_000, 0).expect("free");
-        assert_eq!(l.acquire(b"x", b"o2", 1_000, 10), None, "held by o1");
-        assert_eq!(
-            l.acquire(b"x", b"o1", 1_000, 20),
-            Some(a),
-            "the holder again: same token"
-        );
+        let a = l.acquire(b"x", b"o1", 1_000, 0).unwrap().expect("free");
+        assert_eq!(l.acquire(b"x", b"o2", 1_000, 10), Ok(None), "held by o1");
+        assert_eq!(l.acquire(b"x", b"o1", 1_000, 20), Ok(Some(a)), "the holder again");
         assert!(l.release(b"x", b"o1", 30));
-        let b = l.acquire(b"x", b"o2", 1_000, 40).expect("free again");
+        let b = l.acquire(b"x", b"o2", 1_000, 40).unwrap().expect("free again");
         assert!(b > a);
-        let c = l.acquire(b"y", b"o1", 1_000, 40).expect("another lock");
+        let c = l.acquire(b"y", b"o1", 1_000, 40).unwrap().expect("another lock");
         assert!(c > b, "the counter is the server's");
         // A token decided elsewhere keeps later ones above it.
-        l.set(
-            b"z",
-            b"o",
-            Token {
-                epoch: 5_000,
-                counter: 7,
-            },
-            1_000,
-            50,
-        );
-        let d = l.acquire(b"w", b"o", 1_000, 50).expect("free");
-        assert_eq!(
-            d,
-            Token {
-                epoch: 5_000,
-                counter: 8
-            }
-        );
+        l.set(b"z", b"o", tok(5_000, 7), 1_000, 50);
+        assert_eq!(l.acquire(b"w", b"o", 1_000, 50), Ok(Some(tok(5_000, 8))));
+        // At the counter's end the next epoch begins; past the last epoch there is no token.
+        l.set(b"z", b"o", tok(5_000, TOKEN_MAX), 1_000, 60);
+        assert_eq!(l.acquire(b"v", b"o", 1_000, 60), Ok(Some(tok(5_001, 1))));
+        l.set(b"z", b"o", tok(TOKEN_MAX, TOKEN_MAX), 1_000, 70);
+        assert_eq!(l.acquire(b"u", b"o", 1_000, 70), Err(Exhausted));
+        assert_eq!(l.acquire(b"z", b"o", 1_000, 70), Ok(Some(tok(TOKEN_MAX, TOKEN_MAX))));
     }
 
     #[test]
     fn leases_end_on_the_monotonic_clock() {
         let mut l = Locks::new(1);
-        let t = l.acquire(b"x", b"o", 100, 0).expect("free");
+        let t = l.acquire(b"x", b"o", 100, 0).unwrap().expect("free");
         assert_eq!(l.check(b"x", t, 99), Ok(()));
         assert_eq!(l.check(b"x", t, 100), Err(Stale::NotHeld));
-        assert_eq!(l.renew(b"x", b"o", 100, 100), None, "too late to renew");
-        let u = l.acquire(b"x", b"p", 100, 100).expect("free after the lease");
+        assert_eq!(l.renew(b"x", b"o", 100, 100), Ok(None), "too late to renew");
+        let u = l.acquire(b"x", b"p", 100, 100).unwrap().expect("free after the lease");
         assert_eq!(l.check(b"x", t, 150), Err(Stale::OtherToken));
         assert_eq!(l.check(b"x", u, 150), Ok(()));
         l.sweep(1_000);

@@ -42,6 +42,9 @@ pub mod flags {
     /// Internal: not refused over `maxmemory` inside MULTI, where every other command is (queuing takes
     /// memory): the ones that end a transaction (EXEC, DISCARD, QUIT, RESET).
     pub const QUEUE_OOM_EXEMPT: u64 = 1 << 31;
+    /// Internal: runs the command its arguments name (LOCK.FENCED); the gates judge it by that
+    /// command's flags too (see `dispatch::request_flags`).
+    pub const RUNS_ARGUMENT: u64 = 1 << 32;
 
     /// Names in the order Redis 7.0 lists them in `COMMAND INFO`.
     pub const NAMES: &[(u64, &str)] = &[

@@ -238,19 +238,19 @@ pub static COMMANDS: &[Command] = &[
         keys: (1, 1, 1), specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0])],
         handler: Some(locks::info),
         doc: ("Describes a lock: its owner, fencing token and lease left.", "7.0.0", "locks", "O(1)")),
-    cmd!("lock.fenced", arity: -5, flags: f::WRITE | f::DENYOOM | f::MOVABLEKEYS, acl: a::WRITE | a::SLOW,
+    cmd!("lock.fenced", arity: -5, flags: f::MOVABLEKEYS | f::RUNS_ARGUMENT, acl: a::SLOW,
         keys: (1, 1, 1),
         specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0]),
             key_spec!(ks::INCOMPLETE, [unknown], [unknown])],
         handler: Some(locks::fenced), getkeys: getkeys::lock_fenced,
         doc: ("Runs a command only while a lock is held under the given fencing token.", "7.0.0", "locks",
             "Depends on the command that is executed.")),
-    cmd!("lock.set", arity: 6, flags: f::WRITE | f::DENYOOM, acl: a::WRITE | a::SLOW,
+    cmd!("lock.set", arity: 6, flags: f::WRITE | f::DENYOOM | f::ADMIN, acl: a::WRITE | a::SLOW | a::ADMIN | a::DANGEROUS,
         keys: (1, 1, 1), specs: [key_spec!(ks::OW | ks::UPDATE, [index 1], [range 0 1 0])],
         handler: Some(locks::set),
         doc: ("Installs a lock's holder as decided elsewhere (what the journal carries).", "7.0.0", "locks",
             "O(1)")),
-    cmd!("lock.del", arity: 2, flags: f::WRITE, acl: a::WRITE | a::SLOW,
+    cmd!("lock.del", arity: 2, flags: f::WRITE | f::ADMIN, acl: a::WRITE | a::SLOW | a::ADMIN | a::DANGEROUS,
         keys: (1, 1, 1), specs: [key_spec!(ks::RM | ks::DELETE, [index 1], [range 0 1 0])],
         handler: Some(locks::del),
         doc: ("Forgets a lock (what the journal carries for a release).", "7.0.0", "locks", "O(1)")),
@@ -1381,31 +1381,36 @@ pub fn find(name: &[u8]) -> Option<(&'static Command, usize)> {
 
 /// Look up the command a request names.
 pub fn lookup_args(args: &super::Args<'_>) -> Lookup {
-    let first = args.get(0);
-    let Some((cmd, i)) = find(first) else {
+    lookup_from(args, 0)
+}
+
+/// Look up the command named by the arguments from `at` on (LOCK.FENCED's inner command).
+pub fn lookup_from(args: &super::Args<'_>, at: usize) -> Lookup {
+    let sub = (args.len() > at + 1).then(|| args.get(at + 1));
+    lookup_name(args.get(at), sub)
+}
+
+/// The same lookup over plain slices (the busy hook has no `Args`).
+pub fn lookup(args: &[&[u8]]) -> Lookup {
+    match args.first() {
+        Some(name) => lookup_name(name, args.get(1).copied()),
+        None => Lookup::Unknown,
+    }
+}
+
+/// A command by its name and, for a container, the word after it.
+fn lookup_name(name: &[u8], sub: Option<&[u8]>) -> Lookup {
+    let Some((cmd, i)) = find(name) else {
         return Lookup::Unknown;
     };
-    if cmd.subcommands.is_empty() {
+    let Some(sub) = sub.filter(|_| !cmd.subcommands.is_empty()) else {
+        // No subcommand given: the container's arity reports the error.
         return Lookup::Found(cmd, i);
-    }
-    if args.len() < 2 {
-        // Arity of the container reports the error.
-        return Lookup::Found(cmd, i);
-    }
-    let sub = args.get(1);
+    };
     for (si, s) in cmd.subcommands.iter().enumerate() {
         if s.name.as_bytes().eq_ignore_ascii_case(sub) {
             return Lookup::Found(s, i + 1 + si);
         }
     }
     Lookup::UnknownSub(cmd)
-}
-
-/// The same lookup over plain slices (the busy hook has no `Args`).
-pub fn lookup(args: &[&[u8]]) -> Lookup {
-    let mut owned = super::OwnedArgs::default();
-    for a in args.iter().take(2) {
-        owned.push(a);
-    }
-    lookup_args(&owned.view())
 }

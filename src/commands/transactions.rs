@@ -49,9 +49,9 @@ struct Queued {
 impl MultiState {
     /// Queue a command that passed the gates.
     pub fn queue(&mut self, cmd: &'static Command, idx: usize, args: &Args<'_>) {
+        self.flags |= super::dispatch::request_flags(cmd, args);
         let args = args.to_owned();
         self.mem += args.mem() + args.len() * std::mem::size_of::<usize>();
-        self.flags |= cmd.flags;
         self.queued.push(Queued { cmd, idx, args });
     }
 
