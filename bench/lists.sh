@@ -35,39 +35,9 @@ for t in redis-server redis-cli redis-benchmark python3 awk; do
 done
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-(cd "$here" && cargo build --release --bin ferrite-server >&2)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-lists.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-log() { printf '%s\n' "$*" >&2; }
-
-PORT_A=$PORT
-PORT_B=$((PORT + 1))
-mkdir -p "$TMP/a" "$TMP/b"
-(cd "$TMP/a" && exec "$here/target/release/ferrite-server" --port "$PORT_A" --bind 127.0.0.1 --save '' \
-  --logfile '' --dir "$TMP/a") >/dev/null 2>&1 &
-PID_A=$!
-PIDS+=("$PID_A")
-(cd "$TMP/b" && exec redis-server --port "$PORT_B" --bind 127.0.0.1 --save '' --appendonly no \
-  --logfile '' --dir "$TMP/b") >/dev/null 2>&1 &
-PID_B=$!
-PIDS+=("$PID_B")
-for port in "$PORT_A" "$PORT_B"; do
-  for _ in $(seq 100); do
-    [[ $(redis-cli -p "$port" PING 2>/dev/null) == PONG ]] && break
-    sleep 0.1
-  done
-  [[ $(redis-cli -p "$port" PING 2>/dev/null) == PONG ]] || { echo "error: no server on port $port" >&2; exit 1; }
-done
-
-cpu_ns() { # pid -> on-CPU nanoseconds over all threads
-  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
-}
+# shellcheck source=bench/pair.sh
+source "$here/bench/pair.sh"
+pair_start lists "$PORT"
 RAW=$TMP/raw.tsv
 : > "$RAW"
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; } # metric side value

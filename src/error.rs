@@ -44,6 +44,9 @@ pub enum CmdError {
 }
 
 impl CmdError {
+    /// The reply to a `denyoom` command over `maxmemory`.
+    pub const OOM_TEXT: &'static str = "OOM command not allowed when used memory > 'maxmemory'.";
+
     pub fn err(text: impl Into<Cow<'static, str>>) -> Self {
         CmdError::Err(text.into())
     }
@@ -73,7 +76,7 @@ impl fmt::Display for CmdError {
             CmdError::Err(t) => write!(f, "ERR {t}"),
             CmdError::Coded(t) | CmdError::Relayed(t) => f.write_str(t),
             CmdError::WrongType => f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value"),
-            CmdError::Oom => f.write_str("OOM command not allowed when used memory > 'maxmemory'."),
+            CmdError::Oom => f.write_str(CmdError::OOM_TEXT),
             CmdError::NoAuth => f.write_str("NOAUTH Authentication required."),
             CmdError::Busy(killer) => write!(
                 f,

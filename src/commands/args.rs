@@ -99,6 +99,12 @@ impl OwnedArgs {
         self.spans.push(start..self.buf.len());
     }
 
+    /// Empty, keeping the memory.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.spans.clear();
+    }
+
     pub fn view(&self) -> Args<'_> {
         Args::new(&self.buf, &self.spans)
     }

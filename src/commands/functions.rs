@@ -5,7 +5,6 @@
 //! commands that change the libraries are writes: they count as changes and are journaled as
 //! received, as in Redis.
 
-use mlua::Table;
 use resp::ReplyBuf;
 
 use super::scripting::{keys_and_args, run_script, Target};
@@ -34,8 +33,9 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, ro: boo
     }
     let (keys, argv) = keys_and_args(args)?;
     let vm = ctx.core.functions.vm();
-    let tables = || -> mlua::Result<(Table, Table)> { Ok((vm.string_table(&keys)?, vm.string_table(&argv)?)) };
-    let call_args = tables().map_err(|_| CmdError::err(format!("Error running script {name}, not enough memory")))?;
+    let call_args = vm
+        .string_tables(&keys, &argv)
+        .map_err(|_| CmdError::err(format!("Error running script {name}, not enough memory")))?;
     let target = Target {
         vm,
         func,

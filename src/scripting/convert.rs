@@ -1,6 +1,7 @@
 //! Conversions between Lua values and Redis replies, as Redis 7.0 makes them.
 //!
-//! A command's reply becomes a Lua value for the script (`reply_to_lua`): integers are numbers, bulk
+//! A command's reply becomes a Lua value for the script (`push_reply`, straight from the RESP bytes onto
+//! the Lua stack): integers are numbers, bulk
 //! strings strings, nulls `false` (RESP2) or `nil` (RESP3), arrays tables, and the other types tables
 //! with one named field (`{ok=}`, `{err=}`, `{double=}`, `{map=}`, `{set=}`, `{big_number=}`,
 //! `{verbatim_string=}`). An error reply carries `ignore_error_stats_update`, because the command that
@@ -13,7 +14,7 @@
 //! runs out; the conversion here is iterative and stops at the same depth, so a self-referencing
 //! table is answered, not a crash.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Table, Value};
 use resp::{Protocol, ReplyBuf};
 
 /// The most Lua stack slots a C function may use (LUAI_MAXCSTACK) ...
@@ -33,71 +34,108 @@ pub fn number_to_i64(n: f64) -> i64 {
     }
 }
 
-/// A command's reply (one complete RESP value) as the Lua value a script gets.
-pub fn reply_to_lua(lua: &Lua, v: resp::Value) -> mlua::Result<Value> {
-    use resp::Value as R;
-    Ok(match v {
-        R::Simple(s) => Value::Table(named(lua, "ok", Value::String(lua.create_string(s)?))?),
-        R::Error(e) => {
-            let t = named(lua, "err", Value::String(lua.create_string(e)?))?;
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
-        }
-        R::Int(i) => Value::Integer(i),
-        R::Bulk(b) => Value::String(lua.create_string(b)?),
-        R::NullBulk | R::NullArray => Value::Boolean(false),
-        R::Null => Value::Nil,
-        R::Array(items) | R::Push(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.into_iter().enumerate() {
-                t.raw_seti(i + 1, reply_to_lua(lua, item)?)?;
-            }
-            Value::Table(t)
-        }
-        R::Double(text) => {
-            let d = std::str::from_utf8(&text)
-                .ok()
-                .and_then(|t| crate::commands::args::parse_float(t.as_bytes()))
-                .unwrap_or(0.0);
-            Value::Table(named(lua, "double", Value::Number(d))?)
-        }
-        R::Bool(b) => Value::Boolean(b),
-        R::BigNumber(digits) => Value::Table(named(lua, "big_number", Value::String(lua.create_string(digits)?))?),
-        R::Verbatim(format, text) => {
-            let inner = lua.create_table_with_capacity(0, 2)?;
-            inner.raw_set("format", lua.create_string(format)?)?;
-            inner.raw_set("string", lua.create_string(text)?)?;
-            Value::Table(named(lua, "verbatim_string", Value::Table(inner))?)
-        }
-        R::Map(pairs) => {
-            let inner = lua.create_table_with_capacity(0, pairs.len())?;
-            for (k, v) in pairs {
-                let k = reply_to_lua(lua, k)?;
-                if !k.is_nil() {
-                    inner.raw_set(k, reply_to_lua(lua, v)?)?;
-                }
-            }
-            Value::Table(named(lua, "map", Value::Table(inner))?)
-        }
-        R::Set(items) => {
-            let inner = lua.create_table_with_capacity(0, items.len())?;
-            for item in items {
-                let k = reply_to_lua(lua, item)?;
-                if !k.is_nil() {
-                    inner.raw_set(k, true)?;
-                }
-            }
-            Value::Table(named(lua, "set", Value::Table(inner))?)
-        }
-        R::Attribute(_, inner) => reply_to_lua(lua, *inner)?,
-    })
+/// Push `{err = msg}` (with `ignore_error_stats_update = true` when the command already counted it).
+///
+/// # Safety
+/// A Lua C API caller's state with two free slots; may raise (out of memory).
+pub unsafe fn push_error_table(state: *mut mlua::ffi::lua_State, msg: &[u8], counted: bool) {
+    use mlua::ffi;
+    ffi::lua_createtable(state, 0, 2);
+    ffi::lua_pushlstring(state, msg.as_ptr().cast(), msg.len());
+    ffi::lua_setfield(state, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(state, 1);
+        ffi::lua_setfield(state, -2, c"ignore_error_stats_update".as_ptr());
+    }
 }
 
-/// `{name = value}`.
-fn named(lua: &Lua, name: &str, value: Value) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(name, value)?;
-    Ok(t)
+/// Push `{name = <top of the stack>}` in place of the top value.
+unsafe fn wrap_named(state: *mut mlua::ffi::lua_State, name: &std::ffi::CStr) {
+    use mlua::ffi;
+    ffi::lua_createtable(state, 0, 1);
+    ffi::lua_insert(state, -2);
+    ffi::lua_setfield(state, -2, name.as_ptr());
+}
+
+/// Push the Lua value of the reply at `buf[*pos..]` and move past it (the conversion is in the module doc).
+///
+/// # Safety
+/// A Lua C API caller's state; may raise (out of memory, or a reply nested past Lua's stack).
+pub unsafe fn push_reply(state: *mut mlua::ffi::lua_State, buf: &[u8], pos: &mut usize) {
+    use mlua::ffi;
+    use resp::value::Token;
+    ffi::luaL_checkstack(state, 4, c"reply nested too deep".as_ptr());
+    let push_str = |s: &[u8]| ffi::lua_pushlstring(state, s.as_ptr().cast(), s.len());
+    // A handler's reply is well formed; anything else reads as nil rather than failing the script.
+    let Ok(Some(token)) = resp::value::token(buf, pos) else {
+        *pos = buf.len();
+        ffi::lua_pushnil(state);
+        return;
+    };
+    match token {
+        Token::Simple(s) => {
+            push_str(s);
+            wrap_named(state, c"ok");
+        }
+        Token::Error(e) => push_error_table(state, e, true),
+        Token::Int(i) => ffi::lua_pushnumber(state, i as f64),
+        Token::Bulk(b) => {
+            push_str(b);
+        }
+        Token::NullBulk | Token::NullArray => ffi::lua_pushboolean(state, 0),
+        Token::Null => ffi::lua_pushnil(state),
+        Token::Array(n) | Token::Push(n) => {
+            ffi::lua_createtable(state, n.min(1 << 20) as i32, 0);
+            for i in 1..=n {
+                push_reply(state, buf, pos);
+                ffi::lua_rawseti(state, -2, i as ffi::lua_Integer);
+            }
+        }
+        Token::Double(text) => {
+            ffi::lua_pushnumber(state, crate::commands::args::parse_float(text).unwrap_or(0.0));
+            wrap_named(state, c"double");
+        }
+        Token::Bool(b) => ffi::lua_pushboolean(state, b as i32),
+        Token::BigNumber(digits) => {
+            push_str(digits);
+            wrap_named(state, c"big_number");
+        }
+        Token::Verbatim(format, text) => {
+            ffi::lua_createtable(state, 0, 2);
+            push_str(format);
+            ffi::lua_setfield(state, -2, c"format".as_ptr());
+            push_str(text);
+            ffi::lua_setfield(state, -2, c"string".as_ptr());
+            wrap_named(state, c"verbatim_string");
+        }
+        Token::Map(n) | Token::Set(n) => {
+            let is_map = matches!(token, Token::Map(_));
+            ffi::lua_createtable(state, 0, n.min(1 << 20) as i32);
+            for _ in 0..n {
+                push_reply(state, buf, pos);
+                if is_map {
+                    push_reply(state, buf, pos);
+                } else {
+                    ffi::lua_pushboolean(state, 1);
+                }
+                // A nil key cannot be set: the pair is left out.
+                if ffi::lua_type(state, -2) == ffi::LUA_TNIL {
+                    ffi::lua_pop(state, 2);
+                } else {
+                    ffi::lua_rawset(state, -3);
+                }
+            }
+            wrap_named(state, if is_map { c"map" } else { c"set" });
+        }
+        Token::Attribute(n) => {
+            // Attributes are dropped; the value they annotate stands.
+            for _ in 0..2 * n {
+                push_reply(state, buf, pos);
+                ffi::lua_pop(state, 1);
+            }
+            push_reply(state, buf, pos);
+        }
+    }
 }
 
 /// An error table (`{err = ...}`) as a script returns or raises it: its message, and whether the
@@ -254,7 +292,52 @@ fn table_reply(
 
 #[cfg(test)]
 mod tests {
+    use mlua::Lua;
+
     use super::*;
+
+    /// The Lua value `push_reply` builds for `reply`, read back through `lua_to_reply` in RESP3.
+    fn through_lua(lua: &Lua, reply: &[u8]) -> String {
+        // SAFETY: push_reply leaves exactly one value, the result.
+        let v: Value = unsafe { lua.exec_raw((), |state| push_reply(state, reply, &mut 0)) }.expect("push");
+        let mut out = ReplyBuf::new(Protocol::Resp3);
+        lua_to_reply(v, &mut out, Protocol::Resp3, &mut |_, _| {});
+        String::from_utf8_lossy(&out.buf).into_owned()
+    }
+
+    #[test]
+    fn replies_become_the_lua_values_redis_gives() {
+        let lua = Lua::new();
+        let same = [
+            "*3\r\n:1\r\n$2\r\nab\r\n*1\r\n:-7\r\n",
+            "+OK\r\n",
+            "-ERR bad\r\n",
+            ",1.5\r\n",
+            "(12345678901234567890\r\n",
+            "=6\r\ntxt:hi\r\n",
+            "#t\r\n",
+            "%1\r\n$1\r\na\r\n:1\r\n",
+            "~1\r\n$1\r\nx\r\n",
+            "*0\r\n",
+        ];
+        for reply in same {
+            assert_eq!(through_lua(&lua, reply.as_bytes()), reply);
+        }
+        // Nulls: RESP2's are false, RESP3's nil; a map pair with a nil key is left out; attributes go.
+        assert_eq!(through_lua(&lua, b"$-1\r\n"), "#f\r\n");
+        assert_eq!(through_lua(&lua, b"*-1\r\n"), "#f\r\n");
+        assert_eq!(through_lua(&lua, b"*2\r\n_\r\n:1\r\n"), "*0\r\n");
+        assert_eq!(
+            through_lua(&lua, b"%2\r\n_\r\n:1\r\n$1\r\nb\r\n:2\r\n"),
+            "%1\r\n$1\r\nb\r\n:2\r\n"
+        );
+        assert_eq!(through_lua(&lua, b"|1\r\n+k\r\n+v\r\n:5\r\n"), ":5\r\n");
+        let err: Value = unsafe { lua.exec_raw((), |state| push_reply(state, b"-ERR x\r\n", &mut 0)) }.expect("push");
+        let Value::Table(t) = err else {
+            panic!("an error is a table")
+        };
+        assert!(t.get::<bool>("ignore_error_stats_update").expect("field"));
+    }
 
     #[test]
     fn numbers_truncate_like_a_c_cast() {

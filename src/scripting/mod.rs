@@ -124,6 +124,10 @@ pub struct Shared {
     registering: std::cell::RefCell<Option<Vec<Registration>>>,
     /// While FUNCTION LOAD runs a library's code: when it must have finished (monotonic µs).
     load_deadline: Cell<Option<i64>>,
+    /// A panic caught in `redis.call`, resumed once the script has unwound.
+    panic: Cell<Option<Box<dyn std::any::Any + Send>>>,
+    /// `redis.call`'s argument buffer, kept between calls to reuse its memory.
+    args: Cell<OwnedArgs>,
 }
 
 /// A function a library registered (`redis.register_function`).
@@ -236,8 +240,6 @@ pub struct Vm {
     pub lua: Lua,
     /// The real globals table (scripts see a read-only proxy of it): KEYS and ARGV are set here.
     globals: Table,
-    /// The names "KEYS" and "ARGV" as Lua strings (made once, not for every script run).
-    keys_argv_names: [mlua::String; 2],
     /// The glue's runner: calls a function under Redis's error handler.
     runner: Function,
     /// The glue's switch between a library's loading world and the running one (function VMs).
@@ -281,6 +283,8 @@ impl Vm {
             rng,
             registering: Default::default(),
             load_deadline: Cell::new(None),
+            panic: Cell::new(None),
+            args: Cell::default(),
         });
         let natives = natives(&lua, &shared, kind)?;
         let kind_name = match kind {
@@ -297,11 +301,9 @@ impl Vm {
             })?;
         }
         install_hook(&lua, Rc::clone(&shared), false);
-        let keys_argv_names = [lua.create_string("KEYS")?, lua.create_string("ARGV")?];
         Ok(Vm {
             lua,
             globals,
-            keys_argv_names,
             runner,
             set_loading,
             shared,
@@ -358,23 +360,29 @@ impl Vm {
 
     /// Set a script's globals KEYS and ARGV (in the real table).
     pub fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
-        let [keys_name, argv_name] = &self.keys_argv_names;
-        let (keys, argv) = (self.string_table(keys)?, self.string_table(argv)?);
-        unbounded(&self.lua, || {
-            self.globals.raw_set(keys_name, keys)?;
-            self.globals.raw_set(argv_name, argv)
-        })
+        // SAFETY: the globals table is the one argument (index 1); two tables are made and stored in it,
+        // and it is popped: the stack is left as found. A failed allocation raises into exec_raw's
+        // protected call, and nothing on this frame needs dropping.
+        unsafe {
+            self.lua.exec_raw::<()>(&self.globals, |state| {
+                push_strings(state, keys);
+                mlua::ffi::lua_setfield(state, 1, c"KEYS".as_ptr());
+                push_strings(state, argv);
+                mlua::ffi::lua_setfield(state, 1, c"ARGV".as_ptr());
+                mlua::ffi::lua_pop(state, 1);
+            })
+        }
     }
 
-    /// A sequence of strings (KEYS, ARGV, a function's keys and arguments).
-    pub fn string_table(&self, values: &[&[u8]]) -> mlua::Result<Table> {
-        unbounded(&self.lua, || {
-            let t = self.lua.create_table_with_capacity(values.len(), 0)?;
-            for (i, v) in values.iter().enumerate() {
-                t.raw_seti(i + 1, self.lua.create_string(v)?)?;
-            }
-            Ok(t)
-        })
+    /// A function's keys and arguments, as two sequences of strings.
+    pub fn string_tables(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<(Table, Table)> {
+        // SAFETY: pushes the two tables, the results (as in `set_keys_and_argv`).
+        unsafe {
+            self.lua.exec_raw::<(Table, Table)>((), |state| {
+                push_strings(state, keys);
+                push_strings(state, argv);
+            })
+        }
     }
 
     /// Run `f` as the script of the command in `ctx`, with `client` as the script client. The script's
@@ -403,6 +411,9 @@ impl Vm {
             None => self.runner.call(f),
         };
         self.shared.run.set(std::ptr::null_mut());
+        if let Some(payload) = self.shared.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
         // Garbage a script left: a step from time to time as Redis does (so no full cycle lands on one
         // script), and everything at once when it is large (a script that ran out of memory leaves
         // its garbage, and Lua 5.1 has no emergency collection to free it for the next one).
@@ -541,16 +552,11 @@ pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> {
     lua.set_app_data(Rc::clone(shared));
     let t = lua.create_table()?;
-    // redis.pcall answers an error as its value; redis.call raises it, through a C function of its own
-    // (`raise_failure`) so that the error is the plain error table, not mlua's wrapper.
-    let s = Rc::clone(shared);
-    let call = lua.create_function(move |lua, args: MultiValue| native_call(lua, &s, args))?;
-    t.raw_set("call", raising(lua, call)?)?;
-    let s = Rc::clone(shared);
-    t.raw_set(
-        "pcall",
-        lua.create_function(move |lua, args: MultiValue| Ok(native_call(lua, &s, args)?.0))?,
-    )?;
+    // redis.call and redis.pcall are C functions reading their arguments from the Lua stack and
+    // building the reply's Lua value there: the hot path of every script, kept clear of mlua's
+    // conversions (see `redis_call`).
+    t.raw_set("call", raw_redis_call::<true>(lua, shared)?)?;
+    t.raw_set("pcall", raw_redis_call::<false>(lua, shared)?)?;
     let s = Rc::clone(shared);
     t.raw_set(
         "killed",
@@ -788,20 +794,6 @@ fn format_lua_number(n: f64) -> String {
     String::from_utf8_lossy(&buf[..(len.max(0) as usize).min(buf.len() - 1)]).into_owned()
 }
 
-/// A command argument from Lua: strings as they are, numbers as Redis prints them (`%.17g`).
-fn command_arg(v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(i) => Some(i.to_string().into_bytes()),
-        Value::Number(n) => {
-            let mut out = vec![];
-            resp::num::format_double(&mut out, *n);
-            Some(out)
-        }
-        _ => None,
-    }
-}
-
 /// Redis's error-table message for an `error_reply` text. Redis puts a `-` in front (unless there is
 /// one) and reads what follows as `CODE message`: its first word is the code, and a text of one word
 /// gets `ERR` as its code; a trailing newline goes.
@@ -878,61 +870,143 @@ fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
     }
 }
 
-/// `redis.call`/`redis.pcall` from the host's side: the reply as a Lua value, and whether it is an error.
-fn native_call(lua: &Lua, shared: &Shared, args: MultiValue) -> mlua::Result<(Value, bool)> {
-    // SAFETY: see the module doc; the reference ends with this call.
-    match unsafe { shared.current() } {
-        Some(run) => script_call(lua, run, args),
-        None => Ok((
-            error_value(
-                lua,
-                b"ERR redis.call/pcall can only be called inside a script invocation",
-            )?,
-            true,
-        )),
+/// `redis.call` (`RAISE`) or `redis.pcall` as a C closure over the VM's `Shared` (kept alive as long
+/// as the Lua state by its app data).
+fn raw_redis_call<const RAISE: bool>(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Function> {
+    let ptr = Rc::as_ptr(shared).cast_mut().cast::<std::ffi::c_void>();
+    // SAFETY: pushes one light userdata and makes it the upvalue of one C closure, the result.
+    unsafe {
+        lua.exec_raw::<Function>((), |state| {
+            mlua::ffi::lua_pushlightuserdata(state, ptr);
+            mlua::ffi::lua_pushcclosure(state, redis_call::<RAISE>, 1);
+        })
     }
 }
 
-/// `{err = msg}`.
-fn error_value(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
-    unbounded(lua, || {
-        let t = lua.create_table_with_capacity(0, 1)?;
-        t.raw_set("err", lua.create_string(msg)?)?;
-        Ok(Value::Table(t))
-    })
+/// Push a sequence of strings (KEYS, ARGV, a function's keys and arguments).
+///
+/// # Safety
+/// A Lua C API caller's state with two free slots; may raise (out of memory).
+unsafe fn push_strings(state: *mut mlua::ffi::lua_State, values: &[&[u8]]) {
+    use mlua::ffi;
+    ffi::lua_createtable(state, values.len().min(1 << 20) as i32, 0);
+    for (i, v) in values.iter().enumerate() {
+        ffi::lua_pushlstring(state, v.as_ptr().cast(), v.len());
+        ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
+    }
 }
 
-/// `redis.call`/`redis.pcall`: check the command as Redis checks a script's commands, run it one level
-/// down as the script client, and turn its reply into a Lua value. Returns the value and whether it is
-/// an error (which `redis.call` raises).
-fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Value, bool)> {
-    let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> { Ok((error_value(lua, msg)?, true)) };
-    if args.is_empty() {
-        return fail(b"ERR Please specify at least one argument for this redis lib call");
+/// How a script's command went, before its Lua value is built.
+enum Verdict {
+    /// Refused before it ran (Redis's text): an error table.
+    Refused(&'static [u8]),
+    /// It ran; its reply is in the run's reply buffer.
+    Replied,
+}
+
+/// `redis.call`/`redis.pcall`: run the command on the stack and leave its reply as one Lua value; an
+/// error reply (or a refusal) becomes an error table, which `redis.call` raises.
+///
+/// Two phases. The Rust one (`script_call`) reads the arguments and runs the command; it owns
+/// memory, may panic (caught here, resumed by `Vm::run` once Lua has unwound) and never enters Lua.
+/// Then, with nothing owned on this frame, the value is built with plain Lua C API calls, which may
+/// raise (out of memory under the VM's limit) by longjmp: no destructor is skipped.
+unsafe extern "C-unwind" fn redis_call<const RAISE: bool>(state: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    // SAFETY (whole body): the upvalue is the `Shared` of this VM (see `raw_redis_call`); the run it
+    // points to is valid during the native call (module doc). Lua C API calls on our own state.
+    let shared = &*(ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const Shared);
+    let verdict = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| script_call(state, shared))) {
+        Ok(v) => v,
+        Err(payload) => {
+            shared.panic.set(Some(payload));
+            Verdict::Refused(b"ERR internal error in a script's command")
+        }
+    };
+    let failed = match verdict {
+        Verdict::Refused(msg) => {
+            convert::push_error_table(state, msg, false);
+            true
+        }
+        Verdict::Replied => match shared.current() {
+            Some(run) => {
+                let buf: &[u8] = &run.reply.buf;
+                let mut pos = 0;
+                convert::push_reply(state, buf, &mut pos);
+                buf.first() == Some(&b'-')
+            }
+            None => {
+                ffi::lua_pushnil(state);
+                false
+            }
+        },
+    };
+    if RAISE && failed {
+        ffi::lua_error(state);
     }
-    let mut owned = OwnedArgs::default();
-    for a in args.iter() {
-        match command_arg(a) {
-            Some(b) => owned.push(&b),
-            None => return fail(b"ERR Lua redis lib command arguments must be strings or integers"),
+    1
+}
+
+/// Check the command on the Lua stack as Redis checks a script's commands, and run it one level down
+/// as the script client; its reply is left in the run's reply buffer.
+///
+/// # Safety
+/// `state` is the state of the running native call, `shared` its VM's.
+unsafe fn script_call(state: *mut mlua::ffi::lua_State, shared: &Shared) -> Verdict {
+    use mlua::ffi;
+    let Some(run) = shared.current() else {
+        return Verdict::Refused(b"ERR redis.call/pcall can only be called inside a script invocation");
+    };
+    let n = ffi::lua_gettop(state);
+    if n == 0 {
+        return Verdict::Refused(b"ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut owned = shared.args.take();
+    owned.clear();
+    for i in 1..=n {
+        match ffi::lua_type(state, i) {
+            ffi::LUA_TSTRING => {
+                let mut len = 0;
+                let p = ffi::lua_tolstring(state, i, &mut len);
+                owned.push(std::slice::from_raw_parts(p.cast::<u8>(), len));
+            }
+            ffi::LUA_TNUMBER => {
+                let n = ffi::lua_tonumber(state, i);
+                // As Redis prints a number argument (`%.17g`: 3 is "3", 1e18 is "1e+18").
+                let mut text = Vec::with_capacity(24);
+                resp::num::format_double(&mut text, n);
+                owned.push(&text);
+            }
+            _ => {
+                shared.args.set(owned);
+                return Verdict::Refused(b"ERR Lua redis lib command arguments must be strings or integers");
+            }
         }
     }
-    let argv = owned.view();
-    let (cmd, idx) = match table::lookup_args(&argv) {
+    let verdict = run_command(run, &owned.view());
+    shared.args.set(owned);
+    verdict
+}
+
+/// The Rust side of `redis.call`: gates, then `dispatch::call` as the script client.
+fn run_command(run: &mut Run, argv: &crate::commands::Args<'_>) -> Verdict {
+    let (cmd, idx) = match table::lookup_args(argv) {
         Lookup::Found(cmd, idx) => (cmd, idx),
-        Lookup::Unknown | Lookup::UnknownSub(_) => return fail(b"ERR Unknown Redis command called from script"),
+        Lookup::Unknown | Lookup::UnknownSub(_) => {
+            return Verdict::Refused(b"ERR Unknown Redis command called from script")
+        }
     };
     if !cmd.arity_ok(argv.len()) {
-        return fail(b"ERR Wrong number of args calling Redis command from script");
+        return Verdict::Refused(b"ERR Wrong number of args calling Redis command from script");
     }
     if cmd.has(flags::NOSCRIPT) {
-        return fail(b"ERR This Redis command is not allowed from script");
+        return Verdict::Refused(b"ERR This Redis command is not allowed from script");
     }
     // SAFETY: see the module doc; no other reference to the context is live during a native call.
     let ctx = unsafe { &mut *run.ctx };
     let wrote = ctx.core.script_run.as_ref().is_some_and(|r| r.wrote);
     if cmd.has(flags::WRITE) && run.read_only {
-        return fail(b"ERR Write commands are not allowed from read-only scripts.");
+        return Verdict::Refused(b"ERR Write commands are not allowed from read-only scripts.");
     }
     // Over maxmemory at the start, a script may not begin to write with a command that grows memory
     // (once it has written, stopping halfway would be worse).
@@ -942,7 +1016,7 @@ fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Valu
         && run.flags & script_flags::ALLOW_OOM == 0
         && ctx.core.config.maxmemory > 0
     {
-        return fail(CmdError::Oom.to_string().as_bytes());
+        return Verdict::Refused(CmdError::OOM_TEXT.as_bytes());
     }
     // SAFETY: the script client is owned by the caller of `Vm::run` for the whole run.
     let client = unsafe { &mut *run.client };
@@ -958,7 +1032,7 @@ fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Valu
         client,
         cmd,
         idx,
-        &argv,
+        argv,
         &mut out,
         Caller::Script,
     );
@@ -968,15 +1042,12 @@ fn script_call(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<(Valu
             r.wrote = true;
         }
     }
-    let parsed = resp::value::parse(&out.buf);
     run.reply = out;
-    let value = match parsed {
-        Ok(Some((v, _))) => v,
+    if run.reply.buf.is_empty() {
         // A handler always writes one complete reply.
-        _ => return fail(b"ERR the command wrote no reply"),
-    };
-    let failed = matches!(value, resp::Value::Error(_));
-    Ok((unbounded(lua, || convert::reply_to_lua(lua, value))?, failed))
+        return Verdict::Refused(b"ERR the command wrote no reply");
+    }
+    Verdict::Replied
 }
 
 /// A script in EVAL's cache.

@@ -67,25 +67,93 @@ fn int(s: &[u8]) -> Result<i64, ValueError> {
     parse_i64_strict(s).ok_or_else(|| ValueError(format!("bad length {:?}", String::from_utf8_lossy(s))))
 }
 
-fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Value>, ValueError> {
-    if depth > MAX_DEPTH {
-        return Err(ValueError("nesting too deep".into()));
-    }
+/// One element of a RESP value as it appears on the wire: a scalar with its bytes (borrowed), or the
+/// header of an aggregate with its element count (a map's and an attribute's count pairs). A reader
+/// that builds something else than a [`Value`] (a script's Lua value) walks these without allocating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Token<'a> {
+    Simple(&'a [u8]),
+    Error(&'a [u8]),
+    Int(i64),
+    Bulk(&'a [u8]),
+    NullBulk,
+    NullArray,
+    Null,
+    Double(&'a [u8]),
+    Bool(bool),
+    BigNumber(&'a [u8]),
+    /// Format and text.
+    Verbatim(&'a [u8], &'a [u8]),
+    Array(usize),
+    Map(usize),
+    Set(usize),
+    Push(usize),
+    /// Attribute pairs; the value they annotate follows them.
+    Attribute(usize),
+}
+
+/// Read the token at `*pos` and move past it. `Ok(None)` means more bytes are needed (`*pos` is then
+/// unspecified).
+pub fn token<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Option<Token<'a>>, ValueError> {
     let Some(&kind) = buf.get(*pos) else { return Ok(None) };
     *pos += 1;
     let Some(l) = line(buf, pos) else { return Ok(None) };
-    let blob = |buf: &[u8], pos: &mut usize, n: i64| -> Result<Option<Vec<u8>>, ValueError> {
+    let blob = |pos: &mut usize, n: i64| -> Result<Option<&'a [u8]>, ValueError> {
         let n = usize::try_from(n).map_err(|_| ValueError("negative length".into()))?;
         if buf.len() < *pos + n + 2 {
             return Ok(None);
         }
-        let v = buf[*pos..*pos + n].to_vec();
+        let v = &buf[*pos..*pos + n];
         if &buf[*pos + n..*pos + n + 2] != b"\r\n" {
             return Err(ValueError("missing CRLF after blob".into()));
         }
         *pos += n + 2;
         Ok(Some(v))
     };
+    let count = |l: &[u8]| -> Result<usize, ValueError> {
+        usize::try_from(int(l)?).map_err(|_| ValueError("negative count".into()))
+    };
+    Ok(Some(match kind {
+        b'+' => Token::Simple(l),
+        b'-' => Token::Error(l),
+        b':' => Token::Int(int(l)?),
+        b'$' => match int(l)? {
+            -1 => Token::NullBulk,
+            n => match blob(pos, n)? {
+                Some(v) => Token::Bulk(v),
+                None => return Ok(None),
+            },
+        },
+        b'*' => match int(l)? {
+            -1 => Token::NullArray,
+            _ => Token::Array(count(l)?),
+        },
+        b'_' => Token::Null,
+        b',' => Token::Double(l),
+        b'#' => match l {
+            b"t" => Token::Bool(true),
+            b"f" => Token::Bool(false),
+            _ => return Err(ValueError("bad boolean".into())),
+        },
+        b'(' => Token::BigNumber(l),
+        b'=' => match blob(pos, int(l)?)? {
+            Some(v) if v.len() >= 4 && v[3] == b':' => Token::Verbatim(&v[..3], &v[4..]),
+            Some(_) => return Err(ValueError("bad verbatim string".into())),
+            None => return Ok(None),
+        },
+        b'~' => Token::Set(count(l)?),
+        b'>' => Token::Push(count(l)?),
+        b'%' => Token::Map(count(l)?),
+        b'|' => Token::Attribute(count(l)?),
+        other => return Err(ValueError(format!("unknown type byte {:?}", other as char))),
+    }))
+}
+
+fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Value>, ValueError> {
+    if depth > MAX_DEPTH {
+        return Err(ValueError("nesting too deep".into()));
+    }
+    let Some(t) = token(buf, pos)? else { return Ok(None) };
     macro_rules! elems {
         ($n:expr) => {{
             let n = $n;
@@ -99,58 +167,38 @@ fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Value>, 
             v
         }};
     }
-    let count = |l: &[u8]| -> Result<usize, ValueError> {
-        usize::try_from(int(l)?).map_err(|_| ValueError("negative count".into()))
+    let pairs = |n: usize| n.checked_mul(2).ok_or_else(|| ValueError("count overflow".into()));
+    let into_pairs = |flat: Vec<Value>| {
+        let mut pairs = Vec::with_capacity(flat.len() / 2);
+        let mut it = flat.into_iter();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            pairs.push((k, v));
+        }
+        pairs
     };
-    Ok(Some(match kind {
-        b'+' => Value::Simple(l.to_vec()),
-        b'-' => Value::Error(l.to_vec()),
-        b':' => Value::Int(int(l)?),
-        b'$' => match int(l)? {
-            -1 => Value::NullBulk,
-            n => match blob(buf, pos, n)? {
-                Some(v) => Value::Bulk(v),
+    Ok(Some(match t {
+        Token::Simple(l) => Value::Simple(l.to_vec()),
+        Token::Error(l) => Value::Error(l.to_vec()),
+        Token::Int(i) => Value::Int(i),
+        Token::Bulk(b) => Value::Bulk(b.to_vec()),
+        Token::NullBulk => Value::NullBulk,
+        Token::NullArray => Value::NullArray,
+        Token::Null => Value::Null,
+        Token::Double(l) => Value::Double(l.to_vec()),
+        Token::Bool(b) => Value::Bool(b),
+        Token::BigNumber(l) => Value::BigNumber(l.to_vec()),
+        Token::Verbatim(f, t) => Value::Verbatim(f.to_vec(), t.to_vec()),
+        Token::Array(n) => Value::Array(elems!(n)),
+        Token::Set(n) => Value::Set(elems!(n)),
+        Token::Push(n) => Value::Push(elems!(n)),
+        Token::Map(n) => Value::Map(into_pairs(elems!(pairs(n)?))),
+        Token::Attribute(n) => {
+            let attrs = into_pairs(elems!(pairs(n)?));
+            match parse_at(buf, pos, depth + 1)? {
+                Some(inner) => Value::Attribute(attrs, Box::new(inner)),
                 None => return Ok(None),
-            },
-        },
-        b'*' => match int(l)? {
-            -1 => Value::NullArray,
-            _ => Value::Array(elems!(count(l)?)),
-        },
-        b'_' => Value::Null,
-        b',' => Value::Double(l.to_vec()),
-        b'#' => match l {
-            b"t" => Value::Bool(true),
-            b"f" => Value::Bool(false),
-            _ => return Err(ValueError("bad boolean".into())),
-        },
-        b'(' => Value::BigNumber(l.to_vec()),
-        b'=' => match blob(buf, pos, int(l)?)? {
-            Some(v) if v.len() >= 4 && v[3] == b':' => Value::Verbatim(v[..3].to_vec(), v[4..].to_vec()),
-            Some(_) => return Err(ValueError("bad verbatim string".into())),
-            None => return Ok(None),
-        },
-        b'~' => Value::Set(elems!(count(l)?)),
-        b'>' => Value::Push(elems!(count(l)?)),
-        b'%' | b'|' => {
-            let flat = elems!(count(l)?
-                .checked_mul(2)
-                .ok_or_else(|| ValueError("count overflow".into()))?);
-            let mut pairs = Vec::with_capacity(flat.len() / 2);
-            let mut it = flat.into_iter();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                pairs.push((k, v));
-            }
-            if kind == b'%' {
-                Value::Map(pairs)
-            } else {
-                match parse_at(buf, pos, depth + 1)? {
-                    Some(inner) => Value::Attribute(pairs, Box::new(inner)),
-                    None => return Ok(None),
-                }
             }
         }
-        other => return Err(ValueError(format!("unknown type byte {:?}", other as char))),
     }))
 }
 
