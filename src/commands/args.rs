@@ -99,6 +99,20 @@ impl OwnedArgs {
         self.spans.push(start..self.buf.len());
     }
 
+    /// Append every argument of `args`; returns where they are (for `range`).
+    pub fn extend(&mut self, args: &Args<'_>) -> Range<usize> {
+        let first = self.spans.len();
+        for a in args.iter() {
+            self.push(a);
+        }
+        first..self.spans.len()
+    }
+
+    /// The arguments at `at` (as `extend` returned it) as one request.
+    pub fn range(&self, at: Range<usize>) -> Args<'_> {
+        Args::new(&self.buf, &self.spans[at])
+    }
+
     /// Empty, keeping the memory.
     pub fn clear(&mut self) {
         self.buf.clear();

@@ -29,6 +29,8 @@ use crate::storage::Db;
 #[derive(Default)]
 pub struct MultiState {
     queued: Vec<Queued>,
+    /// The queued commands' arguments, one after the other (one buffer, not one per command).
+    args: OwnedArgs,
     /// The union of the queued commands' flags (the gates judge EXEC by them).
     flags: u64,
     /// A queued command was refused: EXEC will answer EXECABORT.
@@ -43,16 +45,18 @@ pub struct MultiState {
 struct Queued {
     cmd: &'static Command,
     idx: usize,
-    args: OwnedArgs,
+    /// Its arguments in `MultiState::args`.
+    at: std::ops::Range<usize>,
 }
 
 impl MultiState {
     /// Queue a command that passed the gates.
     pub fn queue(&mut self, cmd: &'static Command, idx: usize, args: &Args<'_>) {
         self.flags |= super::dispatch::request_flags(cmd, args);
-        let args = args.to_owned();
-        self.mem += args.mem() + args.len() * std::mem::size_of::<usize>();
-        self.queued.push(Queued { cmd, idx, args });
+        let bytes = self.args.mem();
+        let at = self.args.extend(args);
+        self.mem += self.args.mem() - bytes + at.len() * std::mem::size_of::<usize>();
+        self.queued.push(Queued { cmd, idx, at });
     }
 
     /// A command was refused while the transaction was open.
@@ -261,7 +265,11 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     let Some(multi) = ctx.client.multi.as_deref_mut() else {
         return Err(CmdError::err("EXEC without MULTI"));
     };
-    let (failed, queued) = (multi.failed, std::mem::take(&mut multi.queued));
+    let (failed, queued, queued_args) = (
+        multi.failed,
+        std::mem::take(&mut multi.queued),
+        std::mem::take(&mut multi.args),
+    );
     multi.running = queued.len();
     let id = ctx.client.id;
     let changed =
@@ -283,7 +291,7 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
             ctx.client,
             q.cmd,
             q.idx,
-            &q.args.view(),
+            &queued_args.range(q.at.clone()),
             out,
             Caller::Exec,
         );

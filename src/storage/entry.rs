@@ -1,8 +1,9 @@
 //! One key and its value packed into a single heap allocation, and the arrays of chain heads
 //! that bucket arrays are made of.
 //!
-//! Every `unsafe` block of the storage engine lives in this file; the other storage modules
-//! `forbid(unsafe_code)` and use the safe API below.
+//! Every `unsafe` block of the keyspace table lives in this file; `buckets`, `table`, `volatile`,
+//! `db` and `expire` `forbid(unsafe_code)` and use the safe API below. (The collection encodings under
+//! `object` have `unsafe` of their own, documented where it is.)
 //!
 //! Layout of an entry (byte offsets; the allocation is 8-byte aligned):
 //!

@@ -1,7 +1,8 @@
 //! The keyspace storage engine: a pure data structure layer. No sockets, no journal, no clock of
 //! its own (calls that need the time take `now_ms`); expiry policy belongs to the caller.
 //!
-//! - `entry`: one key + value + metadata in one allocation (all of the storage engine's `unsafe`);
+//! - `entry`: one key + value + metadata in one allocation (all of the keyspace table's `unsafe`;
+//!   the collection encodings under `object` hold their own, each module stating its invariants);
 //! - `buckets`: segmented bucket arrays (allocated on write, freed segment by segment);
 //! - `table`: chained hash table with Redis's incremental rehash, reverse-binary SCAN, sampling;
 //! - `volatile`: dense index of the keys that have a TTL;
