@@ -331,6 +331,19 @@ fn lock_commands_reply_and_refuse() {
     );
     assert_eq!(fenced(&mut c, "res", t, &["GET", "n"]), bulk("3"));
     c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    // So is one from a script: a read-only script cannot write through it.
+    let (epoch, counter) = (t.0.to_string(), t.1.to_string());
+    assert_eq!(
+        c.cmd(&[
+            "EVAL_RO",
+            "return redis.call('LOCK.FENCED', KEYS[1], ARGV[1], ARGV[2], 'INCR', 'n')",
+            "1",
+            "res",
+            &epoch,
+            &counter,
+        ]),
+        common::err("ERR Write commands are not allowed from read-only scripts. script: ba91506746e63ca43cc8c1008dc0ace1c44c8fdb, on @user_script:1.")
+    );
     // Tokens are within what a RESP integer carries.
     for bad in ["9223372036854775808", "18446744073709551615"] {
         assert_eq!(

@@ -86,7 +86,11 @@ pub unsafe fn push_reply(state: *mut mlua::ffi::lua_State, buf: &[u8], pos: &mut
         Token::Null => ffi::lua_pushnil(state),
         Token::Array(n) | Token::Push(n) => {
             ffi::lua_createtable(state, n.min(1 << 20) as i32, 0);
+            // (A truncated reply stops the loop: no count drives it past the buffer's end.)
             for i in 1..=n {
+                if *pos >= buf.len() {
+                    break;
+                }
                 push_reply(state, buf, pos);
                 ffi::lua_rawseti(state, -2, i as ffi::lua_Integer);
             }
@@ -112,6 +116,9 @@ pub unsafe fn push_reply(state: *mut mlua::ffi::lua_State, buf: &[u8], pos: &mut
             let is_map = matches!(token, Token::Map(_));
             ffi::lua_createtable(state, 0, n.min(1 << 20) as i32);
             for _ in 0..n {
+                if *pos >= buf.len() {
+                    break;
+                }
                 push_reply(state, buf, pos);
                 if is_map {
                     push_reply(state, buf, pos);
@@ -129,7 +136,10 @@ pub unsafe fn push_reply(state: *mut mlua::ffi::lua_State, buf: &[u8], pos: &mut
         }
         Token::Attribute(n) => {
             // Attributes are dropped; the value they annotate stands.
-            for _ in 0..2 * n {
+            for _ in 0..n.saturating_mul(2) {
+                if *pos >= buf.len() {
+                    break;
+                }
                 push_reply(state, buf, pos);
                 ffi::lua_pop(state, 1);
             }
@@ -332,6 +342,8 @@ mod tests {
             "%1\r\n$1\r\nb\r\n:2\r\n"
         );
         assert_eq!(through_lua(&lua, b"|1\r\n+k\r\n+v\r\n:5\r\n"), ":5\r\n");
+        // A truncated reply (never written by a handler) ends where the bytes end.
+        assert_eq!(through_lua(&lua, b"*1000000000\r\n:1\r\n"), "*1\r\n:1\r\n");
         let err: Value = unsafe { lua.exec_raw((), |state| push_reply(state, b"-ERR x\r\n", &mut 0)) }.expect("push");
         let Value::Table(t) = err else {
             panic!("an error is a table")

@@ -126,6 +126,8 @@ pub struct Shared {
     load_deadline: Cell<Option<i64>>,
     /// A panic caught in `redis.call`, resumed once the script has unwound.
     panic: Cell<Option<Box<dyn std::any::Any + Send>>>,
+    /// `panic` is set (it cannot be looked at without taking it).
+    panicked: Cell<bool>,
     /// `redis.call`'s argument buffer, kept between calls to reuse its memory.
     args: Cell<OwnedArgs>,
 }
@@ -284,6 +286,7 @@ impl Vm {
             registering: Default::default(),
             load_deadline: Cell::new(None),
             panic: Cell::new(None),
+            panicked: Cell::new(false),
             args: Cell::default(),
         });
         let natives = natives(&lua, &shared, kind)?;
@@ -360,16 +363,18 @@ impl Vm {
 
     /// Set a script's globals KEYS and ARGV (in the real table).
     pub fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
-        // SAFETY: the globals table is the one argument (index 1); two tables are made and stored in it,
-        // and it is popped: the stack is left as found. A failed allocation raises into exec_raw's
-        // protected call, and nothing on this frame needs dropping.
+        // SAFETY: the globals table is the one argument (index 1); two tables are made and stored in it
+        // (raw sets, no metamethod), and it is popped: the stack is left as found. A failed allocation
+        // raises into exec_raw's protected call, and nothing on this frame needs dropping.
         unsafe {
             self.lua.exec_raw::<()>(&self.globals, |state| {
-                push_strings(state, keys);
-                mlua::ffi::lua_setfield(state, 1, c"KEYS".as_ptr());
-                push_strings(state, argv);
-                mlua::ffi::lua_setfield(state, 1, c"ARGV".as_ptr());
-                mlua::ffi::lua_pop(state, 1);
+                use mlua::ffi;
+                for (name, values) in [(c"KEYS", keys), (c"ARGV", argv)] {
+                    ffi::lua_pushstring(state, name.as_ptr());
+                    push_strings(state, values);
+                    ffi::lua_rawset(state, 1);
+                }
+                ffi::lua_pop(state, 1);
             })
         }
     }
@@ -412,6 +417,7 @@ impl Vm {
         };
         self.shared.run.set(std::ptr::null_mut());
         if let Some(payload) = self.shared.panic.take() {
+            self.shared.panicked.set(false);
             std::panic::resume_unwind(payload);
         }
         // Garbage a script left: a step from time to time as Redis does (so no full cycle lands on one
@@ -920,6 +926,7 @@ unsafe extern "C-unwind" fn redis_call<const RAISE: bool>(state: *mut mlua::ffi:
         Ok(v) => v,
         Err(payload) => {
             shared.panic.set(Some(payload));
+            shared.panicked.set(true);
             Verdict::Refused(b"ERR internal error in a script's command")
         }
     };
@@ -957,6 +964,11 @@ unsafe fn script_call(state: *mut mlua::ffi::lua_State, shared: &Shared) -> Verd
     let Some(run) = shared.current() else {
         return Verdict::Refused(b"ERR redis.call/pcall can only be called inside a script invocation");
     };
+    // A command panicked earlier in this script: the server's state may be half-updated, so no other
+    // command runs; the panic resumes when the script ends.
+    if shared.panicked.get() {
+        return Verdict::Refused(b"ERR internal error in a script's command");
+    }
     let n = ffi::lua_gettop(state);
     if n == 0 {
         return Verdict::Refused(b"ERR Please specify at least one argument for this redis lib call");
@@ -1005,12 +1017,14 @@ fn run_command(run: &mut Run, argv: &crate::commands::Args<'_>) -> Verdict {
     // SAFETY: see the module doc; no other reference to the context is live during a native call.
     let ctx = unsafe { &mut *run.ctx };
     let wrote = ctx.core.script_run.as_ref().is_some_and(|r| r.wrote);
-    if cmd.has(flags::WRITE) && run.read_only {
+    // LOCK.FENCED is judged by the command it runs, as the other gates judge it.
+    let cmd_flags = dispatch::request_flags(cmd, argv);
+    if cmd_flags & flags::WRITE != 0 && run.read_only {
         return Verdict::Refused(b"ERR Write commands are not allowed from read-only scripts.");
     }
     // Over maxmemory at the start, a script may not begin to write with a command that grows memory
     // (once it has written, stopping halfway would be worse).
-    if cmd.has(flags::DENYOOM)
+    if cmd_flags & flags::DENYOOM != 0
         && run.oom_at_start
         && !wrote
         && run.flags & script_flags::ALLOW_OOM == 0

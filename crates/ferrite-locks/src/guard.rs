@@ -86,6 +86,10 @@ struct Release(Sender<Result<bool>>);
 /// Check [`is_held`](Guard::is_held) before each step of work that the lock protects, and prefer
 /// [`fenced`](Guard::fenced) writes where the server offers them: a holder can be paused (GC, swap, a
 /// stopped VM) between the check and the write.
+///
+/// The watchdog renews for as long as the guard lives, so a holder that hangs (or leaks the guard)
+/// keeps the lock; only a holder that dies loses it, one lease later.
+#[must_use = "dropping the guard releases the lock at once"]
 pub struct Guard {
     name: String,
     token: Option<FencingToken>,
@@ -131,7 +135,8 @@ impl Guard {
             io_timeout: grant.io_timeout,
         };
         let handle = thread::Builder::new()
-            .name(format!("lock-watchdog {name}"))
+            // Linux keeps 15 bytes of a thread's name, and a name must not hold a NUL.
+            .name(format!("lock {}", name.replace('\0', "")))
             .spawn(move || dog.run(rx))
             .map_err(Error::Watchdog)?;
         Ok(Guard {
@@ -204,9 +209,14 @@ impl Guard {
 }
 
 impl Drop for Guard {
-    /// Releases the lock, best-effort: when that fails, the lock expires with its lease.
+    /// Asks the watchdog to release the lock and returns at once: the watchdog releases in the
+    /// background (after a renewal in flight, never before) and ends. Best-effort: when the release
+    /// fails, the lock expires with its lease. [`release`](Guard::release) waits and says how it went.
     fn drop(&mut self) {
-        let _ = self.stop();
+        if let Some((tx, _detached)) = self.watchdog.take() {
+            let (answer_tx, _) = mpsc::channel();
+            let _ = tx.send(Release(answer_tx));
+        }
     }
 }
 

@@ -83,15 +83,16 @@ static RELEASE: LazyLock<Script> = LazyLock::new(|| {
 });
 
 /// Does the server have the `LOCK.*` commands? Redis answers `COMMAND INFO` of an unknown command with
-/// `[nil]`; a server that refuses `COMMAND` (an ACL, an old or partial implementation) is taken not to
-/// have them. Connection failures are errors.
+/// `[nil]`; a server that does not know `COMMAND` itself has none. Any other answer (BUSY, LOADING, an
+/// ACL refusal, a dropped connection) decides nothing and is an error: the caller caches the answer,
+/// and two clients of one lock that settled on different protocols would not exclude each other.
 pub(crate) fn offers_fencing(con: &mut Connection) -> Result<bool> {
     let reply: redis::RedisResult<Value> = redis::cmd("COMMAND").arg("INFO").arg("lock.acquire").query(con);
     match reply {
-        Ok(Value::Array(entries)) => Ok(entries.first().is_some_and(|e| !matches!(e, Value::Nil))),
-        Ok(_) => Ok(false),
-        Err(e) if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() => Err(e.into()),
-        Err(_) => Ok(false),
+        Ok(Value::Array(entries)) if entries.len() == 1 => Ok(!matches!(entries[0], Value::Nil)),
+        Ok(other) => Err(Error::reply("COMMAND INFO", &other)),
+        Err(e) if e.to_string().contains("unknown command") => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
