@@ -40,6 +40,69 @@ fn scripts_answer_as_redis() {
     d.finish("scripts_answer_as_redis");
 }
 
+/// The counters INFO shows for a script's errors, without the times: calls, rejected and failed calls
+/// of each command, the error totals.
+fn error_counters(info: &Value) -> Vec<String> {
+    let Value::Bulk(text) = info else {
+        return vec![format!("not a bulk: {info:?}")];
+    };
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_") || l.starts_with("errorstat_") || l.starts_with("total_error_replies"))
+        .map(|l| {
+            l.split(',')
+                .filter(|f| !f.starts_with("usec"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|l| !l.starts_with("cmdstat_config") && !l.starts_with("cmdstat_info"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// A script's commands refused by the server's checks count as errors when refused (and as rejected
+/// calls of the command), not again when the script returns them; those refused by the Lua library
+/// (no arguments) count only if returned. The script's own call fails only by errors after that.
+#[test]
+fn script_errors_are_counted_as_redis_counts_them() {
+    let Some(mut d) = Duo::for_test("script_errors_are_counted_as_redis_counts_them", &[]) else {
+        return;
+    };
+    for script in [
+        "local r = redis.pcall('get') return 1",
+        "local r = redis.pcall('nosuch') return 1",
+        "local r = redis.pcall('get') return r",
+        "return redis.call('get')",
+        "return redis.pcall()",
+        "local r = redis.pcall() return 1",
+        "return redis.pcall('eval', 'return 1', 0)",
+        "redis.pcall('set','s','abc') local r = redis.pcall('incr','s') return 1",
+        "redis.pcall('set','s','abc') return redis.pcall('incr','s')",
+        "return {err='x'}",
+        "local t = redis.pcall('get') return {err='y'}",
+        "return {err='x y'}",
+        "return {err='-x y'}",
+        "return {err='a_code_that_is_longer_than_thirty_one_bytes y'}",
+        "return redis.error_reply('x')",
+    ] {
+        d.both(&["CONFIG", "RESETSTAT"]);
+        d.exact(&["EVAL", script, "0"]);
+        for section in ["commandstats", "errorstats", "stats"] {
+            let Some((ours, theirs)) = d.both(&["INFO", section]) else {
+                continue;
+            };
+            let (ours, theirs) = (error_counters(&ours), error_counters(&theirs));
+            if ours != theirs {
+                d.fail(format!(
+                    "{script}: INFO {section}\n  ferrite: {ours:?}\n  redis:   {theirs:?}"
+                ));
+            }
+        }
+    }
+    d.finish("script_errors_are_counted_as_redis_counts_them");
+}
+
 #[test]
 fn math_random_follows_redis_s_sequence() {
     let Some(mut d) = Duo::for_test("math_random_follows_redis_s_sequence", &[]) else {

@@ -906,6 +906,9 @@ unsafe fn push_strings(state: *mut mlua::ffi::lua_State, values: &[&[u8]]) {
 enum Verdict {
     /// Refused before it ran (Redis's text): an error table.
     Refused(&'static [u8]),
+    /// Refused by the server's checks, which counted the error already (Redis's `scriptCall`): an
+    /// error table marked so that a script returning it is not counted twice.
+    Rejected(&'static str),
     /// It ran; its reply is in the run's reply buffer.
     Replied,
 }
@@ -933,6 +936,10 @@ unsafe extern "C-unwind" fn redis_call<const RAISE: bool>(state: *mut mlua::ffi:
     let failed = match verdict {
         Verdict::Refused(msg) => {
             convert::push_error_table(state, msg, false);
+            true
+        }
+        Verdict::Rejected(msg) => {
+            convert::push_error_table(state, msg.as_bytes(), true);
             true
         }
         Verdict::Replied => match shared.current() {
@@ -1000,37 +1007,58 @@ unsafe fn script_call(state: *mut mlua::ffi::lua_State, shared: &Shared) -> Verd
     verdict
 }
 
-/// The Rust side of `redis.call`: gates, then `dispatch::call` as the script client.
+/// Refuse a script's command: count the error now, and the command's rejected call.
+fn reject(core: &mut crate::server::core::Core, idx: Option<usize>, msg: &'static str) -> Verdict {
+    core.count_error(msg);
+    if let Some(i) = idx {
+        core.cmdstats[i].rejected_calls += 1;
+    }
+    // This error is judged (as the command's rejection): the script's call is not failed by it.
+    core.err_checkpoint = core.stats.total_error_replies;
+    Verdict::Rejected(msg)
+}
+
+/// The Rust side of `redis.call`: gates, then `dispatch::call` as the script client. As in Redis, a
+/// refusal here counts as an error reply at once (and as a rejected call of a known command), whether
+/// or not the script passes it on.
 fn run_command(run: &mut Run, argv: &crate::commands::Args<'_>) -> Verdict {
+    // SAFETY: see the module doc; no other reference to the context is live during a native call.
+    let ctx = unsafe { &mut *run.ctx };
     let (cmd, idx) = match table::lookup_args(argv) {
         Lookup::Found(cmd, idx) => (cmd, idx),
         Lookup::Unknown | Lookup::UnknownSub(_) => {
-            return Verdict::Refused(b"ERR Unknown Redis command called from script")
+            return reject(ctx.core, None, "ERR Unknown Redis command called from script")
         }
     };
     if !cmd.arity_ok(argv.len()) {
-        return Verdict::Refused(b"ERR Wrong number of args calling Redis command from script");
+        return reject(
+            ctx.core,
+            Some(idx),
+            "ERR Wrong number of args calling Redis command from script",
+        );
     }
     if cmd.has(flags::NOSCRIPT) {
-        return Verdict::Refused(b"ERR This Redis command is not allowed from script");
+        return reject(ctx.core, Some(idx), "ERR This Redis command is not allowed from script");
     }
-    // SAFETY: see the module doc; no other reference to the context is live during a native call.
-    let ctx = unsafe { &mut *run.ctx };
-    let wrote = ctx.core.script_run.as_ref().is_some_and(|r| r.wrote);
     // LOCK.FENCED is judged by the command it runs, as the other gates judge it.
     let cmd_flags = dispatch::request_flags(cmd, argv);
     if cmd_flags & flags::WRITE != 0 && run.read_only {
-        return Verdict::Refused(b"ERR Write commands are not allowed from read-only scripts.");
+        return reject(
+            ctx.core,
+            Some(idx),
+            "ERR Write commands are not allowed from read-only scripts.",
+        );
     }
     // Over maxmemory at the start, a script may not begin to write with a command that grows memory
     // (once it has written, stopping halfway would be worse).
+    let wrote = ctx.core.script_run.as_ref().is_some_and(|r| r.wrote);
     if cmd_flags & flags::DENYOOM != 0
         && run.oom_at_start
         && !wrote
         && run.flags & script_flags::ALLOW_OOM == 0
         && ctx.core.config.maxmemory > 0
     {
-        return Verdict::Refused(CmdError::OOM_TEXT.as_bytes());
+        return reject(ctx.core, Some(idx), CmdError::OOM_TEXT);
     }
     // SAFETY: the script client is owned by the caller of `Vm::run` for the whole run.
     let client = unsafe { &mut *run.client };

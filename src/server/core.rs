@@ -297,7 +297,12 @@ impl Core {
     /// Count an error reply by its code (`INFO errorstats`).
     pub fn count_error(&mut self, line: &str) {
         self.stats.total_error_replies += 1;
-        let code = line.split(' ').next().unwrap_or("ERR");
+        // Redis reads the code up to a space within the reply's first 32 bytes (its leading `-`
+        // included), and counts an error without one as ERR.
+        let code = match line.as_bytes()[..line.len().min(31)].iter().position(|&b| b == b' ') {
+            Some(end) => &line[..end],
+            None => "ERR",
+        };
         let known = self.errorstats.len();
         match self.errorstats.get_mut(code) {
             Some(n) => *n += 1,
