@@ -389,3 +389,28 @@ fn fenced_mode_needs_ferrite_and_auto_falls_back() {
     let exists: i64 = redis::cmd("EXISTS").arg("res").query(&mut con).expect("EXISTS");
     assert_eq!(exists, 0);
 }
+
+/// A server busy with a slow script answers BUSY to everything, the probe for LOCK.* included: acquire
+/// waits it out (BUSY is transient) and then takes the lock with the protocol its mode asks for, never
+/// deciding "no fencing" from a BUSY.
+#[test]
+fn acquire_waits_out_a_busy_server() {
+    for (mode, fenced) in [(Mode::Auto, true), (Mode::Portable, false)] {
+        let server = Server::ferrite(&["--busy-reply-threshold", "50"]);
+        let mut runner = server.raw();
+        // About a second of Lua on this machine; whatever it takes, acquire's deadline is longer.
+        runner.send(&["EVAL", "local i = 0 while i < 100000000 do i = i + 1 end return i", "0"]);
+        let mut probe = server.raw();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(probe.cmd(&["PING"]), common::Value::Error(e) if e.starts_with(b"BUSY")) {
+            assert!(Instant::now() < deadline, "the server never became busy");
+            thread::sleep(Duration::from_millis(5));
+        }
+        let target = Target { server, mode, fenced };
+        let locker = target.locker(fast_retries());
+        let guard = locker.acquire("res").expect("acquired once the script ended");
+        assert_eq!(guard.token().is_some(), fenced, "{mode:?}: the protocol of the mode");
+        assert_eq!(runner.read(), common::int(100_000_000), "the script ran to its end");
+        assert!(guard.release().expect("release"));
+    }
+}

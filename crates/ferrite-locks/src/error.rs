@@ -70,6 +70,21 @@ impl Error {
         matches!(self, Error::Stale(_))
     }
 
+    /// A failure that another attempt may not meet: the connection lost, refused or timed out, or the
+    /// server answering that it cannot serve yet (`LOADING`, `BUSY`, `TRYAGAIN`, `MASTERDOWN`).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Redis(e) => {
+                e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || matches!(e.code(), Some("LOADING" | "BUSY" | "TRYAGAIN" | "MASTERDOWN"))
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn reply(command: &'static str, reply: &redis::Value) -> Error {
         Error::Reply {
             command,

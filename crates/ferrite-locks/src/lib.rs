@@ -56,8 +56,10 @@
 //!   holder's next renewal then marks the guard lost, and until then only fencing stops its writes.
 //!   (A restarted Ferrite starts a new token epoch from its wall clock; `docs/locks.md` says what
 //!   persistence and replication must add.)
-//! - An acquire whose reply is lost (the connection broke) returns the error; if the server did take
-//!   the lock, it stays taken until its lease ends.
+//! - An acquire whose reply is lost (the connection broke) is retried by `acquire` as the same owner
+//!   until its deadline: with `LOCK.ACQUIRE` the retry gets the lock back; with `SET NX PX` the lock
+//!   the server did take stays taken until its lease ends (the retry sees it busy). `try_acquire`
+//!   returns the error.
 
 mod error;
 mod guard;

@@ -64,44 +64,54 @@ impl Locker {
 
     /// One attempt: the lock, or `None` when another holder has it.
     pub fn try_acquire(&self, name: &str) -> Result<Option<Guard>> {
-        self.attempt(&mut None, name)
+        self.attempt_as(&mut None, name, &new_owner())
     }
 
     /// Attempts until the lock is taken, pausing `retry_delay` plus up to `retry_jitter` between them;
-    /// [`Error::Timeout`] once `acquire_timeout` has passed. Errors other than "held by another" end
-    /// the wait at once.
+    /// [`Error::Timeout`] once `acquire_timeout` has passed. A transient failure (the connection lost or
+    /// timed out, the server `LOADING`, `BUSY` with a script, `TRYAGAIN`, `MASTERDOWN`) is retried on a
+    /// new connection until the deadline, and then returned; other errors end the wait at once.
+    ///
+    /// Every attempt of one call asks as the same owner, so an attempt whose grant was sent but whose
+    /// reply was lost is not a lock nobody holds: with `LOCK.ACQUIRE` the next attempt gets that lock
+    /// back (the same owner acquiring again renews it); with `SET NX PX` it waits until that lease
+    /// ends, as any other holder's.
     pub fn acquire(&self, name: &str) -> Result<Guard> {
         let start = Instant::now();
         let deadline = start + self.inner.options.acquire_timeout;
+        let owner = new_owner();
         // One connection for all the attempts; the one that succeeds hands it to the guard.
         let mut con = None;
         loop {
-            if let Some(guard) = self.attempt(&mut con, name)? {
-                return Ok(guard);
-            }
+            let failure = match self.attempt_as(&mut con, name, &owner) {
+                Ok(Some(guard)) => return Ok(guard),
+                Ok(None) => None,
+                Err(e) if e.is_transient() => Some(e),
+                Err(e) => return Err(e),
+            };
             let now = Instant::now();
             if now >= deadline {
-                return Err(Error::Timeout {
+                return Err(failure.unwrap_or(Error::Timeout {
                     name: name.to_string(),
                     waited: now - start,
-                });
+                }));
             }
             let pause = self.inner.options.retry_pause(&mut rand::thread_rng());
             thread::sleep(pause.min(deadline - now));
         }
     }
 
-    /// One attempt on `con` (connected first when `None`). On success the connection moves to the
-    /// guard's watchdog; a failed attempt leaves it for the next one.
-    fn attempt(&self, con: &mut Option<Connection>, name: &str) -> Result<Option<Guard>> {
+    /// One attempt as `owner` on `con` (connected first when `None`). On success the connection moves
+    /// to the guard's watchdog; an attempt that found the lock busy leaves it for the next one, one
+    /// that failed drops it.
+    fn attempt_as(&self, con: &mut Option<Connection>, name: &str, owner: &str) -> Result<Option<Guard>> {
         let mut c = match con.take() {
             Some(c) => c,
             None => self.connect()?,
         };
         let protocol = self.protocol(&mut c)?;
-        let owner = new_owner();
         let sent = Instant::now();
-        let token = match protocol.acquire(&mut c, name, &owner, self.inner.lease_ms)? {
+        let token = match protocol.acquire(&mut c, name, owner, self.inner.lease_ms)? {
             Acquired::Busy => {
                 *con = Some(c);
                 return Ok(None);
@@ -115,7 +125,7 @@ impl Locker {
             con: c,
             protocol,
             name: name.to_string(),
-            owner: owner.clone(),
+            owner: owner.to_string(),
             token,
             lease_ms: self.inner.lease_ms,
             sent,
@@ -126,7 +136,7 @@ impl Locker {
             Ok(guard) => Ok(Some(guard)),
             Err(e) => {
                 // Without a watchdog thread nobody would release it: give it back now, best-effort.
-                let _ = self.connect().and_then(|mut c| protocol.release(&mut c, name, &owner));
+                let _ = self.connect().and_then(|mut c| protocol.release(&mut c, name, owner));
                 Err(e)
             }
         }
