@@ -155,8 +155,10 @@ fn a_runaway_script_gets_busy_then_killed() {
         other.cmd(&["EXEC"]),
         err(&format!("EXECABORT Transaction discarded because of: {BUSY_EVAL}"))
     );
-    // A saving SHUTDOWN is refused while busy.
+    // A saving SHUTDOWN is refused while busy; so is FUNCTION STATS while an EVAL script is the one
+    // running (it answers while a function is).
     assert_eq!(other.cmd(&["SHUTDOWN"]), err(BUSY_EVAL));
+    assert_eq!(other.cmd(&["FUNCTION", "STATS"]), err(BUSY_EVAL));
     assert_eq!(other.cmd(&["SCRIPT", "KILL"]), simple("OK"));
     match runner.read() {
         Value::Error(e) => assert!(

@@ -51,6 +51,9 @@ const CASES: &[(&str, &str)] = &[
         = GET a
         = DISCARD
         = EXEC
+        = MULTI
+        = EXEC x
+        = EXEC
         "#,
     ),
     (
@@ -240,6 +243,18 @@ const SCENARIOS: &[Scenario] = &[
         setup: &[&["SELECT", "1"], &["SET", "k", "1"], &["SELECT", "0"]],
         pause_ms: 0,
         change: &[&["SWAPDB", "0", "1"]],
+    },
+    Scenario {
+        name: "SWAPDB of a database with itself",
+        setup: &[&["SET", "k", "1"]],
+        pause_ms: 0,
+        change: &[&["SWAPDB", "0", "0"]],
+    },
+    Scenario {
+        name: "LTRIM that keeps every element",
+        setup: &[&["RPUSH", "k", "a", "b"]],
+        pause_ms: 0,
+        change: &[&["LTRIM", "k", "0", "-1"]],
     },
     Scenario {
         name: "SWAPDB of two databases without the key",

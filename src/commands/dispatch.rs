@@ -284,7 +284,10 @@ fn reject(
     match (found, client.multi.as_deref_mut()) {
         (Some((cmd, _)), Some(_)) if cmd.has(flags::RUNS_QUEUED) => {
             super::transactions::discard_transaction(core, client);
-            let line = format!("EXECABORT Transaction discarded because of: {line}");
+            // Redis quotes the reason as it formatted it: its generic errors (arity) without `ERR `,
+            // the coded ones (OOM, NOAUTH, ...) with their code.
+            let reason = line.strip_prefix("ERR ").unwrap_or(line);
+            let line = format!("EXECABORT Transaction discarded because of: {reason}");
             reply_error(core, out, &line);
             // Redis still shows the refused EXEC to MONITOR.
             if let Some(host) = host {

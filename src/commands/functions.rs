@@ -81,7 +81,10 @@ pub fn delete(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
 
 /// FUNCTION FLUSH [ASYNC|SYNC] (both free at once: the libraries' VM is small).
 pub fn flush(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    if args.len() > 3 || (args.len() == 3 && !args.is(2, "sync") && !args.is(2, "async")) {
+    if args.len() > 3 {
+        return Err(super::introspection::subcommand_syntax_error(args));
+    }
+    if args.len() == 3 && !args.is(2, "sync") && !args.is(2, "async") {
         return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
     }
     ctx.core.functions.flush();
@@ -163,6 +166,11 @@ pub fn list(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
 
 /// FUNCTION STATS: the running function (if any) and the engine's counts.
 pub fn stats(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    // It may run while a function is busy, not while an EVAL script is (Redis answers as to any
+    // other command then).
+    if ctx.core.script_run.as_ref().is_some_and(|r| r.kind == VmKind::Eval) {
+        return Err(CmdError::Busy("SCRIPT"));
+    }
     out.map(2);
     out.bulk(b"running_script");
     match ctx.core.script_run.as_ref().filter(|r| r.kind == VmKind::Function) {

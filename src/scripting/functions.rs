@@ -205,9 +205,10 @@ pub fn library_name(code: &[u8]) -> Result<String, CmdError> {
     if !code.starts_with(b"#!") {
         return Err(CmdError::err("Missing library metadata"));
     }
+    // The metadata is a line: without a newline there is no library.
     let line = match code.iter().position(|&b| b == b'\n') {
         Some(end) => &code[..end],
-        None => code,
+        None => return Err(CmdError::err("Invalid library metadata")),
     };
     let parts = crate::config::parse::split_args(line)
         .ok()

@@ -604,9 +604,10 @@ fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> 
             if args.len() != 1 {
                 return Ok((Value::Nil, Some("ERR redis.setresp() requires one argument.")));
             }
-            let resp = match lua_number(&args[0]) {
-                Some(2.0) => Protocol::Resp2,
-                Some(3.0) => Protocol::Resp3,
+            // As Redis: `lua_tonumber` (0 for what is not a number) truncated to an integer.
+            let resp = match lua_number(&args[0]).map_or(0, convert::number_to_i64) {
+                2 => Protocol::Resp2,
+                3 => Protocol::Resp3,
                 _ => return Ok((Value::Nil, Some("ERR RESP version must be 2 or 3."))),
             };
             // SAFETY: see the module doc.
@@ -623,7 +624,8 @@ fn natives(lua: &Lua, shared: &Rc<Shared>, kind: VmKind) -> mlua::Result<Table> 
             if args.len() != 1 {
                 return Ok((Value::Nil, Some("ERR redis.set_repl() requires two arguments.")));
             }
-            let repl = lua_number(&args[0]).map(|n| n as i64).unwrap_or(-1);
+            // As Redis: `lua_tonumber` (0, REPL_NONE, for what is not a number) truncated.
+            let repl = lua_number(&args[0]).map_or(0, convert::number_to_i64);
             if !(0..=3).contains(&repl) {
                 return Ok((
                     Value::Nil,
@@ -755,10 +757,14 @@ fn log(args: MultiValue) -> Option<&'static str> {
     if args.len() < 2 {
         return Some("ERR redis.log() requires two arguments or more.");
     }
-    let level = match lua_number(&args[0]) {
-        Some(n) if (0.0..=3.0).contains(&n) => n as i64,
-        _ => return Some("ERR Invalid debug level."),
+    // As Redis: a number (or numeric string) truncated to an integer.
+    let Some(level) = lua_number(&args[0]) else {
+        return Some("ERR First argument must be a number (log level).");
     };
+    let level = convert::number_to_i64(level);
+    if !(0..=3).contains(&level) {
+        return Some("ERR Invalid debug level.");
+    }
     let words: Vec<Vec<u8>> = args.iter().skip(1).filter_map(lua_bytes).collect();
     let text = String::from_utf8_lossy(&words.join(&b' ')).into_owned();
     match level {
@@ -1241,7 +1247,12 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), Cm
                 String::from_utf8_lossy(p)
             )));
         };
-        for name in list.split(|&b| b == b',').filter(|n| !n.is_empty()) {
+        // `flags=` alone is no flag; otherwise every comma-separated name must be one (an empty
+        // name, as in `no-writes,`, is refused).
+        if list.is_empty() {
+            continue;
+        }
+        for name in list.split(|&b| b == b',') {
             flags |= script_flags::parse(name).ok_or_else(|| {
                 CmdError::err(format!(
                     "Unexpected flag in script shebang: {}",

@@ -29,9 +29,12 @@ pub fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     }
     let now = ctx.core.now_ms;
     let core = &mut *ctx.core;
-    core.watches.touch_db(a, &core.dbs[a], Some(&core.dbs[b]), now);
-    core.watches.touch_db(b, &core.dbs[b], Some(&core.dbs[a]), now);
-    core.dbs.swap(a, b);
+    // Swapping a database with itself changes nothing, and breaks no WATCH (it still counts).
+    if a != b {
+        core.watches.touch_db(a, &core.dbs[a], Some(&core.dbs[b]), now);
+        core.watches.touch_db(b, &core.dbs[b], Some(&core.dbs[a]), now);
+        core.dbs.swap(a, b);
+    }
     core.stats.dirty += 1;
     out.ok();
     Ok(())

@@ -471,6 +471,10 @@ pub fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         e.remove();
     }
     db.mark_dirty(args.get(1), (ltrim + rtrim) as u64);
+    if ltrim + rtrim == 0 {
+        // Redis signals the key even when nothing was trimmed: a WATCH on it breaks.
+        db.touched(args.get(1));
+    }
     out.ok();
     Ok(())
 }
