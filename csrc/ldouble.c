@@ -90,17 +90,18 @@ int ferrite_ld_add(const char *base, size_t base_len, const char *incr, size_t i
 }
 
 /*
- * A blocking command's timeout: `len` bytes of seconds, parsed as above, times 1000 converted to a
- * long long as Redis does (`(long long)(seconds * 1000.0)` in long double). A product outside long long
- * becomes LLONG_MIN, the value x86-64's conversion yields, which Redis then reports as a negative
- * timeout. Returns 0, or LD_BAD_INCREMENT when the text is not a number.
+ * A blocking command's timeout: `len` bytes of seconds, parsed as above, times 1000 rounded up to whole
+ * milliseconds and converted to a long long as Redis 7.0 does (`(long long)ceill(seconds * 1000.0)` in
+ * long double): 0.001 s and 1e-10 s wait 1 ms, -0.0005 s rounds to 0 (wait forever). A product outside
+ * long long becomes LLONG_MIN, the value x86-64's conversion yields, which Redis then reports as a
+ * negative timeout. Returns 0, or LD_BAD_INCREMENT when the text is not a number.
  */
 int ferrite_ld_seconds_to_ms(const char *text, size_t len, long long *out) {
     long double secs, ms;
 
     if (!parse_long_double(text, len, &secs))
         return LD_BAD_INCREMENT;
-    ms = secs * 1000.0L;
+    ms = ceill(secs * 1000.0L);
     if (!(ms > -9223372036854775808.0L && ms < 9223372036854775808.0L)) {
         *out = (-9223372036854775807LL - 1);
         return 0;

@@ -219,6 +219,50 @@ fn client_kill_closes_the_chosen_connections() {
     assert!(admin.closed_within(Duration::from_secs(5)));
 }
 
+/// CLIENT PAUSE WRITE also holds what may propagate a write (PFCOUNT, a script without declared flags,
+/// a function that may write), not a script or function declared `no-writes` nor the _RO forms, as
+/// redis-server 7.0 does.
+#[test]
+fn client_pause_write_holds_what_may_replicate() {
+    let lib = "#!lua name=lib\nredis.register_function('fw', function() return 1 end)\n\
+               redis.register_function{function_name='fr', callback=function() return 1 end, flags={'no-writes'}}";
+    let held: &[&[&str]] = &[
+        &["PFCOUNT", "h"],
+        &["EVAL", "return 1", "0"],
+        &["EVAL", "#!lua\nreturn 1", "0"],
+        &["FCALL", "fw", "0"],
+    ];
+    let free: &[&[&str]] = &[
+        &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        &["EVAL_RO", "return 1", "0"],
+        &["FCALL", "fr", "0"],
+        &["FCALL_RO", "fr", "0"],
+        &["GET", "k"],
+    ];
+    let f = Server::ferrite(&[]);
+    let mut admin = f.raw();
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", lib]), bulk("lib"));
+    for (cmds, paused) in [(held, true), (free, false)] {
+        for cmd in cmds {
+            let mut c = f.raw();
+            assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), simple("OK"));
+            c.send(cmd);
+            c.stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .expect("timeout");
+            let early = c.try_read();
+            assert_eq!(early.is_none(), paused, "{cmd:?}: held by the pause: {paused}");
+            assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), simple("OK"));
+            if paused {
+                c.stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .expect("timeout");
+                assert!(!matches!(c.read(), Value::Error(_)), "{cmd:?} ran after the pause");
+            }
+        }
+    }
+}
+
 #[test]
 fn client_pause_holds_writes_and_unpause_releases_them_in_order() {
     let f = Server::ferrite(&[]);

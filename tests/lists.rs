@@ -929,6 +929,10 @@ fn timeouts_answer_with_null() {
     // Not answered early. Deadlines are whole milliseconds of the server's clock (as in Redis), so the
     // wait may end up to a millisecond before the client's own stopwatch says 200 ms.
     assert!(start.elapsed() >= Duration::from_millis(198));
+    // Rounded up to whole milliseconds, as Redis 7.0 does: these wait 1 ms, not for ever.
+    for tiny in ["0.001", "0.0001", "1e-10"] {
+        assert_eq!(c.cmd(&["BLPOP", "k", tiny]), Value::NullArray, "BLPOP k {tiny}");
+    }
     assert_eq!(c.cmd(&["BLMOVE", "k", "d", "LEFT", "LEFT", "0.05"]), Value::NullArray);
     assert_eq!(c.cmd(&["BRPOPLPUSH", "k", "d", "0.05"]), Value::NullArray);
     assert_eq!(c.cmd(&["BLMPOP", "0.05", "1", "k", "LEFT"]), Value::NullArray);

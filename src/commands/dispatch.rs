@@ -185,7 +185,7 @@ pub fn execute(
     }
     if let Some(multi) = client.multi.as_deref_mut() {
         if !cmd.has(flags::NOT_QUEUED) {
-            multi.queue(cmd, idx, args);
+            multi.queue(request_flags(core, cmd, args), cmd, idx, args);
             out.simple(b"QUEUED");
             return Outcome::Done;
         }
@@ -193,9 +193,13 @@ pub fn execute(
     call(core, host, client, cmd, idx, args, out, Caller::Client)
 }
 
-/// The flags of a request: its command's, and for a command that runs another one named in its
-/// arguments (LOCK.FENCED), that one's too (a fenced write is a write, a fenced read is not).
-pub fn request_flags(cmd: &Command, args: &Args<'_>) -> u64 {
+/// The flags of a request: its command's; for a command that runs another one named in its
+/// arguments (LOCK.FENCED), that one's too (a fenced write is a write, a fenced read is not); for a
+/// script, what the script declares (`script_flags`).
+pub fn request_flags(core: &Core, cmd: &Command, args: &Args<'_>) -> u64 {
+    if cmd.has(flags::RUNS_SCRIPT_BODY | flags::RUNS_SCRIPT_SHA | flags::RUNS_FUNCTION) {
+        return script_flags(core, cmd, args);
+    }
     if !cmd.has(flags::RUNS_ARGUMENT) {
         return cmd.flags;
     }
@@ -205,12 +209,50 @@ pub fn request_flags(cmd: &Command, args: &Args<'_>) -> u64 {
     }
 }
 
+/// A script command's flags as Redis computes them (`evalGetCommandFlags`, `fcallGetCommandFlags`): a
+/// script that declares its flags (a shebang, a function's registration) is judged by them instead of
+/// the command's write, denyoom, stale and may-replicate flags; one that declares none, or is not
+/// known yet, keeps the command's (so CLIENT PAUSE WRITE holds an EVAL without a shebang, not one
+/// flagged `no-writes`).
+fn script_flags(core: &Core, cmd: &Command, args: &Args<'_>) -> u64 {
+    use crate::scripting::script_flags as sf;
+    let target = args.get(1);
+    let declared = if cmd.has(flags::RUNS_FUNCTION) {
+        core.functions.get(target).map(|f| f.flags)
+    } else if cmd.has(flags::RUNS_SCRIPT_SHA) {
+        std::str::from_utf8(target)
+            .ok()
+            .filter(|sha| sha.len() == 40)
+            .and_then(|sha| core.scripts.get(&sha.to_ascii_lowercase()))
+            .map(|s| s.flags)
+    } else {
+        match core.scripts.get(&crate::util::sha1_hex(target)) {
+            Some(s) => Some(s.flags),
+            None => crate::scripting::eval_shebang(target).ok().map(|(f, _)| f),
+        }
+    };
+    let Some(declared) = declared.filter(|f| f & sf::EVAL_COMPAT == 0) else {
+        return cmd.flags;
+    };
+    let mut f = cmd.flags & !(flags::STALE | flags::DENYOOM | flags::WRITE | flags::MAY_REPLICATE);
+    if declared & (sf::ALLOW_OOM | sf::NO_WRITES) == 0 {
+        f |= flags::DENYOOM;
+    }
+    if declared & sf::NO_WRITES == 0 {
+        f |= flags::WRITE;
+    }
+    if declared & sf::ALLOW_STALE != 0 {
+        f |= flags::STALE;
+    }
+    f
+}
+
 /// The flags the gates judge a request by: EXEC carries those of the commands it would run (so a
 /// transaction of writes is refused where a write would be).
-fn effective_flags(client: &Client, cmd: &Command, args: &Args<'_>) -> u64 {
+fn effective_flags(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> u64 {
     match client.multi.as_deref() {
         Some(m) if cmd.has(flags::RUNS_QUEUED) => cmd.flags | m.flags(),
-        _ => request_flags(cmd, args),
+        _ => request_flags(core, cmd, args),
     }
 }
 
@@ -229,7 +271,7 @@ fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> Verdic
             cmd.name
         ));
     }
-    let f = effective_flags(client, cmd, args);
+    let f = effective_flags(core, client, cmd, args);
     let has = |flag: u64| f & flag != 0;
     if !client.authenticated && !cmd.has(flags::NO_AUTH) {
         return Verdict::Reject(CmdError::NoAuth.to_string());

@@ -23,6 +23,8 @@ pub mod flags {
     pub const ASKING: u64 = 1 << 13;
     pub const FAST: u64 = 1 << 14;
     pub const NO_AUTH: u64 = 1 << 15;
+    /// Not a write, but may propagate one (PFCOUNT, a script without declared flags): CLIENT PAUSE WRITE
+    /// holds it. Redis 7.0's COMMAND INFO does not show it.
     pub const MAY_REPLICATE: u64 = 1 << 16;
     pub const SENTINEL: u64 = 1 << 17;
     pub const ONLY_SENTINEL: u64 = 1 << 18;
@@ -45,6 +47,12 @@ pub mod flags {
     /// Internal: runs the command its arguments name (LOCK.FENCED); the gates judge it by that
     /// command's flags too (see `dispatch::request_flags`).
     pub const RUNS_ARGUMENT: u64 = 1 << 32;
+    /// Internal: runs a script given by its body (EVAL, EVAL_RO), its SHA1 (EVALSHA, EVALSHA_RO) or a
+    /// function's name (FCALL, FCALL_RO); a script that declares its flags is judged by them (see
+    /// `dispatch::script_flags`).
+    pub const RUNS_SCRIPT_BODY: u64 = 1 << 33;
+    pub const RUNS_SCRIPT_SHA: u64 = 1 << 34;
+    pub const RUNS_FUNCTION: u64 = 1 << 35;
 
     /// Names in the order Redis 7.0 lists them in `COMMAND INFO`.
     pub const NAMES: &[(u64, &str)] = &[
@@ -63,7 +71,6 @@ pub mod flags {
         (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),

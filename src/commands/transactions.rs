@@ -50,9 +50,9 @@ struct Queued {
 }
 
 impl MultiState {
-    /// Queue a command that passed the gates.
-    pub fn queue(&mut self, cmd: &'static Command, idx: usize, args: &Args<'_>) {
-        self.flags |= super::dispatch::request_flags(cmd, args);
+    /// Queue a command that passed the gates; `flags` are the request's (`dispatch::request_flags`).
+    pub fn queue(&mut self, flags: u64, cmd: &'static Command, idx: usize, args: &Args<'_>) {
+        self.flags |= flags;
         let bytes = self.args.mem();
         let at = self.args.extend(args);
         self.mem += self.args.mem() - bytes + at.len() * std::mem::size_of::<usize>();

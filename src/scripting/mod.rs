@@ -1047,7 +1047,7 @@ fn run_command(run: &mut Run, argv: &crate::commands::Args<'_>) -> Verdict {
         return reject(ctx.core, Some(idx), "ERR This Redis command is not allowed from script");
     }
     // LOCK.FENCED is judged by the command it runs, as the other gates judge it.
-    let cmd_flags = dispatch::request_flags(cmd, argv);
+    let cmd_flags = dispatch::request_flags(ctx.core, cmd, argv);
     if cmd_flags & flags::WRITE != 0 && run.read_only {
         return reject(
             ctx.core,

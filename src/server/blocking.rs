@@ -183,9 +183,9 @@ impl Blocking {
 }
 
 /// Parse a blocking command's timeout argument (seconds, fractional allowed) into an absolute deadline:
-/// `None` for 0 (wait forever). As Redis 7.0: the seconds are a `long double`, truncated to whole
-/// milliseconds (so `-0.0001` waits forever), and anything whose milliseconds do not fit (`inf`, `1e30`)
-/// is reported as negative.
+/// `None` for 0 (wait forever). As Redis 7.0: the seconds are a `long double`, rounded up to whole
+/// milliseconds (so `0.0001` waits 1 ms and `-0.0001` waits forever), and anything whose milliseconds do
+/// not fit (`inf`, `1e30`) is reported as negative.
 pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
     let ms = crate::util::ldouble::seconds_to_ms(arg)
         .map_err(|_| CmdError::err("timeout is not a float or out of range"))?;
@@ -293,6 +293,13 @@ mod tests {
         assert_eq!(parse_timeout(b"inf", 0), Err(CmdError::err("timeout is negative")));
         assert_eq!(parse_timeout(b"1e30", 0), Err(CmdError::err("timeout is negative")));
         assert_eq!(parse_timeout(b"-0.0001", 7), Ok(None));
+        // Rounded up to a whole millisecond, as Redis 7.0 does.
+        assert_eq!(parse_timeout(b"0.001", 7), Ok(Some(8)));
+        assert_eq!(parse_timeout(b"0.0001", 7), Ok(Some(8)));
+        assert_eq!(parse_timeout(b"1e-10", 7), Ok(Some(8)));
+        assert_eq!(parse_timeout(b"0.0015", 7), Ok(Some(9)));
+        assert_eq!(parse_timeout(b"-0.001", 7), Ok(None));
+        assert_eq!(parse_timeout(b"-0.0011", 7), Err(CmdError::err("timeout is negative")));
         assert_eq!(parse_timeout(b"0x10", 0), Ok(Some(16_000)));
         assert_eq!(
             parse_timeout(b" 1", 0),
