@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::cases::{env_u64, words, Duo};
+use common::cases::{case_file, env_u64, words, Duo};
 use common::diff::Cmp;
 use common::Rng;
 
@@ -544,6 +544,16 @@ fn random_streams_match_redis() {
 }
 
 // ---- the framework's own rules ----
+
+/// A case file splits at its `## name` lines; its header is no case.
+#[test]
+fn case_file_sections() {
+    let text = "# header\n## one\n= PING\n= GET k\n## two\n## three\n= SET k v";
+    assert_eq!(
+        case_file(text),
+        vec![("one", "= PING\n= GET k\n"), ("two", ""), ("three", "= SET k v")]
+    );
+}
 
 /// The script words of `common::cases`.
 #[test]

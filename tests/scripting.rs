@@ -9,34 +9,18 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::cases::Duo;
+use common::cases::{case_file, Duo};
 use common::diff::show;
 use common::{bulk, err, int, simple, Raw, Server, Value};
-
-/// The scripted cases of `tests/data/scripts_vs_redis.txt`, split at its `## name` lines.
-fn cases() -> Vec<(String, String)> {
-    let text = include_str!("data/scripts_vs_redis.txt");
-    let mut out: Vec<(String, String)> = vec![];
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("## ") {
-            out.push((name.to_string(), String::new()));
-        } else if let Some((_, body)) = out.last_mut() {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    out
-}
 
 #[test]
 fn scripts_answer_as_redis() {
     let Some(mut d) = Duo::for_test("scripts_answer_as_redis", &[]) else {
         return;
     };
-    let cases = cases();
+    let cases = case_file(include_str!("data/scripts_vs_redis.txt"));
     assert!(cases.len() >= 8 && cases.iter().map(|(_, b)| b.lines().count()).sum::<usize>() > 300);
-    let refs: Vec<(&str, &str)> = cases.iter().map(|(n, b)| (n.as_str(), b.as_str())).collect();
-    d.run_cases(&refs);
+    d.run_cases(&cases);
     d.finish("scripts_answer_as_redis");
 }
 

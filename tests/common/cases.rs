@@ -600,3 +600,24 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
         })
         .unwrap_or(default)
 }
+
+/// The cases of a case file (`tests/data/*_vs_redis.txt`): its text split at its `## name` lines into
+/// (name, script) pairs for `Duo::run_cases`; the lines before the first name are the file's header.
+pub fn case_file(text: &str) -> Vec<(&str, &str)> {
+    let mut out = vec![];
+    let mut open: Option<(&str, usize)> = None; // the case being read: its name, where its script starts
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("## ") {
+            if let Some((name, start)) = open {
+                out.push((name, &text[start..offset]));
+            }
+            open = Some((name.trim_end(), offset + line.len()));
+        }
+        offset += line.len();
+    }
+    if let Some((name, start)) = open {
+        out.push((name, &text[start..]));
+    }
+    out
+}
