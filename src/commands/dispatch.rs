@@ -223,13 +223,15 @@ fn script_flags(core: &Core, cmd: &Command, args: &Args<'_>) -> u64 {
         std::str::from_utf8(target)
             .ok()
             .filter(|sha| sha.len() == 40)
-            .and_then(|sha| core.scripts.get(&sha.to_ascii_lowercase()))
+            .and_then(|sha| match sha.bytes().any(|b| b.is_ascii_uppercase()) {
+                true => core.scripts.get(&sha.to_ascii_lowercase()),
+                false => core.scripts.get(sha),
+            })
             .map(|s| s.flags)
     } else {
-        match core.scripts.get(&crate::util::sha1_hex(target)) {
-            Some(s) => Some(s.flags),
-            None => crate::scripting::eval_shebang(target).ok().map(|(f, _)| f),
-        }
+        // Redis looks the body up in its cache first, but a cached script's flags are its shebang's:
+        // reading the shebang gives the same answer without hashing the body on every call.
+        crate::scripting::shebang_flags(target).ok()
     };
     let Some(declared) = declared.filter(|f| f & sf::EVAL_COMPAT == 0) else {
         return cmd.flags;

@@ -113,18 +113,14 @@ fn check_before_run(ctx: &Ctx<'_>, t: &Target, oom: bool) -> CmdResult {
     if t.flags & script_flags::EVAL_COMPAT != 0 {
         return Ok(());
     }
-    let oom_refused = t.flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 && oom && !ctx.core.busy();
-    // Sent directly, the script's flags make the command `denyoom`, and Redis's command gate judges
-    // that before the script is prepared; under EXEC only the preparation's order applies.
-    if oom_refused && ctx.core.exec.depth() == 1 {
-        return Err(CmdError::Oom);
-    }
+    // (Sent directly, a script that may write is `denyoom` by its flags, so the command gate has
+    // already answered OOM; this order is what EXEC meets.)
     if t.flags & script_flags::NO_WRITES == 0 && t.ro {
         return Err(CmdError::err(
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
-    if oom_refused {
+    if t.flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 && oom && !ctx.core.busy() {
         return Err(CmdError::Oom);
     }
     Ok(())

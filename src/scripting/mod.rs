@@ -1223,8 +1223,19 @@ pub fn new_vm(kind: VmKind, rng: &Rc<Cell<Rand48>>) -> Vm {
 /// An EVAL body's shebang (`#!lua flags=...`): the flags, and the source to compile (the shebang line
 /// turned into a comment, so line numbers stay the script's). Without one, `EVAL_COMPAT`.
 pub fn eval_shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), CmdError> {
+    let flags = shebang_flags(body)?;
+    if flags & script_flags::EVAL_COMPAT != 0 {
+        return Ok((flags, body.into()));
+    }
+    let mut source = b"--".to_vec();
+    source.extend_from_slice(&body[2..]);
+    Ok((flags, source.into()))
+}
+
+/// The flags an EVAL body declares in its shebang, with Redis's errors; `EVAL_COMPAT` without one.
+pub fn shebang_flags(body: &[u8]) -> Result<u32, CmdError> {
     if !body.starts_with(b"#!") {
-        return Ok((script_flags::EVAL_COMPAT, body.into()));
+        return Ok(script_flags::EVAL_COMPAT);
     }
     let Some(end) = body.iter().position(|&b| b == b'\n') else {
         return Err(CmdError::err("Invalid script shebang"));
@@ -1261,7 +1272,5 @@ pub fn eval_shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), Cm
             })?;
         }
     }
-    let mut source = b"--".to_vec();
-    source.extend_from_slice(&body[2..]);
-    Ok((flags, source.into()))
+    Ok(flags)
 }
