@@ -17,7 +17,17 @@ pub const DEFAULT_USER: &str = "default";
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// PING [message]
-pub fn ping(_ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+pub fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    if args.len() > 2 {
+        return Err(CmdError::err("wrong number of arguments for 'ping' command"));
+    }
+    // A RESP2 subscriber's replies are arrays, so they cannot be confused with messages.
+    if ctx.client.is_subscriber() && !out.is_resp3() {
+        out.array(2);
+        out.bulk(b"pong");
+        out.bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => out.simple(b"PONG"),
         2 => out.bulk(args.get(1)),
@@ -184,7 +194,8 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     c.name = None;
     c.reply_mode = ReplyMode::On;
     c.authenticated = ctx.core.config.requirepass.is_empty();
-    // Later milestones reset here too: pub/sub subscriptions, client tracking, READONLY and ASKING.
+    super::pubsub::unsubscribe_all(&mut ctx.core.pubsub, c);
+    // Later milestones reset here too: client tracking, READONLY and ASKING.
     out.proto = Protocol::Resp2;
     out.simple(b"RESET");
     Ok(())

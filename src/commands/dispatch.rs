@@ -169,7 +169,7 @@ pub fn execute(
     };
     // CLIENT LIST's `cmd`: the command as sent (a queued or refused one too, not those EXEC runs).
     client.last_cmd = cmd.full_name;
-    match gates(core, client, cmd, args) {
+    match gates(core, client, cmd, args, out.is_resp3()) {
         Verdict::Run => {}
         Verdict::Reject(line) => return reject(core, host, client, Some((cmd, idx)), args, out, &line),
         Verdict::Pause => {
@@ -260,7 +260,8 @@ fn effective_flags(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>)
 
 /// The gates between lookup and execution, in Redis 7.0's order (processCommand). Each reads flags
 /// and state, never command names.
-fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> Verdict {
+/// `resp3`: the protocol the client speaks (its output buffer is lent to the caller meanwhile).
+fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>, resp3: bool) -> Verdict {
     if !cmd.arity_ok(args.len()) {
         return Verdict::Reject(arity_error(cmd));
     }
@@ -288,6 +289,14 @@ fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>) -> Verdic
     if core.config.maxmemory > 0 && oom_applies && !core.busy() && crate::memory::used_memory() > core.config.maxmemory
     {
         return Verdict::Reject(CmdError::Oom.to_string());
+    }
+    // A RESP2 subscriber's connection carries messages: only (un)subscribing, PING, QUIT and RESET.
+    if client.is_subscriber() && !resp3 && !cmd.has(flags::SUBSCRIBER_OK) {
+        return Verdict::Reject(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in \
+             this context",
+            cmd.full_name
+        ));
     }
     if core.loading && !cmd.has(flags::LOADING) {
         return Verdict::Reject(CmdError::Loading.to_string());
@@ -385,6 +394,7 @@ pub fn call(
         }
     }
     let dirty_before = core.stats.dirty;
+    let out_before = out.len();
     let start = monotonic_us();
     let result = {
         let mut ctx = Ctx {
@@ -396,6 +406,9 @@ pub fn call(
         handler(&mut ctx, args, out)
     };
     carry_out_requests(core, host.as_deref_mut());
+    if caller != Caller::Script && !core.pubsub.outbox.is_empty() {
+        own_pushes_before_reply(core, client.id, out, out_before);
+    }
     if let Some(spec) = client.block_request.take() {
         // The handler found nothing to serve and asked to wait (only a connection's direct call can). A
         // first block registers the client; a re-run that found nothing keeps its registration (place in
@@ -459,6 +472,28 @@ fn finish_call(core: &mut Core, outer: Caller) {
     if core.exec.depth() == 0 {
         core.journal.commit();
     }
+}
+
+/// Messages the call published to its own client (a RESP3 subscriber publishing, a keyspace event of
+/// its own write) go into its output before the call's reply, where Redis writes them. Inside a
+/// script the output is the script's, not the client's: they wait for the script's own call.
+fn own_pushes_before_reply(core: &mut Core, id: u64, out: &mut ReplyBuf, at: usize) {
+    let crate::server::pubsub::Outbox { pushes, deliveries } = &mut core.pubsub.outbox;
+    if !deliveries.iter().any(|(w, _)| w.id == id) {
+        return;
+    }
+    let mut own = ReplyBuf::new(out.proto);
+    deliveries.retain(|(w, i)| {
+        if w.id != id {
+            return true;
+        }
+        pushes[*i].write_to(&mut own);
+        false
+    });
+    if deliveries.is_empty() {
+        pushes.clear();
+    }
+    out.buf.splice(at..at, own.buf);
 }
 
 /// Hand the handler's requests to the host (dropped without one: nothing there has a network).

@@ -388,10 +388,14 @@ fn stats(s: &mut String, core: &Core, net: &NetStats) {
     }
     line!(s, "keyspace_hits", "{}", st.keyspace_hits);
     line!(s, "keyspace_misses", "{}", st.keyspace_misses);
+    {
+        use crate::server::pubsub::Scope;
+        let ps = &core.pubsub;
+        line!(s, "pubsub_channels", "{}", ps.count(Scope::Channel));
+        line!(s, "pubsub_patterns", "{}", ps.count(Scope::Pattern));
+        line!(s, "pubsubshard_channels", "{}", ps.count(Scope::Shard));
+    }
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

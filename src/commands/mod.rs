@@ -26,6 +26,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod locks;
+pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;

@@ -53,6 +53,9 @@ pub mod flags {
     pub const RUNS_SCRIPT_BODY: u64 = 1 << 33;
     pub const RUNS_SCRIPT_SHA: u64 = 1 << 34;
     pub const RUNS_FUNCTION: u64 = 1 << 35;
+    /// Internal: allowed to a RESP2 client in subscriber mode ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING,
+    /// QUIT, RESET).
+    pub const SUBSCRIBER_OK: u64 = 1 << 36;
 
     /// Names in the order Redis 7.0 lists them in `COMMAND INFO`.
     pub const NAMES: &[(u64, &str)] = &[

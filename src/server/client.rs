@@ -90,6 +90,8 @@ pub struct Client {
     pub sent: usize,
     pub write_registered: bool,
     pub last_cmd: &'static str,
+    /// Pub/Sub subscriptions (none: `None`, so a client that never subscribes pays one word).
+    pub subs: Option<Box<crate::server::pubsub::Subscriptions>>,
     /// The open transaction, between MULTI and EXEC/DISCARD.
     pub multi: Option<Box<crate::commands::transactions::MultiState>>,
     pub blocked: Option<Blocked>,
@@ -169,6 +171,7 @@ impl Client {
             sent: 0,
             write_registered: false,
             last_cmd: "NULL",
+            subs: None,
             multi: None,
             blocked: None,
             block_request: None,
@@ -182,9 +185,27 @@ impl Client {
         }
     }
 
-    /// The client's class. MONITOR clients are normal clients for this purpose, as in Redis.
+    /// The client's class. MONITOR clients are normal clients for this purpose, as in Redis; a client
+    /// with any subscription (in either protocol) is a pub/sub one.
     pub fn kind(&self) -> ClientType {
-        ClientType::Normal
+        if self.is_subscriber() {
+            ClientType::Pubsub
+        } else {
+            ClientType::Normal
+        }
+    }
+
+    /// Whether the client holds any Pub/Sub subscription.
+    #[inline]
+    pub fn is_subscriber(&self) -> bool {
+        crate::commands::pubsub::is_subscriber(&self.subs)
+    }
+
+    /// Subscriptions per namespace (CLIENT LIST's `sub`, `psub`, `ssub`).
+    fn subscription_counts(&self) -> (usize, usize, usize) {
+        self.subs
+            .as_ref()
+            .map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()))
     }
 
     /// Output bytes past the fixed reply buffer: what the output buffer limits count (Redis's
@@ -198,6 +219,9 @@ impl Client {
         let mut f = String::new();
         if self.has(cflags::MONITOR) {
             f.push('O');
+        }
+        if self.is_subscriber() {
+            f.push('P');
         }
         if self.multi.is_some() {
             f.push('x');
@@ -242,8 +266,9 @@ impl Client {
         let omem = pending - obl;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let events = if self.write_registered { "rw" } else { "r" };
+        let (sub, psub, ssub) = self.subscription_counts();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
              events={} cmd={} user={} redir=-1 resp={}",
             self.id,
@@ -255,6 +280,9 @@ impl Client {
             (now_ms - self.last_interaction_ms).max(0) / 1000,
             self.flag_letters(dirty_cas),
             self.db,
+            sub,
+            psub,
+            ssub,
             self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf.len(),
             self.qbuf.capacity() - self.qbuf.len(),

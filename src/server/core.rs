@@ -138,6 +138,8 @@ pub struct Core {
     pub blocking: crate::server::blocking::Blocking,
     /// Keys watched by clients (WATCH), and which watchers saw a change.
     pub watches: Watches,
+    /// Pub/Sub subscriptions, and the messages queued for delivery (`server::pubsub`).
+    pub pubsub: crate::server::pubsub::PubSub,
     /// How deep the running call is and who issued it (`dispatch`).
     pub exec: Execution,
     /// What the running handler asked of the server (`commands::host`), carried out when it returns.
@@ -200,6 +202,7 @@ impl Core {
             introspection: Default::default(),
             blocking: Default::default(),
             watches: Watches::default(),
+            pubsub: Default::default(),
             exec: Execution::default(),
             requests: Vec::new(),
             shutdown: None,

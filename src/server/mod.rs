@@ -13,6 +13,7 @@ pub mod lazyfree;
 pub mod listen;
 pub mod log;
 pub mod net;
+pub mod pubsub;
 pub mod shard;
 
 use std::io::{self, ErrorKind};
@@ -121,6 +122,12 @@ impl Server {
                 self.cron();
                 let hz = self.core.config.hz.clamp(1, 500) as i64;
                 self.next_cron_ms = self.core.now_ms + 1000 / hz;
+            }
+            // Messages published by the expiry cycle and the cron (keyspace events) go out before sleeping.
+            if !self.core.pubsub.outbox.is_empty() {
+                let mut shard = self.shard();
+                shard.deliver_pushes();
+                shard.flush_pending_writes();
             }
             if let Some(req) = self.core.shutdown {
                 if self.prepare_shutdown(req) {

@@ -17,7 +17,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
 use super::blocking::{self, BlockSpec, Waiter};
-use super::client::{cflags, Client, ReplyMode};
+use super::client::{cflags, Client, ClientType, ReplyMode};
 use super::core::Core;
 use super::listen::open_listeners;
 use super::shard::Shard;
@@ -49,8 +49,9 @@ pub struct NetSettings {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub tcp_keepalive: u64,
-    /// `client-output-buffer-limit` of the normal class.
+    /// `client-output-buffer-limit` of the normal and pub/sub classes.
     pub obuf_normal: crate::config::ObufLimit,
+    pub obuf_pubsub: crate::config::ObufLimit,
 }
 
 impl NetSettings {
@@ -64,8 +65,24 @@ impl NetSettings {
             client_query_buffer_limit: config.client_query_buffer_limit,
             tcp_keepalive: config.tcp_keepalive as u64,
             obuf_normal: config.client_output_buffer_limit.normal,
+            obuf_pubsub: config.client_output_buffer_limit.pubsub,
         }
     }
+
+    /// The output-buffer limit of a client class.
+    pub fn obuf_limit(&self, kind: ClientType) -> crate::config::ObufLimit {
+        match kind {
+            ClientType::Pubsub => self.obuf_pubsub,
+            _ => self.obuf_normal,
+        }
+    }
+}
+
+/// What a closed client leaves behind in the core's tables.
+pub struct Closed {
+    pub who: Waiter,
+    pub blocked_on: Option<BlockSpec>,
+    pub subs: Option<Box<crate::server::pubsub::Subscriptions>>,
 }
 
 pub struct Net {
@@ -84,9 +101,9 @@ pub struct Net {
     pub pending: VecDeque<usize>,
     /// Slots with output produced on their behalf by another client's command (flushed before sleeping).
     pub pending_writes: Vec<usize>,
-    /// Clients closed since the loop last looked, with what they were blocked on: the loop removes them
-    /// from the blocking table and forgets the keys they watched.
-    pub closed: Vec<(Waiter, Option<BlockSpec>)>,
+    /// Clients closed since the loop last looked, with what they were blocked on and subscribed to: the
+    /// loop removes them from the blocking and subscription tables and forgets the keys they watched.
+    pub closed: Vec<Closed>,
     pub settings: NetSettings,
     /// Shared read buffer: complete requests are executed straight from it.
     pub rbuf: Vec<u8>,
@@ -211,25 +228,62 @@ impl Net {
         }
     }
 
+    /// Write queued pub/sub messages into their receivers' output. A receiver that goes over its
+    /// output-buffer limit is marked to be closed at once and gets nothing more (a slow subscriber
+    /// cannot make the server hold an unbounded backlog for it). Receivers no longer here (closed, or
+    /// executing in the busy path) are skipped.
+    pub fn deliver(&mut self, outbox: crate::server::pubsub::Outbox, now_ms: i64) -> u64 {
+        let mut disconnected = 0;
+        for (w, i) in outbox.deliveries {
+            let Some(Some(c)) = self.clients.get_mut(w.slot) else {
+                continue;
+            };
+            if c.id != w.id || c.has(cflags::CLOSE_ASAP) {
+                continue;
+            }
+            outbox.pushes[i].write_to(&mut c.out);
+            queue_write_to(&mut self.pending_writes, c);
+            let limit = self.settings.obuf_limit(c.kind());
+            if over_limit(limit, c, now_ms) {
+                log_output_limit(c, now_ms);
+                c.flags |= cflags::CLOSE_ASAP;
+                disconnected += 1;
+            }
+        }
+        disconnected
+    }
+
     /// Whether `c` went over its `client-output-buffer-limit` (Redis's checkClientOutputBufferLimits):
     /// the hard limit at once, the soft one once it has been exceeded for longer than its seconds.
     pub fn over_output_limit(&self, c: &mut Client, now_ms: i64) -> bool {
-        let limit = self.settings.obuf_normal;
-        let used = c.reply_list_bytes() as u64;
-        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
-        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
-        if soft {
-            if c.obuf_soft_since_ms == 0 {
-                c.obuf_soft_since_ms = now_ms;
-                soft = false;
-            } else if (now_ms - c.obuf_soft_since_ms) / 1000 <= limit.soft_seconds {
-                soft = false;
-            }
-        } else {
-            c.obuf_soft_since_ms = 0;
-        }
-        hard || soft
+        over_limit(self.settings.obuf_limit(c.kind()), c, now_ms)
     }
+}
+
+/// The warning Redis logs when it closes a client for its output buffer.
+pub fn log_output_limit(c: &Client, now_ms: i64) {
+    crate::log_warning!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        c.info_line(now_ms, 0, false)
+    );
+}
+
+/// Whether `c` is over `limit`; tracks how long it has been over the soft limit.
+fn over_limit(limit: crate::config::ObufLimit, c: &mut Client, now_ms: i64) -> bool {
+    let used = c.reply_list_bytes() as u64;
+    let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+    let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+    if soft {
+        if c.obuf_soft_since_ms == 0 {
+            c.obuf_soft_since_ms = now_ms;
+            soft = false;
+        } else if (now_ms - c.obuf_soft_since_ms) / 1000 <= limit.soft_seconds {
+            soft = false;
+        }
+    } else {
+        c.obuf_soft_since_ms = 0;
+    }
+    hard || soft
 }
 
 impl Net {
@@ -318,8 +372,11 @@ impl Net {
 
     /// Close a client's connection and free its slot.
     pub fn close(&mut self, mut c: Box<Client>) {
-        let spec = c.blocked.as_ref().and_then(|b| b.on_keys()).cloned();
-        self.closed.push((Waiter { id: c.id, slot: c.slot }, spec));
+        self.closed.push(Closed {
+            who: Waiter { id: c.id, slot: c.slot },
+            blocked_on: c.blocked.as_ref().and_then(|b| b.on_keys()).cloned(),
+            subs: c.subs.take(),
+        });
         if let Some(i) = self.executing.iter().rposition(|&s| s == c.slot) {
             self.executing.swap_remove(i);
         }

@@ -103,10 +103,8 @@ impl Shard<'_> {
         c.out_peak = c.out_peak.max(c.pending_output());
         if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) && self.net.over_output_limit(&mut c, self.core.now_ms)
         {
-            crate::log_warning!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.info_line(self.core.now_ms, 0, self.core.watches.is_dirty(c.id))
-            );
+            super::net::log_output_limit(&c, self.core.now_ms);
+            self.core.stats.client_output_buffer_limit_disconnections += 1;
             c.flags |= cflags::CLOSE_ASAP;
         }
         if c.pending_output() > 0 && !c.has(cflags::CLOSE_ASAP) && self.net.write(&mut c).is_err() {
@@ -264,7 +262,18 @@ impl Shard<'_> {
         if self.core.blocking.has_ready() || !self.net.closed.is_empty() {
             self.after_command();
         }
+        self.deliver_pushes();
         outcome
+    }
+
+    /// Write the messages published since the last delivery into their receivers' output.
+    #[inline]
+    pub fn deliver_pushes(&mut self) {
+        if !self.core.pubsub.outbox.is_empty() {
+            let outbox = self.core.pubsub.outbox.take();
+            let closed = self.net.deliver(outbox, self.core.now_ms);
+            self.core.stats.client_output_buffer_limit_disconnections += closed;
+        }
     }
 
     /// Execute one request, applying the client's reply mode (a skipped reply stays skipped until the
@@ -292,11 +301,14 @@ impl Shard<'_> {
     /// every key the command made ready (serving may make more keys ready: BLMOVE pushes; the loop runs
     /// until none). While a script is busy nobody is served: the keys stay ready until it ends.
     pub fn after_command(&mut self) {
-        for (w, spec) in self.net.closed.drain(..) {
-            if let Some(spec) = spec {
-                self.core.blocking.remove(w, &spec);
+        for gone in self.net.closed.drain(..) {
+            if let Some(spec) = gone.blocked_on {
+                self.core.blocking.remove(gone.who, &spec);
             }
-            self.core.watches.forget(w.id);
+            if let Some(subs) = gone.subs {
+                self.core.pubsub.remove_client(gone.who, *subs);
+            }
+            self.core.watches.forget(gone.who.id);
         }
         if self.core.busy() {
             return;
@@ -304,6 +316,7 @@ impl Shard<'_> {
         while let Some((db, key)) = self.core.blocking.pop_ready() {
             self.serve_key(db, &key);
         }
+        self.deliver_pushes();
     }
 
     /// Serve the clients waiting on `key`, oldest first, while the key holds the type they want.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 pub mod cases;
 pub mod diff;
+pub mod scenario;
 
 pub use resp::Value;
 
