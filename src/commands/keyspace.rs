@@ -15,6 +15,8 @@ use crate::journal::Journal;
 use crate::server::blocking::Blocking;
 use crate::server::core::Stats;
 use crate::server::lazyfree::LazyFree;
+use crate::server::notify::{class, notify};
+use crate::server::pubsub::PubSub;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
 /// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
@@ -103,14 +105,17 @@ pub struct ExpiredFree<'a> {
     pub lazyfree: &'a mut LazyFree,
     pub lazy: bool,
     pub watches: &'a mut Watches,
+    pub pubsub: &'a mut PubSub,
+    pub notify_flags: u32,
 }
 
 impl ExpiredFree<'_> {
     /// A key found past its deadline on access: counted in `expired_keys`, journaled as an extra effect,
-    /// its watchers told, its value freed.
+    /// its `expired` event published, its watchers told, its value freed.
     fn expire(self, key: &[u8], value: OwnedValue, index: usize, stats: &mut Stats, journal: &mut Journal) {
         stats.expired_keys += 1;
         journal.also(index, &[delete_verb(self.lazy), key]);
+        notify(self.pubsub, self.notify_flags, class::EXPIRED, "expired", key, index);
         self.watches.touch(index, key, false);
         self.lazyfree.free(value, self.lazy);
     }
@@ -141,6 +146,8 @@ macro_rules! live {
                 lazyfree: $view.lazyfree,
                 lazy: $view.lazy_expire,
                 watches: $view.watches,
+                pubsub: $view.pubsub,
+                notify_flags: $view.notify_flags,
             },
             &mut $view.was_expired,
         )
@@ -170,6 +177,10 @@ pub struct DbView<'a> {
     pub blocking: &'a mut Blocking,
     /// Keys watched by clients: every change is reported here.
     pub watches: &'a mut Watches,
+    /// Where keyspace events are published (`server::notify`), and which classes are enabled
+    /// (`notify-keyspace-events`).
+    pub pubsub: &'a mut PubSub,
+    pub notify_flags: u32,
     /// Replicas hide expired keys but leave their deletion to the master; so does a server whose clients
     /// are paused (the dataset must stay still).
     pub is_replica: bool,
@@ -217,6 +228,7 @@ impl<'a> DbView<'a> {
         if let Some((value, _)) = self.db.remove(key) {
             self.stats.dirty += 1;
             self.watches.touch(self.index, key, false);
+            self.notify(class::GENERIC, "del", key);
             self.lazyfree.free(value, self.lazy_expire);
         }
         self.journal.replace(self.index, &[delete_verb(self.lazy_expire), key]);
@@ -252,6 +264,14 @@ impl<'a> DbView<'a> {
                 self.stats.keyspace_hits += 1;
             } else {
                 self.stats.keyspace_misses += 1;
+                notify(
+                    self.pubsub,
+                    self.notify_flags,
+                    class::KEY_MISS,
+                    "keymiss",
+                    key,
+                    self.index,
+                );
             }
         }
         found
@@ -315,7 +335,26 @@ impl<'a> DbView<'a> {
             None => lru,
         };
         self.db.insert(key, value, expire, stamp);
+        self.notify(class::NEW, "new", key);
         false
+    }
+
+    /// Report an event about `key` (the write record's events): published as a keyspace notification
+    /// when its class is enabled. Handlers report the event Redis names for what they did, after
+    /// doing it.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        notify(self.pubsub, self.notify_flags, class, event, key, self.index);
+    }
+
+    /// Report `n` changes made in place to `key` (through `lookup_write`) and their event: counted as
+    /// dirty, watchers told, the event published. Nothing when `n` is 0.
+    #[inline]
+    pub fn changed(&mut self, key: &[u8], n: u64, class: u32, event: &str) {
+        if n > 0 {
+            self.mark_dirty(key, n);
+            self.notify(class, event, key);
+        }
     }
 
     /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key

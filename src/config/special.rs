@@ -260,22 +260,7 @@ pub mod oom_score_adj_values {
 
 pub mod notify_keyspace_events {
     use super::*;
-
-    const GENERIC: u32 = 1 << 2;
-    const STRING: u32 = 1 << 3;
-    const LIST: u32 = 1 << 4;
-    const SET: u32 = 1 << 5;
-    const HASH: u32 = 1 << 6;
-    const ZSET: u32 = 1 << 7;
-    const EXPIRED: u32 = 1 << 8;
-    const EVICTED: u32 = 1 << 9;
-    const STREAM: u32 = 1 << 10;
-    const KEY_MISS: u32 = 1 << 11;
-    const MODULE: u32 = 1 << 12;
-    const NEW: u32 = 1 << 13;
-    const KEYSPACE: u32 = 1;
-    const KEYEVENT: u32 = 1 << 1;
-    const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    use crate::server::notify::class::*;
 
     /// Redis's `keyspaceEventsStringToFlags`.
     pub fn parse(s: &[u8]) -> Option<u32> {

@@ -557,7 +557,7 @@ fn build() -> Vec<Directive> {
         special!("save", None, MULTI_ARG, unbuilt(|c| c.save.is_empty(), "RDB persistence"), save),
         special!("client-output-buffer-limit", None, MULTI_ARG, Built, client_output_buffer_limit),
         special!("oom-score-adj-values", None, MULTI_ARG, Inert, oom_score_adj_values),
-        special!("notify-keyspace-events", None, NONE, unbuilt(|c| c.notify_keyspace_events == 0, "keyspace notifications"), notify_keyspace_events),
+        special!("notify-keyspace-events", None, NONE, Built, notify_keyspace_events),
         special!("bind", None, MULTI_ARG, Built, bind),
         special!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG, unbuilt(|c| c.replicaof.is_none(), "replication"), replicaof),
         special!("latency-tracking-info-percentiles", None, MULTI_ARG, Built, latency_tracking_info_percentiles),

@@ -127,8 +127,10 @@ fn special_values() {
     c.set(&[(b"save", b"")]).unwrap();
     let e = c.set(&[(b"save", b"10")]).unwrap_err();
     assert!(e.ends_with("Invalid save parameters"));
-    let e = c.set(&[(b"notify-keyspace-events", b"KEA")]).unwrap_err();
-    assert!(e.contains("is not yet supported by Ferrite"), "{e}");
+    c.set(&[(b"notify-keyspace-events", b"KEA")]).unwrap();
+    assert_eq!(get1(&c, "notify-keyspace-events"), "AKE");
+    c.set(&[(b"notify-keyspace-events", b"Egx$lmn")]).unwrap();
+    assert_eq!(get1(&c, "notify-keyspace-events"), "g$lxnEm");
     let e = c.set(&[(b"notify-keyspace-events", b"Kq")]).unwrap_err();
     assert!(e.ends_with("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
     c.set(&[(b"latency-tracking-info-percentiles", b"90 99.99")]).unwrap();
@@ -237,7 +239,6 @@ fn unbuilt_features_refuse_to_start() {
         &["--replicaof", "127.0.0.1 6380"],
         &["--cluster-enabled", "yes"],
         &["--tls-port", "6380"],
-        &["--notify-keyspace-events", "Ex"],
         &["--aclfile", "/etc/users.acl"],
         &["--loadmodule", "/x.so"],
         &["--user", "alice", "on"],

@@ -269,6 +269,8 @@ impl Core {
             journal: &mut self.journal,
             blocking: &mut self.blocking,
             watches: &mut self.watches,
+            pubsub: &mut self.pubsub,
+            notify_flags: self.config.notify_keyspace_events,
             is_replica: hide_only,
             was_expired: false,
             lazyfree: &mut self.lazyfree,

@@ -60,12 +60,14 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
         let index = state.next_db % ndbs;
         state.next_db = state.next_db.wrapping_add(1);
         let lazy = core.config.lazyfree_lazy_expire;
+        let notify_flags = core.config.notify_keyspace_events;
         let Core {
             dbs,
             stats,
             journal,
             lazyfree,
             watches,
+            pubsub,
             ..
         } = core;
         let st = expire_cycle(
@@ -76,6 +78,14 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
             |key, value| {
                 stats.expired_keys += 1;
                 journal.record(index, &[crate::commands::keyspace::delete_verb(lazy), key]);
+                crate::server::notify::notify(
+                    pubsub,
+                    notify_flags,
+                    crate::server::notify::class::EXPIRED,
+                    "expired",
+                    key,
+                    index,
+                );
                 watches.touch(index, key, false);
                 lazyfree.free(value, lazy);
             },

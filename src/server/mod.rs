@@ -13,6 +13,7 @@ pub mod lazyfree;
 pub mod listen;
 pub mod log;
 pub mod net;
+pub mod notify;
 pub mod pubsub;
 pub mod shard;
 
