@@ -12,6 +12,7 @@ use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::client::{cflags, Client, ClientType, ReplyMode};
 use crate::server::core::Pause;
+use crate::server::tracking::{Tracking, TrackingState};
 
 /// Redis's subcommand syntax error, quoting the subcommand as the client typed it.
 fn subcommand_syntax(args: &Args<'_>) -> CmdError {
@@ -32,6 +33,7 @@ fn own_line(ctx: &mut Ctx<'_>, args: &Args<'_>) -> String {
         ctx.core.now_ms,
         args_mem(args),
         ctx.core.watches.is_dirty(ctx.client.id),
+        ctx.core.tracking.state(ctx.client.id),
     )
 }
 
@@ -68,11 +70,12 @@ pub fn list(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     let now = ctx.core.now_ms;
     let clients = ctx.all_clients();
     let watches = &ctx.core.watches;
+    let tracking = &ctx.core.tracking;
     let line_of = |c: &Client| {
         if std::ptr::eq(c, &*ctx.client) {
             own.clone()
         } else {
-            c.info_line(now, 0, watches.is_dirty(c.id))
+            c.info_line(now, 0, watches.is_dirty(c.id), tracking.state(c.id))
         }
     };
     let mut text = String::new();
@@ -278,22 +281,165 @@ pub fn unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
     Ok(())
 }
 
-/// CLIENT GETREDIR: tracking is not built, so there is never a redirection.
-pub fn getredir(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    out.int(-1);
+/// CLIENT GETREDIR: the client tracking redirects to (0: none), or -1 when it does not track.
+pub fn getredir(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    out.int(ctx.core.tracking.state(ctx.client.id).map_or(-1, |s| s.redirect as i64));
     Ok(())
 }
 
-/// CLIENT TRACKINGINFO: tracking is not built, so it is always off.
-pub fn trackinginfo(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+/// CLIENT TRACKINGINFO
+pub fn trackinginfo(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let st = ctx.core.tracking.state(ctx.client.id);
     out.map(3);
     out.bulk(b"flags");
-    out.set(1);
-    out.bulk(b"off");
+    let flags = st.map_or(vec!["off"], TrackingState::flag_names);
+    out.set(flags.len());
+    for f in flags {
+        out.bulk(f.as_bytes());
+    }
     out.bulk(b"redirect");
-    out.int(-1);
+    out.int(st.map_or(-1, |s| s.redirect as i64));
     out.bulk(b"prefixes");
-    out.array(0);
+    let prefixes: Vec<&Vec<u8>> = st.map(|s| s.prefixes.iter().collect()).unwrap_or_default();
+    out.array(prefixes.len());
+    for p in prefixes {
+        out.bulk(p);
+    }
+    Ok(())
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], with
+/// Redis 7.0's checks in its order.
+pub fn tracking(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let mut opts = TrackingState {
+        slot: ctx.client.slot,
+        ..Default::default()
+    };
+    let mut redirect: Option<u64> = None;
+    let mut prefixes: Vec<Vec<u8>> = vec![];
+    let mut i = 3;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "redirect") && more {
+            i += 1;
+            if redirect.is_some() {
+                return Err(CmdError::err("A client can only redirect to a single other client"));
+            }
+            let id = super::args::parse_int(args.get(i))?;
+            let target = ctx
+                .all_clients()
+                .into_iter()
+                .find(|c| c.id as i64 == id)
+                .map(|c| c.slot);
+            let Some(slot) = target else {
+                return Err(CmdError::err("The client ID you want redirect to does not exist"));
+            };
+            redirect = Some(id as u64);
+            opts.redirect_slot = slot;
+        } else if args.is(i, "bcast") {
+            opts.bcast = true;
+        } else if args.is(i, "optin") {
+            opts.optin = true;
+        } else if args.is(i, "optout") {
+            opts.optout = true;
+        } else if args.is(i, "noloop") {
+            opts.noloop = true;
+        } else if args.is(i, "prefix") && more {
+            i += 1;
+            prefixes.push(args.get(i).to_vec());
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let id = ctx.client.id;
+    if args.is(2, "off") {
+        ctx.core.tracking.disable(id);
+        out.ok();
+        return Ok(());
+    }
+    if !args.is(2, "on") {
+        return Err(CmdError::syntax());
+    }
+    if !opts.bcast && !prefixes.is_empty() {
+        return Err(CmdError::err("PREFIX option requires BCAST mode to be enabled"));
+    }
+    let current = ctx.core.tracking.state(id);
+    if current.is_some_and(|c| c.bcast != opts.bcast) {
+        return Err(CmdError::err(
+            "You can't switch BCAST mode on/off before disabling tracking for this client, and then \
+             re-enabling it with a different mode.",
+        ));
+    }
+    if opts.bcast && (opts.optin || opts.optout) {
+        return Err(CmdError::err("OPTIN and OPTOUT are not compatible with BCAST"));
+    }
+    if opts.optin && opts.optout {
+        return Err(CmdError::err("You can't specify both OPTIN mode and OPTOUT mode"));
+    }
+    if current.is_some_and(|c| (opts.optin && c.optout) || (opts.optout && c.optin)) {
+        return Err(CmdError::err(
+            "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then \
+             re-enabling it with a different mode.",
+        ));
+    }
+    if opts.bcast {
+        check_prefixes(current.map(|c| &c.prefixes), &prefixes)?;
+    }
+    ctx.core.tracking.enable(id, redirect.unwrap_or(0), opts, prefixes);
+    out.ok();
+    Ok(())
+}
+
+/// Redis's checkPrefixCollisionsOrReply: a client's prefixes may not overlap, among the new ones or
+/// with the ones it has.
+fn check_prefixes(existing: Option<&std::collections::BTreeSet<Vec<u8>>>, new: &[Vec<u8>]) -> CmdResult {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    for (i, p) in new.iter().enumerate() {
+        if let Some(e) = existing.and_then(|e| Tracking::overlapping(p, e.iter().map(|x| x.as_slice()))) {
+            return Err(CmdError::err(format!(
+                "Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(e)
+            )));
+        }
+        if let Some(o) = Tracking::overlapping(p, new[i + 1..].iter().map(|x| x.as_slice())) {
+            return Err(CmdError::err(format!(
+                "Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not \
+                 overlap.",
+                text(p),
+                text(o)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's reads are tracked (OPTIN / OPTOUT modes).
+pub fn caching(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let Some(st) = ctx.core.tracking.state_mut(ctx.client.id) else {
+        return Err(CmdError::err(
+            "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode \
+             enabled",
+        ));
+    };
+    if args.is(2, "yes") {
+        if !st.optin {
+            return Err(CmdError::err(
+                "CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if args.is(2, "no") {
+        if !st.optout {
+            return Err(CmdError::err(
+                "CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::syntax());
+    }
+    st.caching = true;
+    out.ok();
     Ok(())
 }
 

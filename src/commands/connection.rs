@@ -195,7 +195,8 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     c.reply_mode = ReplyMode::On;
     c.authenticated = ctx.core.config.requirepass.is_empty();
     super::pubsub::unsubscribe_all(&mut ctx.core.pubsub, c);
-    // Later milestones reset here too: client tracking, READONLY and ASKING.
+    ctx.core.tracking.disable(c.id);
+    // Later milestones reset here too: READONLY and ASKING.
     out.proto = Protocol::Resp2;
     out.simple(b"RESET");
     Ok(())

@@ -190,7 +190,13 @@ pub fn execute(
             return Outcome::Done;
         }
     }
-    call(core, host, client, cmd, idx, args, out, Caller::Client)
+    let outcome = call(core, host, client, cmd, idx, args, out, Caller::Client);
+    // CLIENT CACHING applies to the next command only (the whole transaction, inside MULTI); any
+    // CLIENT subcommand keeps it, as in Redis.
+    if outcome == Outcome::Done && client.multi.is_none() && !cmd.full_name.starts_with("client|") {
+        core.tracking.command_done(client.id);
+    }
+    outcome
 }
 
 /// The flags of a request: its command's; for a command that runs another one named in its
@@ -379,6 +385,8 @@ pub fn call(
         // Errors answered outside any call (protocol errors, unknown commands) are nobody's failure.
         core.err_checkpoint = core.stats.total_error_replies;
         core.journal.begin();
+        // Whose changes these are (NOLOOP), and whose reads (a script's commands read for its caller).
+        core.tracking.current_client = client.id;
         // Redis commits these commands' effects (independent DELs) one by one when they run directly.
         if cmd.has(flags::TOUCHES_ARBITRARY_KEYS) {
             core.journal.unwrap_effects();
@@ -459,6 +467,12 @@ pub fn call(
     core.stats.total_commands += 1;
     client.commands += 1;
     super::introspection::after_call(core, client, cmd, idx, args, duration);
+    if core.tracking.active()
+        && cmd.has(flags::READONLY)
+        && !cmd.has(flags::RUNS_SCRIPT_BODY | flags::RUNS_SCRIPT_SHA | flags::RUNS_FUNCTION)
+    {
+        remember_read_keys(core, cmd, args);
+    }
     let dirty = core.stats.dirty != dirty_before;
     core.journal
         .leave_call(client.db, args, dirty && cmd.has(flags::WRITE), saved_effects);
@@ -471,7 +485,16 @@ fn finish_call(core: &mut Core, outer: Caller) {
     core.exec.leave(outer);
     if core.exec.depth() == 0 {
         core.journal.commit();
+        core.tracking.current_client = 0;
     }
+}
+
+/// A read-only command's keys may now be cached by the client it ran for (client tracking).
+fn remember_read_keys(core: &mut Core, cmd: &Command, args: &Args<'_>) {
+    let mut keys = Vec::new();
+    super::getkeys::get_keys(cmd, args, &mut keys);
+    let id = core.tracking.current_client;
+    core.tracking.remember(id, keys.iter().map(|k| args.get(k.pos)));
 }
 
 /// Messages the call published to its own client (a RESP3 subscriber publishing, a keyspace event of

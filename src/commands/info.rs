@@ -207,7 +207,7 @@ fn clients(s: &mut String, ctx: &Ctx<'_>) {
     line!(s, "client_recent_max_input_buffer", "{max_in}");
     line!(s, "client_recent_max_output_buffer", "{max_out}");
     line!(s, "blocked_clients", "{blocked}");
-    line!(s, "tracking_clients", "0");
+    line!(s, "tracking_clients", "{}", ctx.core.tracking.clients());
     line!(
         s,
         "clients_in_timeout_table",
@@ -406,12 +406,13 @@ fn stats(s: &mut String, core: &Core, net: &NetStats) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
     ] {
         line!(s, name, "0");
     }
+    let (keys, items, prefixes) = core.tracking.totals();
+    line!(s, "tracking_total_keys", "{keys}");
+    line!(s, "tracking_total_items", "{items}");
+    line!(s, "tracking_total_prefixes", "{prefixes}");
     line!(s, "unexpected_error_replies", "{}", st.unexpected_error_replies);
     line!(s, "total_error_replies", "{}", st.total_error_replies);
     line!(s, "dump_payload_sanitizations", "0");

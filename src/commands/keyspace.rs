@@ -17,6 +17,7 @@ use crate::server::core::Stats;
 use crate::server::lazyfree::LazyFree;
 use crate::server::notify::{class, notify};
 use crate::server::pubsub::PubSub;
+use crate::server::tracking::Tracking;
 use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
 
 /// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
@@ -105,6 +106,7 @@ pub struct ExpiredFree<'a> {
     pub lazyfree: &'a mut LazyFree,
     pub lazy: bool,
     pub watches: &'a mut Watches,
+    pub tracking: &'a mut Tracking,
     pub pubsub: &'a mut PubSub,
     pub notify_flags: u32,
 }
@@ -116,9 +118,17 @@ impl ExpiredFree<'_> {
         stats.expired_keys += 1;
         journal.also(index, &[delete_verb(self.lazy), key]);
         notify(self.pubsub, self.notify_flags, class::EXPIRED, "expired", key, index);
-        self.watches.touch(index, key, false);
+        modified(self.watches, self.tracking, index, key, false);
         self.lazyfree.free(value, self.lazy);
     }
+}
+
+/// Redis's signalModifiedKey: a key changed (`exists`: it still exists), so watchers' transactions fail
+/// and clients that may cache it are owed an invalidation.
+#[inline]
+pub fn modified(watches: &mut Watches, tracking: &mut Tracking, db: usize, key: &[u8], exists: bool) {
+    watches.touch(db, key, exists);
+    tracking.invalidate(key);
 }
 
 /// The command a deletion is journaled as: Redis 7.0 propagates `UNLINK` for one it frees lazily
@@ -146,6 +156,7 @@ macro_rules! live {
                 lazyfree: $view.lazyfree,
                 lazy: $view.lazy_expire,
                 watches: $view.watches,
+                tracking: $view.tracking,
                 pubsub: $view.pubsub,
                 notify_flags: $view.notify_flags,
             },
@@ -175,8 +186,10 @@ pub struct DbView<'a> {
     pub journal: &'a mut Journal,
     /// Clients blocked on keys: a collection stored under a key somebody waits for wakes them.
     pub blocking: &'a mut Blocking,
-    /// Keys watched by clients: every change is reported here.
+    /// Keys watched by clients and keys clients may cache (client tracking): every change is reported
+    /// to both (`modified`).
     pub watches: &'a mut Watches,
+    pub tracking: &'a mut Tracking,
     /// Where keyspace events are published (`server::notify`), and which classes are enabled
     /// (`notify-keyspace-events`).
     pub pubsub: &'a mut PubSub,
@@ -227,7 +240,7 @@ impl<'a> DbView<'a> {
     pub fn delete_past_deadline(&mut self, key: &[u8]) {
         if let Some((value, _)) = self.db.remove(key) {
             self.stats.dirty += 1;
-            self.watches.touch(self.index, key, false);
+            modified(self.watches, self.tracking, self.index, key, false);
             self.notify(class::GENERIC, "del", key);
             self.lazyfree.free(value, self.lazy_expire);
         }
@@ -303,7 +316,7 @@ impl<'a> DbView<'a> {
     /// `lazyfree-lazy-server-del` says, as Redis's dbOverwrite does).
     pub fn set(&mut self, key: &[u8], value: NewValue<'_>, ttl: Ttl) -> bool {
         self.stats.dirty += 1;
-        self.watches.touch(self.index, key, true);
+        modified(self.watches, self.tracking, self.index, key, true);
         // Like Redis's dbAdd: a key (re)created with a collection may be what a blocked client waits for.
         if matches!(value, NewValue::Obj(_)) {
             self.blocking.signal(self.index, key);
@@ -368,7 +381,7 @@ impl<'a> DbView<'a> {
     pub fn delete(&mut self, key: &[u8]) -> Option<OwnedValue> {
         let (v, _) = self.live_mut(key)?.remove();
         self.stats.dirty += 1;
-        self.watches.touch(self.index, key, false);
+        modified(self.watches, self.tracking, self.index, key, false);
         Some(v)
     }
 
@@ -376,7 +389,7 @@ impl<'a> DbView<'a> {
     /// `key`, counted as one with the store that follows.
     pub fn take(&mut self, key: &[u8]) -> Option<(OwnedValue, Option<i64>)> {
         let taken = self.live_mut(key)?.remove();
-        self.watches.touch(self.index, key, false);
+        modified(self.watches, self.tracking, self.index, key, false);
         Some(taken)
     }
 
@@ -386,7 +399,7 @@ impl<'a> DbView<'a> {
             Some(mut e) => {
                 e.set_expire(at);
                 self.stats.dirty += 1;
-                self.watches.touch(self.index, key, true);
+                modified(self.watches, self.tracking, self.index, key, true);
                 true
             }
             None => false,
@@ -411,6 +424,7 @@ impl<'a> DbView<'a> {
             let exists = self.db.get(key).is_some();
             self.watches.touch(self.index, key, exists);
         }
+        self.tracking.invalidate(key);
     }
 
     pub fn len(&self) -> usize {

@@ -527,7 +527,7 @@ fn build() -> Vec<Directive> {
         int!("cluster-node-timeout", None, NONE, Inert, 0, LMAX, 15000, cluster_node_timeout),
         int!("active-defrag-max-scan-fields", None, NONE, Inert, 1, LMAX, 1000, active_defrag_max_scan_fields),
         int!("busy-reply-threshold", Some("lua-time-limit"), NONE, Built, 0, LMAX, 5000, busy_reply_threshold),
-        int!("tracking-table-max-keys", None, NONE, Inert, 0, LMAX, 1_000_000, tracking_table_max_keys),
+        int!("tracking-table-max-keys", None, NONE, Built, 0, LMAX, 1_000_000, tracking_table_max_keys),
         mem!("active-defrag-ignore-bytes", None, NONE, Inert, 1, LMAX, 100i64 << 20, active_defrag_ignore_bytes),
         int!("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), NONE, Built, 0, LMAX, 512, hash_max_listpack_entries),
         int!("set-max-intset-entries", None, NONE, Inert, 0, LMAX, 512, set_max_intset_entries),

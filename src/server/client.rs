@@ -10,6 +10,7 @@
 use mio::net::TcpStream;
 
 use super::blocking::BlockSpec;
+use super::tracking::TrackingState;
 use resp::{Frame, Protocol, ReplyBuf, RequestParser};
 
 /// Why a client is suspended.
@@ -214,8 +215,9 @@ impl Client {
         self.pending_output().saturating_sub(REPLY_CHUNK)
     }
 
-    /// The flags field of CLIENT LIST, in Redis's letter order. `dirty_cas`: a watched key changed.
-    pub fn flag_letters(&self, dirty_cas: bool) -> String {
+    /// The flags field of CLIENT LIST, in Redis's letter order. `dirty_cas`: a watched key changed;
+    /// `tracking`: the client's tracking state, if it tracks.
+    pub fn flag_letters(&self, dirty_cas: bool, tracking: Option<&TrackingState>) -> String {
         let mut f = String::new();
         if self.has(cflags::MONITOR) {
             f.push('O');
@@ -228,6 +230,15 @@ impl Client {
         }
         if self.blocked.is_some() {
             f.push('b');
+        }
+        if let Some(t) = tracking {
+            f.push('t');
+            if t.broken_redirect {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
         }
         if dirty_cas {
             f.push('d');
@@ -258,8 +269,8 @@ impl Client {
 
     /// One CLIENT LIST / CLIENT INFO line (without the newline), with Redis 7.0's fields in order.
     /// `argv_mem` is the size of the arguments of the command being executed (0 between commands);
-    /// `dirty_cas` says whether a key the client watches changed.
-    pub fn info_line(&self, now_ms: i64, argv_mem: usize, dirty_cas: bool) -> String {
+    /// `dirty_cas` says whether a key the client watches changed, `tracking` how it tracks keys.
+    pub fn info_line(&self, now_ms: i64, argv_mem: usize, dirty_cas: bool, tracking: Option<&TrackingState>) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let pending = self.pending_output();
         let obl = pending.min(REPLY_CHUNK);
@@ -270,7 +281,7 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
-             events={} cmd={} user={} redir=-1 resp={}",
+             events={} cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -278,7 +289,7 @@ impl Client {
             name,
             (now_ms - self.created_ms).max(0) / 1000,
             (now_ms - self.last_interaction_ms).max(0) / 1000,
-            self.flag_letters(dirty_cas),
+            self.flag_letters(dirty_cas, tracking),
             self.db,
             sub,
             psub,
@@ -297,6 +308,7 @@ impl Client {
             events,
             self.last_cmd,
             crate::commands::connection::DEFAULT_USER,
+            tracking.map_or(-1, |t| t.redirect as i64),
             if self.out.is_resp3() { 3 } else { 2 },
         )
     }

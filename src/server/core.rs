@@ -140,6 +140,8 @@ pub struct Core {
     pub watches: Watches,
     /// Pub/Sub subscriptions, and the messages queued for delivery (`server::pubsub`).
     pub pubsub: crate::server::pubsub::PubSub,
+    /// Client-side caching: tracking clients, the invalidation table, invalidations owed.
+    pub tracking: crate::server::tracking::Tracking,
     /// How deep the running call is and who issued it (`dispatch`).
     pub exec: Execution,
     /// What the running handler asked of the server (`commands::host`), carried out when it returns.
@@ -203,6 +205,7 @@ impl Core {
             blocking: Default::default(),
             watches: Watches::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             exec: Execution::default(),
             requests: Vec::new(),
             shutdown: None,
@@ -270,6 +273,7 @@ impl Core {
             blocking: &mut self.blocking,
             watches: &mut self.watches,
             pubsub: &mut self.pubsub,
+            tracking: &mut self.tracking,
             notify_flags: self.config.notify_keyspace_events,
             is_replica: hide_only,
             was_expired: false,

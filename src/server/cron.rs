@@ -67,6 +67,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
             journal,
             lazyfree,
             watches,
+            tracking,
             pubsub,
             ..
         } = core;
@@ -86,7 +87,7 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
                     key,
                     index,
                 );
-                watches.touch(index, key, false);
+                crate::commands::keyspace::modified(watches, tracking, index, key, false);
                 lazyfree.free(value, lazy);
             },
         );
@@ -108,6 +109,10 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     core.stats.expired_stale_perc = current_perc * 0.05 + core.stats.expired_stale_perc * 0.95;
 }
 
+/// Keys client tracking may invalidate early per cron tick when its table is over its limit (Redis
+/// also works through an overshoot a bounded slice at a time).
+const TRACKING_EVICTIONS_PER_TICK: usize = 1000;
+
 impl Server {
     /// Redis's serverCron.
     pub(crate) fn cron(&mut self) {
@@ -128,6 +133,9 @@ impl Server {
             self.net.net_output_bytes,
         ];
         self.core.instantaneous.sample(self.core.now_ms, counters);
+        // Keep client tracking's invalidation table within tracking-table-max-keys, a slice at a time.
+        let max_keys = self.core.config.tracking_table_max_keys as usize;
+        self.core.tracking.limit_keys(max_keys, TRACKING_EVICTIONS_PER_TICK);
         self.core.update_peak_memory(crate::memory::used_memory());
         if self.cron_loops.is_multiple_of(10) {
             let now = self.core.monotonic_us();

@@ -16,6 +16,7 @@ pub mod net;
 pub mod notify;
 pub mod pubsub;
 pub mod shard;
+pub mod tracking;
 
 use std::io::{self, ErrorKind};
 use std::time::Duration;
@@ -124,11 +125,13 @@ impl Server {
                 let hz = self.core.config.hz.clamp(1, 500) as i64;
                 self.next_cron_ms = self.core.now_ms + 1000 / hz;
             }
-            // Messages published by the expiry cycle and the cron (keyspace events) go out before sleeping.
-            if !self.core.pubsub.outbox.is_empty() {
-                let mut shard = self.shard();
-                shard.deliver_pushes();
-                shard.flush_pending_writes();
+            // Messages published by the expiry cycle and the cron (keyspace events, invalidations) and the
+            // iteration's BCAST invalidations go out before sleeping.
+            if !self.core.pubsub.outbox.is_empty()
+                || !self.core.tracking.pending.is_empty()
+                || self.core.tracking.has_broadcasts()
+            {
+                self.shard().deliver_before_sleep();
             }
             if let Some(req) = self.core.shutdown {
                 if self.prepare_shutdown(req) {

@@ -217,6 +217,13 @@ impl Net {
         queue_write_to(&mut self.pending_writes, c);
     }
 
+    /// Schedule the output of the client in `slot` (see `queue_write`).
+    pub fn queue_write_slot(&mut self, slot: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(slot) {
+            queue_write_to(&mut self.pending_writes, c);
+        }
+    }
+
     /// Append `bytes` to the output of every MONITOR client but `except` (the executing client, which
     /// the caller feeds itself) and schedule their writes.
     pub fn feed_monitors(&mut self, bytes: &[u8], except: u64) {
@@ -264,7 +271,7 @@ impl Net {
 pub fn log_output_limit(c: &Client, now_ms: i64) {
     crate::log_warning!(
         "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-        c.info_line(now_ms, 0, false)
+        c.info_line(now_ms, 0, false, None)
     );
 }
 

@@ -215,7 +215,7 @@ impl Shard<'_> {
     fn process_input(&mut self, c: &mut Client, buf: &[u8]) -> usize {
         let mut pos = 0;
         let mut frame = std::mem::take(&mut c.frame);
-        let mut out = std::mem::take(&mut c.out);
+        let mut out = lend_output(c);
         while pos < buf.len() || c.parser.in_request() {
             if c.blocked.is_some() || self.stop_processing(c) {
                 break;
@@ -263,7 +263,62 @@ impl Shard<'_> {
             self.after_command();
         }
         self.deliver_pushes();
+        if !self.core.tracking.pending.is_empty() {
+            self.deliver_invalidations(Some((c, out)));
+        }
         outcome
+    }
+
+    /// Write the invalidations client tracking owes (after the reply of the command that caused them,
+    /// as Redis 7.0 orders them): to the tracking client, or to the client it redirects to. `executing`
+    /// is the client whose command just ran, with its output (it is not in the client table).
+    pub fn deliver_invalidations(&mut self, mut executing: Option<(&mut Client, &mut ReplyBuf)>) {
+        for inv in std::mem::take(&mut self.core.tracking.pending) {
+            let Some(st) = self.core.tracking.state(inv.client) else {
+                continue;
+            };
+            let (source_slot, redirect, redirect_slot) = (st.slot, st.redirect, st.redirect_slot);
+            let (target, slot) = match redirect {
+                0 => (inv.client, source_slot),
+                r => (r, redirect_slot),
+            };
+            let delivered = with_client(self.net, &mut executing, target, slot, |c, out| {
+                let as_message = !out.is_resp3();
+                // RESP2 has no pushes: only a subscriber that another client redirects to gets a message.
+                if as_message && (redirect == 0 || !c.is_subscriber()) {
+                    return;
+                }
+                write_invalidation(out, inv.keys.as_deref(), as_message);
+            });
+            if delivered || redirect == 0 {
+                continue;
+            }
+            // The redirection's target is gone: the tracking client is told (in RESP3 only), each time.
+            if let Some(st) = self.core.tracking.state_mut(inv.client) {
+                st.broken_redirect = true;
+            }
+            with_client(self.net, &mut executing, inv.client, source_slot, |_, out| {
+                if out.is_resp3() {
+                    out.push(2);
+                    out.bulk(b"tracking-redir-broken");
+                    out.int(redirect as i64);
+                }
+            });
+        }
+    }
+
+    /// Before the loop sleeps: BCAST invalidations collected during the iteration, and whatever the
+    /// expiry cycle and the cron published or invalidated.
+    pub fn deliver_before_sleep(&mut self) {
+        if self.core.tracking.has_broadcasts() {
+            let b = self.core.tracking.take_broadcasts();
+            self.core.tracking.pending.extend(b);
+        }
+        self.deliver_pushes();
+        if !self.core.tracking.pending.is_empty() {
+            self.deliver_invalidations(None);
+        }
+        self.flush_pending_writes();
     }
 
     /// Write the messages published since the last delivery into their receivers' output.
@@ -308,6 +363,7 @@ impl Shard<'_> {
             if let Some(subs) = gone.subs {
                 self.core.pubsub.remove_client(gone.who, *subs);
             }
+            self.core.tracking.disable(gone.who.id);
             self.core.watches.forget(gone.who.id);
         }
         if self.core.busy() {
@@ -317,6 +373,9 @@ impl Shard<'_> {
             self.serve_key(db, &key);
         }
         self.deliver_pushes();
+        if !self.core.tracking.pending.is_empty() {
+            self.deliver_invalidations(None);
+        }
     }
 
     /// Serve the clients waiting on `key`, oldest first, while the key holds the type they want.
@@ -375,7 +434,7 @@ impl Shard<'_> {
                 return false;
             }
         };
-        let mut out = std::mem::take(&mut c.out);
+        let mut out = lend_output(c);
         let outcome = {
             let req = &qbuf[..n];
             let args = Args::new(frame.source(req), frame.spans());
@@ -418,4 +477,61 @@ impl Shard<'_> {
             self.finish(c);
         }
     }
+}
+
+/// Run `f` on the client `id` (at `slot`) and its output: the executing one, or one in the table
+/// (whose write is then scheduled). False if it is not there.
+fn with_client(
+    net: &mut Net,
+    executing: &mut Option<(&mut Client, &mut ReplyBuf)>,
+    id: u64,
+    slot: usize,
+    f: impl FnOnce(&Client, &mut ReplyBuf),
+) -> bool {
+    if let Some((c, out)) = executing.as_mut() {
+        if c.id == id {
+            f(c, out);
+            return true;
+        }
+    }
+    let Some(Some(c)) = net.clients.get_mut(slot) else {
+        return false;
+    };
+    if c.id != id {
+        return false;
+    }
+    let mut out = std::mem::take(&mut c.out);
+    f(c, &mut out);
+    c.out = out;
+    net.queue_write_slot(slot);
+    true
+}
+
+/// An invalidation: a RESP3 `invalidate` push, or a `__redis__:invalidate` message for a RESP2
+/// subscriber; the keys as an array, or null for "everything" (a flush).
+fn write_invalidation(out: &mut ReplyBuf, keys: Option<&[Vec<u8>]>, as_message: bool) {
+    if as_message {
+        out.push(3);
+        out.bulk(b"message");
+        out.bulk(b"__redis__:invalidate");
+    } else {
+        out.push(2);
+        out.bulk(b"invalidate");
+    }
+    match keys {
+        Some(keys) => {
+            out.array(keys.len());
+            for k in keys {
+                out.bulk(k);
+            }
+        }
+        None => out.null(),
+    }
+}
+
+/// Take a client's output buffer to execute it; the placeholder left keeps the protocol, which the
+/// client's own state lines (CLIENT INFO's `resp=`) read meanwhile.
+fn lend_output(c: &mut Client) -> ReplyBuf {
+    let proto = c.out.proto;
+    std::mem::replace(&mut c.out, ReplyBuf::new(proto))
 }

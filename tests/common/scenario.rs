@@ -9,11 +9,17 @@
 //! step published is in a receiver's output before that receiver's barrier. A connection inside MULTI
 //! is not sent a barrier (it would be queued): its one reply is read instead.
 //!
-//! Marks: a line starting with `~` compares each connection's frames as a multiset (Redis leaves the
-//! order of a table's walk open: UNSUBSCRIBE without arguments, patterns matching one channel); `?`
+//! Marks: a line starting with `~` compares each connection's frames as a multiset, and arrays within
+//! them too (Redis leaves the order of a table's walk open: UNSUBSCRIBE without arguments, patterns
+//! matching one channel, PUBSUB CHANNELS); `?`
 //! compares them by shape (`diff::Cmp::Shape`: HELLO's client id).
 //! `QUIT` closes the connection after its reply. Blank lines and `#` comments are skipped; words are
-//! split as in `cases::words`.
+//! split as in `cases::words`, and a word `$id(NAME)` stands for connection `NAME`'s client id on each
+//! server (CLIENT TRACKING ... REDIRECT).
+//!
+//! The acting connection's first reply frame is read before any barrier is sent, so what the server
+//! sends "before sleeping" after that command (BCAST invalidations) reaches every client before its
+//! barrier, on both servers alike.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +33,8 @@ pub struct Scenario {
     label: String,
     servers: (Server, Server),
     conns: BTreeMap<String, (Raw, Raw)>,
+    /// Each connection's client id on each server, read when it opened.
+    ids: BTreeMap<String, (Vec<u8>, Vec<u8>)>,
     in_multi: BTreeSet<String>,
     token: u64,
     pub failures: Vec<String>,
@@ -65,6 +73,7 @@ impl Scenario {
             label: test.to_string(),
             servers: (Server::ferrite(extra), Server::redis(extra)),
             conns: BTreeMap::new(),
+            ids: BTreeMap::new(),
             in_multi: BTreeSet::new(),
             token: 0,
             failures: vec![],
@@ -78,12 +87,17 @@ impl Scenario {
 
     fn conn(&mut self, name: &str) -> &mut (Raw, Raw) {
         if !self.conns.contains_key(name) {
-            let (a, b) = (self.servers.0.raw(), self.servers.1.raw());
+            let (mut a, mut b) = (self.servers.0.raw(), self.servers.1.raw());
             for r in [&a, &b] {
                 r.stream
                     .set_read_timeout(Some(Duration::from_secs(5)))
                     .expect("timeout");
             }
+            let id = |r: &mut Raw| match r.cmd(&["CLIENT", "ID"]) {
+                Value::Int(i) => i.to_string().into_bytes(),
+                other => panic!("CLIENT ID: {}", show(&other)),
+            };
+            self.ids.insert(name.to_string(), (id(&mut a), id(&mut b)));
             self.conns.insert(name.to_string(), (a, b));
         }
         self.conns.get_mut(name).expect("just inserted")
@@ -106,12 +120,30 @@ impl Scenario {
         }
     }
 
+    /// The client id of connection `name` on each server.
+    fn ids(&mut self, name: &str) -> (Vec<u8>, Vec<u8>) {
+        self.conn(name);
+        self.ids[name].clone()
+    }
+
     fn step(&mut self, name: &str, cmd: &[Vec<u8>], cmp: Cmp, line: &str) {
         let verb = String::from_utf8_lossy(&cmd[0]).to_ascii_uppercase();
+        let (mut ours_cmd, mut theirs_cmd) = (cmd.to_vec(), cmd.to_vec());
+        for (i, w) in cmd.iter().enumerate() {
+            let w = String::from_utf8_lossy(w);
+            if let Some(target) = w.strip_prefix("$id(").and_then(|r| r.strip_suffix(')')) {
+                (ours_cmd[i], theirs_cmd[i]) = self.ids(target);
+            }
+        }
+        let mut first: Option<(Option<Value>, Option<Value>)> = None;
         {
+            let in_multi = self.in_multi.contains(name);
             let (a, b) = self.conn(name);
-            a.send(cmd);
-            b.send(cmd);
+            a.send(&ours_cmd);
+            b.send(&theirs_cmd);
+            if verb != "QUIT" && verb != "MULTI" && !in_multi {
+                first = Some((a.try_read(), b.try_read()));
+            }
         }
         let mut results: Vec<(String, Vec<Value>, Vec<Value>)> = vec![];
         let queued = self.in_multi.contains(name) && !matches!(verb.as_str(), "EXEC" | "DISCARD" | "RESET");
@@ -144,8 +176,17 @@ impl Scenario {
             let (a, b) = self.conn(&conn);
             a.send(&["PING", &token]);
             b.send(&["PING", &token]);
-            let ours = read_until(a, token.as_bytes());
-            let theirs = read_until(b, token.as_bytes());
+            let mut ours = read_until(a, token.as_bytes());
+            let mut theirs = read_until(b, token.as_bytes());
+            if conn == name {
+                if let Some((x, y)) = first.take() {
+                    for (r, f) in [(&mut ours, x), (&mut theirs, y)] {
+                        if let (Ok(frames) | Err(frames), Some(f)) = (r, f) {
+                            frames.insert(0, f);
+                        }
+                    }
+                }
+            }
             match (ours, theirs) {
                 (Ok(x), Ok(y)) => results.push((conn, x, y)),
                 (x, y) => {
@@ -168,7 +209,7 @@ impl Scenario {
                 ours.sort_by_key(show);
                 theirs.sort_by_key(show);
             }
-            let cmp = if cmp == Cmp::Shape { Cmp::Shape } else { Cmp::Exact };
+
             let agree = ours.len() == theirs.len() && ours.iter().zip(&theirs).all(|(a, b)| same(a, b, cmp));
             if !agree {
                 self.failures.push(format!(

@@ -78,6 +78,7 @@ fn journal_as_received(ctx: &mut Ctx<'_>, args: &Args<'_>) {
 pub fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let lazy = flush_is_async(ctx, args)?;
     let removed = empty_db(ctx.core, ctx.client.db, lazy);
+    ctx.core.tracking.flush();
     ctx.core.stats.dirty += removed;
     journal_as_received(ctx, args);
     out.ok();
@@ -91,6 +92,7 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
     for index in 0..ctx.core.dbs.len() {
         removed += empty_db(ctx.core, index, lazy);
     }
+    ctx.core.tracking.flush();
     // Redis counts the flush itself as one more change.
     ctx.core.stats.dirty += removed + 1;
     journal_as_received(ctx, args);
