@@ -1,6 +1,8 @@
-//! Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, ... and later XREAD BLOCK).
+//! Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, XREADGROUP BLOCK ...).
 //!
-//! A blocking handler that finds nothing to serve calls [`crate::commands::Ctx::block_on_keys`]; the
+//! A blocking handler that finds nothing to serve calls [`crate::commands::Ctx::block_on_keys`] with a
+//! [`BlockSpec`]: the keys to wake on, the type awaited, the deadline, its own timeout reply, and what
+//! its first run decided (`resume`: the request rewritten, so a re-run does not decide again). The
 //! dispatcher then suspends the client (its request stays unconsumed at the front of its query buffer)
 //! and registers it here, at the back of each key's FIFO queue. Any write that creates a key somebody
 //! waits for marks the key *ready*; right after the command that did it (as Redis 7.0 does, before the
@@ -58,6 +60,10 @@ pub struct BlockSpec {
     /// Absolute deadline in ms, `None` to wait forever.
     pub deadline_ms: Option<i64>,
     pub on_timeout: TimeoutReply,
+    /// The request as its first run resolved it, run instead of the request as sent when the client is
+    /// woken (XREAD's `$` becomes the stream's last ID at the time it blocked, so entries added while it
+    /// waits are not skipped). `None`: the request as sent.
+    pub resume: Option<crate::commands::OwnedArgs>,
 }
 
 /// A client to wake: its id and slot in the client table.
@@ -256,6 +262,7 @@ mod tests {
             wait: WaitType::List,
             deadline_ms: deadline,
             on_timeout: TimeoutReply::NullArray,
+            resume: None,
         }
     }
 

@@ -417,7 +417,8 @@ impl Shard<'_> {
         }
     }
 
-    /// Run a blocked client's request again. True if it was served (it did not block again).
+    /// Run a blocked client's request again (as its first run resolved it, if it says so). True if it
+    /// was served (it did not block again).
     fn rerun_blocked(&mut self, c: &mut Client) -> bool {
         let qbuf = std::mem::take(&mut c.qbuf);
         let limits = Limits {
@@ -434,11 +435,19 @@ impl Shard<'_> {
                 return false;
             }
         };
+        let resume = c
+            .blocked
+            .as_ref()
+            .and_then(|b| b.on_keys())
+            .and_then(|s| s.resume.clone());
         let mut out = lend_output(c);
-        let outcome = {
-            let req = &qbuf[..n];
-            let args = Args::new(frame.source(req), frame.spans());
-            self.execute_one(c, &args, &mut out)
+        let outcome = match &resume {
+            Some(resolved) => self.execute_one(c, &resolved.view(), &mut out),
+            None => {
+                let req = &qbuf[..n];
+                let args = Args::new(frame.source(req), frame.spans());
+                self.execute_one(c, &args, &mut out)
+            }
         };
         c.out = out;
         let mut qbuf = qbuf;

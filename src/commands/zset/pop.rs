@@ -242,6 +242,7 @@ fn blocking_pop(
         wait: WaitType::ZSet,
         deadline_ms: deadline,
         on_timeout: TimeoutReply::NullArray,
+        resume: None,
     };
     ctx.block_on_keys(spec);
     Ok(())
