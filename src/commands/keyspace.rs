@@ -8,7 +8,8 @@
 //!
 //! Writes bump the dirty counter (persistence and the journal's default effect rely on it) and report the
 //! key they changed to the watched-key table (WATCH); a handler that changes a value in place through
-//! `lookup_write` reports it with `mark_dirty(key, n)`.
+//! `lookup_write` reports it with `changed(key, n, class, event)` (`mark_dirty` and the keyspace event
+//! together), one that stored a value with `set` with `stored`; docs/notifications.md lists the events.
 
 use super::transactions::Watches;
 use crate::journal::Journal;
@@ -170,7 +171,7 @@ pub enum Report {
     All,
     /// Count a hit or a miss, report nothing (OBJECT).
     Stats,
-    /// Neither (DEBUG's lookups, SCAN's TYPE filter).
+    /// Neither (DEBUG's lookups).
     Nothing,
 }
 
