@@ -18,7 +18,7 @@ use std::time::Duration;
 use resp::ReplyBuf;
 
 use super::introspection::{reply_help, subcommand_syntax_error};
-use super::keyspace::Touch;
+use super::keyspace::{Report, Touch};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::core::LRU_CLOCK_MAX;
@@ -241,7 +241,7 @@ fn populate(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         // Redis formats the name into a 128-byte buffer.
         key.truncate(127);
         // A read that expires the key if its TTL passed, so an expired key is replaced.
-        if db.lookup_read_flags(&key, Touch::No, false).is_some() {
+        if db.lookup_read_flags(&key, Touch::No, Report::Nothing).is_some() {
             continue;
         }
         let mut value = format!("value:{j}").into_bytes();

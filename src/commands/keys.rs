@@ -23,9 +23,10 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use resp::ReplyBuf;
 
-use super::keyspace::{DbView, Touch, Ttl};
+use super::keyspace::{DbView, Report, Touch, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, DB_INDEX, NO_SUCH_KEY, SAME_OBJECT, SYNTAX};
+use crate::server::notify::class;
 use crate::storage::{NewValue, OwnedValue, StrEncoding, ValueRef};
 
 /// The name TYPE reports for a value.
@@ -74,13 +75,14 @@ impl Carried {
 }
 
 /// Store a value taken from another key under `key` with the given deadline and what it carries along.
-/// A value `key` held before is disposed of as `lazyfree-lazy-server-del` says.
-fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<i64>, carried: Carried) {
+/// A value `key` held before is disposed of as `lazyfree-lazy-server-del` says. Returns whether it held
+/// one.
+fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<i64>, carried: Carried) -> bool {
     let ttl = match expire {
         Some(t) => Ttl::At(t),
         None => Ttl::Clear,
     };
-    match value {
+    let replaced = match value {
         // Passed as bytes so the store keeps it embedded (an owned value would be stored as raw).
         OwnedValue::Str(s, StrEncoding::Embstr) => db.set(key, NewValue::Str(&s), ttl),
         v => db.set(key, v.into(), ttl),
@@ -93,6 +95,7 @@ fn put_value(db: &mut DbView<'_>, key: &[u8], value: OwnedValue, expire: Option<
             e.mark_unshared();
         }
     }
+    replaced
 }
 
 /// DEL key [key ...]
@@ -130,7 +133,7 @@ pub fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     let mut db = ctx.db();
     let n = args
         .rest(1)
-        .filter(|key| db.lookup_read_flags(key, Touch::No, true).is_some())
+        .filter(|key| db.lookup_read_flags(key, Touch::No, Report::All).is_some())
         .count();
     out.int(n as i64);
     Ok(())
@@ -150,7 +153,7 @@ pub fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
 pub fn type_(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let mut db = ctx.db();
     let name = db
-        .lookup_read_flags(args.get(1), Touch::No, true)
+        .lookup_read_flags(args.get(1), Touch::No, Report::All)
         .map_or("none", |e| type_name(e.value()));
     out.simple(name.as_bytes());
     Ok(())
@@ -191,7 +194,12 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, nx: bo
     let Some((value, _)) = db.take(src) else {
         return Err(CmdError::err(NO_SUCH_KEY));
     };
-    put_value(&mut db, dst, value, expire, carried);
+    if put_value(&mut db, dst, value, expire, carried) {
+        // Redis deletes the destination and adds the key anew: `new` even over an existing key.
+        db.notify(class::NEW, "new", dst);
+    }
+    db.notify(class::GENERIC, "rename_from", src);
+    db.notify(class::GENERIC, "rename_to", dst);
     if nx {
         out.int(1);
     } else {
@@ -242,6 +250,7 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         unshared: matches!(value, OwnedValue::Int(_)),
     };
     put_value(&mut db, dst, value, expire, carried);
+    db.notify(class::GENERIC, "copy_to", dst);
     if let Some(old) = old {
         ctx.core.lazyfree.free(old, lazy);
     }
@@ -273,6 +282,8 @@ pub fn move_(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         return Ok(());
     };
     put_value(&mut ctx.db_at(dst_db), key, value, expire, carried);
+    ctx.db().notify(class::GENERIC, "move_from", key);
+    ctx.db_at(dst_db).notify(class::GENERIC, "move_to", key);
     out.int(1);
     Ok(())
 }

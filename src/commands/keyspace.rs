@@ -8,7 +8,8 @@
 //!
 //! Writes bump the dirty counter (persistence and the journal's default effect rely on it) and report the
 //! key they changed to the watched-key table (WATCH); a handler that changes a value in place through
-//! `lookup_write` reports it with `mark_dirty(key, n)`.
+//! `lookup_write` reports it with `changed(key, n, class, event)` (`mark_dirty` and the keyspace event
+//! together), one that stored a value with `set` with `stored`; docs/notifications.md lists the events.
 
 use super::transactions::Watches;
 use crate::journal::Journal;
@@ -174,6 +175,17 @@ pub enum Touch {
     No,
 }
 
+/// What a read lookup counts and reports (Redis's `LOOKUP_NOSTATS` and `LOOKUP_NONOTIFY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Count a hit or a miss, and report a miss as `keymiss` (reads by commands).
+    All,
+    /// Count a hit or a miss, report nothing (OBJECT).
+    Stats,
+    /// Neither (DEBUG's lookups).
+    Nothing,
+}
+
 /// A view of one database for the duration of a command.
 pub struct DbView<'a> {
     pub db: &'a mut Db,
@@ -256,11 +268,12 @@ impl<'a> DbView<'a> {
 
     /// Look a key up for reading: hits/misses are counted and the access clock updated.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<EntryRef<'_>> {
-        self.lookup_read_flags(key, Touch::Yes, true)
+        self.lookup_read_flags(key, Touch::Yes, Report::All)
     }
 
-    /// Look a key up for reading, choosing whether to touch it and whether to count hits and misses.
-    pub fn lookup_read_flags(&mut self, key: &[u8], touch: Touch, count: bool) -> Option<EntryRef<'_>> {
+    /// Look a key up for reading, choosing whether to touch it, whether to count hits and misses and
+    /// whether to report a miss.
+    pub fn lookup_read_flags(&mut self, key: &[u8], touch: Touch, report: Report) -> Option<EntryRef<'_>> {
         let (lfu, lru) = (self.lfu, self.lru_clock);
         let found = live!(self, key).map(|mut e| {
             if touch == Touch::Yes {
@@ -272,20 +285,22 @@ impl<'a> DbView<'a> {
             }
             e.into_ref()
         });
-        if count {
+        if report != Report::Nothing {
             if found.is_some() {
                 self.stats.keyspace_hits += 1;
             } else {
                 self.stats.keyspace_misses += 1;
-                notify(
-                    self.pubsub,
-                    self.notify_flags,
-                    class::KEY_MISS,
-                    "keymiss",
-                    key,
-                    self.index,
-                );
             }
+        }
+        if report == Report::All && found.is_none() {
+            notify(
+                self.pubsub,
+                self.notify_flags,
+                class::KEY_MISS,
+                "keymiss",
+                key,
+                self.index,
+            );
         }
         found
     }
@@ -370,6 +385,22 @@ impl<'a> DbView<'a> {
         }
     }
 
+    /// Report a value just stored under `key` by [`set`](Self::set) as the result of `n` changes (`set`
+    /// counted one of them; `n` is at least 1) and its event: the rest counted, the event published after
+    /// the `new` that `set` reported for a key it created, as Redis's dbAdd precedes the command's event.
+    #[inline]
+    pub fn stored(&mut self, key: &[u8], n: u64, class: u32, event: &str) {
+        self.mark_dirty(key, n.saturating_sub(1));
+        self.notify(class, event, key);
+    }
+
+    /// Report that a command emptied the collection at `key`, which it removed: Redis reports `del`
+    /// after the command's own event (use [`delete`](Self::delete) for a key deleted through the view).
+    #[inline]
+    pub fn emptied(&mut self, key: &[u8]) {
+        self.notify(class::GENERIC, "del", key);
+    }
+
     /// Wake clients blocked on `key` if it now holds what they wait for (a push into an existing key
     /// that was empty-and-deleted is covered by `set`; this is for handlers that refill a key in place).
     #[inline]
@@ -377,11 +408,13 @@ impl<'a> DbView<'a> {
         self.blocking.signal(self.index, key);
     }
 
-    /// Delete a live key. Returns its value.
+    /// Delete a live key, reporting its `del` event (every command that deletes a key, DEL, GETDEL, a
+    /// STORE of an empty result, reports it so). Returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<OwnedValue> {
         let (v, _) = self.live_mut(key)?.remove();
         self.stats.dirty += 1;
         modified(self.watches, self.tracking, self.index, key, false);
+        self.notify(class::GENERIC, "del", key);
         Some(v)
     }
 

@@ -32,6 +32,7 @@ use super::keys::{parse_cursor, parse_scan_options, ScanOptions};
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::object::set::{Member, Set};
 use crate::storage::{EntryMut, NewValue, Object, ValueRef};
 use crate::util::glob::glob_match;
@@ -82,14 +83,17 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
     }
 }
 
-/// Store a new set under `key` (overwriting, TTL cleared) and count `dirty` changes in all.
-fn store(db: &mut DbView<'_>, key: &[u8], s: Set, dirty: u64) {
+/// Store a new set under `key` (overwriting, TTL cleared), count `dirty` changes in all and report
+/// `event`.
+fn store(db: &mut DbView<'_>, key: &[u8], s: Set, dirty: u64, event: &str) {
     db.set(key, new_value(s), Ttl::Clear);
-    db.mark_dirty(key, dirty.saturating_sub(1));
+    db.stored(key, dirty, class::SET, event);
 }
 
-/// Delete `key` (which holds an emptied set) and count `dirty` changes in all.
-fn delete_emptied(db: &mut DbView<'_>, key: &[u8], dirty: u64) {
+/// Delete `key` (which holds an emptied set) and count `dirty` changes in all: `event`, then `del`, are
+/// reported.
+fn delete_emptied(db: &mut DbView<'_>, key: &[u8], dirty: u64, event: &str) {
+    db.notify(class::SET, event, key);
     db.delete(key);
     db.mark_dirty(key, dirty.saturating_sub(1));
 }
@@ -105,13 +109,13 @@ pub fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         Some(mut e) => {
             let s = set_mut(&mut e)?;
             let n = args.rest(2).filter(|m| s.add(m, max)).count();
-            db.mark_dirty(key, n as u64);
+            db.changed(key, n as u64, class::SET, "sadd");
             n
         }
         None => {
             let mut s = Set::for_first(args.get(2));
             let n = args.rest(2).filter(|m| s.add(m, max)).count();
-            store(&mut db, key, s, n as u64);
+            store(&mut db, key, s, n as u64, "sadd");
             n
         }
     };
@@ -142,9 +146,9 @@ pub fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     }
     let emptied = s.is_empty();
     if emptied {
-        delete_emptied(&mut db, key, removed);
+        delete_emptied(&mut db, key, removed, "srem");
     } else {
-        db.mark_dirty(key, removed);
+        db.changed(key, removed, class::SET, "srem");
     }
     out.int(removed as i64);
     Ok(())
@@ -313,9 +317,9 @@ pub fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     };
     let emptied = s.is_empty();
     if emptied {
-        delete_emptied(&mut db, key, 1);
+        delete_emptied(&mut db, key, 1, "spop");
     } else {
-        db.mark_dirty(key, 1);
+        db.changed(key, 1, class::SET, "spop");
     }
     db.journal.replace(db.index, &[b"SREM", key, &m]);
     out.bulk(&m);
@@ -349,7 +353,7 @@ fn spop_count(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         reply_set(out, s);
         // Redis answers this case through SUNION of the key, whose read lookup counts a hit.
         db.stats.keyspace_hits += 1;
-        delete_emptied(&mut db, key, count);
+        delete_emptied(&mut db, key, count, "spop");
         db.journal.replace(db.index, &[b"DEL", key]);
         return Ok(());
     }
@@ -372,7 +376,7 @@ fn spop_count(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         let old = std::mem::replace(s, kept);
         taken.extend(old.iter().map(|m| m.to_vec()));
     }
-    db.mark_dirty(key, count);
+    db.changed(key, count, class::SET, "spop");
     out.set(taken.len());
     for m in &taken {
         out.bulk(m);
@@ -413,20 +417,19 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         return Ok(());
     }
     if s.is_empty() {
-        delete_emptied(&mut db, src, 1);
+        delete_emptied(&mut db, src, 1, "srem");
     } else {
-        db.mark_dirty(src, 1);
+        db.changed(src, 1, class::SET, "srem");
     }
     match db.lookup_write(dst) {
         Some(mut e) => {
-            if set_mut(&mut e)?.add_member(member, max) {
-                db.mark_dirty(dst, 1);
-            }
+            let added = set_mut(&mut e)?.add_member(member, max);
+            db.changed(dst, u64::from(added), class::SET, "sadd");
         }
         None => {
             let mut s = Set::for_first(args.get(3));
             s.add_member(member, max);
-            store(&mut db, dst, s, 1);
+            store(&mut db, dst, s, 1, "sadd");
         }
     }
     out.int(1);
@@ -563,17 +566,17 @@ pub fn sinterstore(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
         Some(mut sets) => intersect(&mut sets, InterOut::Store, max).1,
         None => None,
     };
-    store_result(&mut db, args.get(1), result, out);
+    store_result(&mut db, args.get(1), result, "sinterstore", out);
     Ok(())
 }
 
 /// The end of every STORE variant: a non-empty result replaces the destination (TTL cleared), an
-/// empty one deletes it. The reply is the result's size.
-fn store_result(db: &mut DbView<'_>, dst: &[u8], result: Option<Set>, out: &mut ReplyBuf) {
+/// empty one deletes it (reported as `del`). The reply is the result's size.
+fn store_result(db: &mut DbView<'_>, dst: &[u8], result: Option<Set>, event: &str, out: &mut ReplyBuf) {
     match result {
         Some(s) if !s.is_empty() => {
             out.int(s.len() as i64);
-            store(db, dst, s, 1);
+            store(db, dst, s, 1, event);
         }
         _ => {
             out.int(0);
@@ -646,7 +649,11 @@ fn union_diff_command(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, op
     let sets = load_sets(&mut db, &keys)?;
     let result = union_or_diff(&sets, op, max);
     if store_to {
-        store_result(&mut db, args.get(1), Some(result), out);
+        let event = match op {
+            SetOp::Union => "sunionstore",
+            SetOp::Diff => "sdiffstore",
+        };
+        store_result(&mut db, args.get(1), Some(result), event, out);
     } else {
         reply_set(out, &result);
     }

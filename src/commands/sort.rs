@@ -42,6 +42,7 @@ use resp::ReplyBuf;
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::object::zset::{Limits as ZSetLimits, ZSet};
 use crate::storage::{NewValue, Object, ValueRef};
 
@@ -293,7 +294,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, readonly
             let n = values.len();
             if n > 0 {
                 db.set(dst, NewValue::Obj(new_list(values, list_settings)), Ttl::Clear);
-                db.mark_dirty(dst, n as u64 - 1);
+                db.stored(dst, n as u64, class::LIST, "sortstore");
             } else {
                 db.delete(dst);
             }

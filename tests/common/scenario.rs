@@ -11,8 +11,14 @@
 //!
 //! Marks: a line starting with `~` compares each connection's frames as a multiset, and arrays within
 //! them too (Redis leaves the order of a table's walk open: UNSUBSCRIBE without arguments, patterns
-//! matching one channel, PUBSUB CHANNELS); `?`
-//! compares them by shape (`diff::Cmp::Shape`: HELLO's client id).
+//! matching one channel, PUBSUB CHANNELS); `?` compares them by shape (`diff::Cmp::Shape`: HELLO's
+//! client id); `&` sends a command that blocks (BLPOP on an empty list): its connection gets no
+//! barrier until its next step, whose barrier then collects the blocked command's reply too (so
+//! serving it is compared where it shows, in the events of the step that served it and in that later
+//! reply).
+//! `@sleep <ms>` is a directive, not a step: it waits that long (for what happens with time, such as the
+//! active expiry of keys; both servers run on the wall clock) and fences nothing; the next step's
+//! barriers collect what the wait produced.
 //! `QUIT` closes the connection after its reply. Blank lines and `#` comments are skipped; words are
 //! split as in `cases::words`, and a word `$id(NAME)` stands for connection `NAME`'s client id on each
 //! server (CLIENT TRACKING ... REDIRECT).
@@ -36,6 +42,8 @@ pub struct Scenario {
     /// Each connection's client id on each server, read when it opened.
     ids: BTreeMap<String, (Vec<u8>, Vec<u8>)>,
     in_multi: BTreeSet<String>,
+    /// Connections whose last command blocked (`&`): no barrier until their next step.
+    blocked: BTreeSet<String>,
     token: u64,
     pub failures: Vec<String>,
 }
@@ -75,6 +83,7 @@ impl Scenario {
             conns: BTreeMap::new(),
             ids: BTreeMap::new(),
             in_multi: BTreeSet::new(),
+            blocked: BTreeSet::new(),
             token: 0,
             failures: vec![],
         })
@@ -110,13 +119,25 @@ impl Scenario {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
+            if let Some(ms) = line.strip_prefix("@sleep") {
+                let ms: u64 = ms.trim().parse().expect("`@sleep <ms>`");
+                std::thread::sleep(Duration::from_millis(ms));
+                continue;
+            }
+            let blocks = line.starts_with('&');
+            let line = if blocks { line[1..].trim_start() } else { line };
             let (cmp, line) = match line.as_bytes()[0] {
                 b'~' => (Cmp::Unordered, line[1..].trim_start()),
                 b'?' => (Cmp::Shape, line[1..].trim_start()),
                 _ => (Cmp::Exact, line),
             };
             let (name, cmd) = line.split_once(':').expect("a step is `NAME: command`");
-            self.step(name.trim(), &words(cmd), cmp, line);
+            let name = name.trim();
+            self.blocked.remove(name);
+            if blocks {
+                self.blocked.insert(name.to_string());
+            }
+            self.step(name, &words(cmd), cmp, line);
         }
     }
 
@@ -137,7 +158,8 @@ impl Scenario {
         }
         let mut first: Option<(Option<Value>, Option<Value>)> = None;
         {
-            let in_multi = self.in_multi.contains(name);
+            // A blocking step has no reply to wait for; a step inside MULTI is read below.
+            let in_multi = self.in_multi.contains(name) || self.blocked.contains(name);
             let (a, b) = self.conn(name);
             a.send(&ours_cmd);
             b.send(&theirs_cmd);
@@ -168,7 +190,7 @@ impl Scenario {
         let mut order: Vec<String> = vec![name.to_string()];
         order.extend(self.conns.keys().filter(|k| *k != name).cloned());
         for conn in order {
-            if self.in_multi.contains(&conn) || !self.conns.contains_key(&conn) {
+            if self.in_multi.contains(&conn) || self.blocked.contains(&conn) || !self.conns.contains_key(&conn) {
                 continue;
             }
             self.token += 1;

@@ -25,6 +25,7 @@ use super::keyspace::{DbView, Ttl};
 use super::string::IntText;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, OVERFLOW};
+use crate::server::notify::class;
 use crate::storage::object::hash::{Hash, Limits};
 use crate::storage::object::listpack::LpItem;
 use crate::storage::{NewValue, Object, ValueRef};
@@ -69,9 +70,14 @@ fn write_hash<R>(
     Ok((r, created))
 }
 
-/// Count `n` changes, one of which `DbView::set` already counted when it created the key.
-fn count_changes(db: &mut DbView<'_>, key: &[u8], n: u64, created: bool) {
-    db.mark_dirty(key, n.saturating_sub(u64::from(created)));
+/// Report `n` changes and their event (none when `n` is 0); when the key was `created`, `DbView::set`
+/// already counted one of them.
+fn report(db: &mut DbView<'_>, key: &[u8], n: u64, created: bool, event: &str) {
+    if created {
+        db.stored(key, n, class::HASH, event);
+    } else {
+        db.changed(key, n, class::HASH, event);
+    }
 }
 
 /// Reply with one stored element as a bulk string.
@@ -107,7 +113,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
         }
         Ok(added)
     })?;
-    count_changes(&mut db, args.get(1), (args.len() as u64 - 2) / 2, created);
+    report(&mut db, args.get(1), (args.len() as u64 - 2) / 2, created, "hset");
     Ok(added)
 }
 
@@ -137,7 +143,7 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         h.set(field, value, lim);
         Ok(true)
     })?;
-    count_changes(&mut db, args.get(1), u64::from(set), created);
+    report(&mut db, args.get(1), u64::from(set), created, "hset");
     out.int(i64::from(set));
     Ok(())
 }
@@ -189,11 +195,12 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         }
     };
     if empty {
-        // Deleting the key counts one change itself.
+        // Deleting the key counts one change itself, and reports `del` after `hdel`.
         db.mark_dirty(key, deleted - 1);
+        db.notify(class::HASH, "hdel", key);
         db.delete(key);
     } else {
-        db.mark_dirty(key, deleted);
+        db.changed(key, deleted, class::HASH, "hdel");
     }
     out.int(deleted as i64);
     Ok(())
@@ -291,7 +298,7 @@ pub fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         h.set(field, IntText::new(new).as_bytes(), lim);
         Ok(new)
     })?;
-    count_changes(&mut db, args.get(1), 1, created);
+    report(&mut db, args.get(1), 1, created, "hincrby");
     out.int(new);
     Ok(())
 }
@@ -319,7 +326,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> C
         h.set(field, &sum, lim);
         Ok(sum)
     })?;
-    count_changes(&mut db, args.get(1), 1, created);
+    report(&mut db, args.get(1), 1, created, "hincrbyfloat");
     out.bulk(&sum);
     db.journal.replace(db.index, &[b"HSET", key, field, &sum]);
     Ok(())

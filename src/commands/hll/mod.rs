@@ -19,6 +19,7 @@ use resp::ReplyBuf;
 use super::keyspace::Ttl;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::{NewValue, ValueRef};
 
 const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -65,8 +66,12 @@ pub fn pfadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         }
         sketch::invalidate_cache(&mut s);
         db.set(key, NewValue::Raw(s), Ttl::Clear);
+        // Creating the key is a change in itself, reported even without elements.
+        db.notify(class::STRING, "pfadd", key);
+        db.mark_dirty(key, changed);
+    } else {
+        db.changed(key, changed, class::STRING, "pfadd");
     }
-    db.mark_dirty(key, changed);
     out.int(i64::from(changed > 0 || !existed));
     Ok(())
 }
@@ -161,12 +166,14 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         }
         None => false,
     };
+    // Reported as `pfadd`, even when nothing changed (Redis's name for both).
     if existed {
-        db.mark_dirty(dest, 1);
+        db.changed(dest, 1, class::STRING, "pfadd");
     } else {
         let mut s = sketch::new_sparse();
         write(&mut s)?;
         db.set(dest, NewValue::Raw(s), Ttl::Clear);
+        db.stored(dest, 1, class::STRING, "pfadd");
     }
     out.ok();
     Ok(())

@@ -8,9 +8,10 @@
 
 use resp::ReplyBuf;
 
-use super::super::keyspace::Touch;
+use super::super::keyspace::{Report, Touch};
 use super::super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE};
+use crate::server::notify::class;
 
 /// The condition flags of the EXPIRE family.
 #[derive(Debug, Default, Clone, Copy)]
@@ -119,7 +120,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, relati
         db.delete_past_deadline(key);
     } else {
         entry.set_expire(Some(when));
-        db.mark_dirty(key, 1);
+        db.changed(key, 1, class::GENERIC, "expire");
         // PEXPIREAT is journaled as received; the others become it, with their options kept.
         if relative || unit != 1 {
             let ms = when.to_string();
@@ -157,7 +158,7 @@ pub fn pexpiretime(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
 fn ttl_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now_ms();
     let mut db = ctx.db();
-    let Some(e) = db.lookup_read_flags(args.get(1), Touch::No, true) else {
+    let Some(e) = db.lookup_read_flags(args.get(1), Touch::No, Report::All) else {
         out.int(-2);
         return Ok(());
     };
@@ -186,9 +187,7 @@ pub fn persist(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         }
         _ => false,
     };
-    if removed {
-        db.mark_dirty(args.get(1), 1);
-    }
+    db.changed(args.get(1), u64::from(removed), class::GENERIC, "persist");
     out.int(i64::from(removed));
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use resp::ReplyBuf;
 
-use super::super::keyspace::{DbView, Touch};
+use super::super::keyspace::{DbView, Report, Touch};
 use super::super::{Args, Ctx};
 use crate::config::MaxmemoryPolicy;
 use crate::error::{CmdError, CmdResult};
@@ -25,7 +25,7 @@ const LFU_NOT_SELECTED: &str = "An LFU maxmemory policy is not selected, access 
                                 time to adjust.";
 
 fn lookup<'a>(db: &'a mut DbView<'_>, args: &Args<'_>) -> Option<EntryRef<'a>> {
-    db.lookup_read_flags(args.get(2), Touch::No, true)
+    db.lookup_read_flags(args.get(2), Touch::No, Report::Stats)
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {

@@ -7,7 +7,7 @@
 
 use resp::{Aggregate, ReplyBuf};
 
-use super::super::keyspace::Touch;
+use super::super::keyspace::{Report, Touch};
 use super::super::{Args, Ctx};
 use super::type_name;
 use crate::error::{CmdError, CmdResult};
@@ -133,7 +133,7 @@ pub fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         }
         if let Some(wanted) = type_filter {
             let name = db
-                .lookup_read_flags(key, Touch::No, true)
+                .lookup_read_flags(key, Touch::No, Report::All)
                 .map_or("none", |e| type_name(e.value()));
             if !wanted.eq_ignore_ascii_case(name.as_bytes()) {
                 continue;

@@ -71,10 +71,11 @@ fn bpop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> C
         let Some(v) = l.pop(left) else {
             continue;
         };
-        if l.is_empty() {
+        let emptied = l.is_empty();
+        if emptied {
             e.remove();
         }
-        db.mark_dirty(key, 1);
+        super::popped(&mut db, key, 1, left, emptied);
         out.array(2);
         out.bulk(key);
         reply_item(out, v.item());

@@ -15,8 +15,13 @@
 //! elements pushed, a pop by the number popped, LREM by the number removed, LTRIM by the number trimmed,
 //! LSET, LINSERT and LMOVE by one; a command that changes nothing leaves it alone and propagates nothing.
 //!
-//! Known differences from Redis 7.0, kept on purpose: none in replies. Keyspace notifications are not
-//! emitted until the notification layer exists.
+//! Keyspace events are Redis's: `lpush`/`rpush` for every push (LPUSHX and RPUSHX included), `lpop`/`rpop`
+//! for every pop (LMPOP and the blocking pops included, also when a blocked client is served), `linsert`,
+//! `lset`, `lrem` (when something was removed), `ltrim` (always, even when nothing was trimmed), and the
+//! `del` of a list a command emptied, after the command's own event. A move reports the push into the
+//! destination before the pop from the source, as Redis does.
+//!
+//! Known differences from Redis 7.0, kept on purpose: none.
 
 mod blocking;
 
@@ -28,6 +33,7 @@ use super::args::parse_int;
 use super::keyspace::{DbView, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY};
+use crate::server::notify::class;
 use crate::storage::object::list::{List, Matcher, Popped};
 use crate::storage::object::listpack::LpItem;
 use crate::storage::{EntryMut, NewValue, Object, ValueRef};
@@ -62,6 +68,33 @@ fn new_list(ctx: &Ctx<'_>) -> List {
 /// Store a list that does not exist yet (waking clients blocked on the key).
 fn store_new(db: &mut DbView<'_>, key: &[u8], l: List) {
     db.set(key, NewValue::Obj(Object::List(Box::new(l))), Ttl::Clear);
+}
+
+/// The event of a push at one end.
+fn push_event(left: bool) -> &'static str {
+    if left {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// The event of a pop from one end.
+fn pop_event(left: bool) -> &'static str {
+    if left {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
+/// Report `n` elements popped from `key` (through `lookup_write`), and the deletion of the list when that
+/// emptied it.
+fn popped(db: &mut DbView<'_>, key: &[u8], n: u64, left: bool, emptied: bool) {
+    db.changed(key, n, class::LIST, pop_event(left));
+    if emptied {
+        db.emptied(key);
+    }
 }
 
 /// Reply with one element as a bulk string.
@@ -174,7 +207,7 @@ fn push(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool, exis
                 l.push(v, left);
             }
             let len = l.len();
-            db.mark_dirty(key, pushed as u64);
+            db.changed(key, pushed as u64, class::LIST, push_event(left));
             len
         }
         None if existing_only => 0,
@@ -185,7 +218,7 @@ fn push(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool, exis
             }
             let len = l.len();
             store_new(&mut db, key, l);
-            db.mark_dirty(key, pushed as u64 - 1);
+            db.stored(key, pushed as u64, class::LIST, push_event(left));
             len
         }
     };
@@ -229,7 +262,7 @@ fn pop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> Cm
         return Ok(());
     };
     let l = list_mut(&mut e)?;
-    let popped = match count {
+    let n = match count {
         Some(0) => {
             out.array(0);
             return Ok(());
@@ -247,10 +280,11 @@ fn pop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, left: bool) -> Cm
             n
         }
     };
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         e.remove();
     }
-    db.mark_dirty(key, popped as u64);
+    popped(&mut db, key, n as u64, left, emptied);
     Ok(())
 }
 
@@ -401,7 +435,7 @@ pub fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     if !l.set(index, args.get(3)) {
         return Err(CmdError::err("index out of range"));
     }
-    db.mark_dirty(args.get(1), 1);
+    db.changed(args.get(1), 1, class::LIST, "lset");
     out.ok();
     Ok(())
 }
@@ -427,7 +461,7 @@ pub fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
         return Ok(());
     }
     let len = l.len();
-    db.mark_dirty(args.get(1), 1);
+    db.changed(args.get(1), 1, class::LIST, "linsert");
     out.int(len as i64);
     Ok(())
 }
@@ -443,10 +477,14 @@ pub fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     let l = list_mut(&mut e)?;
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = l.remove(args.get(3), limit, count >= 0);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         e.remove();
     }
-    db.mark_dirty(args.get(1), removed as u64);
+    db.changed(args.get(1), removed as u64, class::LIST, "lrem");
+    if emptied {
+        db.emptied(args.get(1));
+    }
     out.int(removed as i64);
     Ok(())
 }
@@ -467,13 +505,19 @@ pub fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     };
     l.delete_range(0, ltrim);
     l.delete_range(l.len() - rtrim, rtrim);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         e.remove();
     }
     db.mark_dirty(args.get(1), (ltrim + rtrim) as u64);
     if ltrim + rtrim == 0 {
-        // Redis signals the key even when nothing was trimmed: a WATCH on it breaks.
+        // Redis signals the key even when nothing was trimmed: a WATCH on it breaks, and `ltrim` is
+        // reported.
         db.touched(args.get(1));
+    }
+    db.notify(class::LIST, "ltrim", args.get(1));
+    if emptied {
+        db.emptied(args.get(1));
     }
     out.ok();
     Ok(())
@@ -549,7 +593,7 @@ fn move_element(
             list_mut(&mut e)?;
         }
     }
-    let value: Popped = {
+    let (value, emptied): (Popped, bool) = {
         let Some(mut e) = db.lookup_write(src) else {
             return Ok(false);
         };
@@ -557,10 +601,11 @@ fn move_element(
         let Some(v) = l.pop(from_left) else {
             return Ok(false);
         };
-        if l.is_empty() && src != dst {
+        let emptied = l.is_empty() && src != dst;
+        if emptied {
             e.remove();
         }
-        v
+        (v, emptied)
     };
     // One change in all (counted with the push), to both keys.
     db.touched(src);
@@ -568,13 +613,19 @@ fn move_element(
     match db.lookup_write(dst) {
         Some(mut e) => {
             list_mut(&mut e)?.push(bytes.as_ref(), to_left);
-            db.mark_dirty(dst, 1);
+            db.changed(dst, 1, class::LIST, push_event(to_left));
         }
         None => {
             let mut l = fresh;
             l.push(bytes.as_ref(), to_left);
             store_new(&mut db, dst, l);
+            db.notify(class::LIST, push_event(to_left), dst);
         }
+    }
+    // Redis reports the pop after the push, then the source's deletion.
+    db.notify(class::LIST, pop_event(from_left), src);
+    if emptied {
+        db.emptied(src);
     }
     reply_item(out, value.item());
     match effect {
@@ -643,10 +694,11 @@ fn mpop_from<'k>(
         out.array(2);
         out.bulk(key);
         pop_range_reply(l, left, n, out);
-        if l.is_empty() {
+        let emptied = l.is_empty();
+        if emptied {
             e.remove();
         }
-        db.mark_dirty(key, n as u64);
+        popped(&mut db, key, n as u64, left, emptied);
         if db.journal.active() {
             let mut b = itoa::Buffer::new();
             let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };

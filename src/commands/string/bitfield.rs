@@ -14,6 +14,7 @@ use super::{max_string_len, StrBytes};
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::NewValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,8 +226,12 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, out: &m
     }
     let need = (highest >> 3) as usize + 1;
     let mut replies: Vec<Option<i64>> = Vec::with_capacity(ops.len());
-    let mut run = |s: &mut Vec<u8>| -> bool {
+    // Whether the string changed (what is counted and journaled), and how many fields changed value
+    // (Redis reports `setbit` when any did: not for a write of the value already there, nor for a
+    // string only grown by writes that all failed).
+    let mut run = |s: &mut Vec<u8>| -> (bool, u64) {
         let mut changed = false;
+        let mut fields = 0;
         if s.len() < need {
             s.resize(need, 0);
             changed = true;
@@ -247,9 +252,12 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, out: &m
             };
             replies.push(Some(if matches!(op.kind, OpKind::Set(_)) { old } else { new }));
             write_bits(s, op.offset, op.bits, new as u64);
-            changed |= new != old;
+            if new != old {
+                changed = true;
+                fields += 1;
+            }
         }
-        changed
+        (changed, fields)
     };
     let existing = match db.lookup_write(key) {
         Some(mut e) => {
@@ -259,15 +267,19 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, out: &m
         None => None,
     };
     match existing {
-        Some(changed) => {
-            if changed {
-                db.mark_dirty(key, 1);
+        Some((changed, fields)) => {
+            db.mark_dirty(key, u64::from(changed));
+            if fields > 0 {
+                db.notify(class::STRING, "setbit", key);
             }
         }
         None => {
             let mut s = Vec::new();
-            run(&mut s);
+            let (_, fields) = run(&mut s);
             db.set(key, NewValue::Raw(s), Ttl::Clear);
+            if fields > 0 {
+                db.notify(class::STRING, "setbit", key);
+            }
         }
     }
     out.array(replies.len());

@@ -7,6 +7,7 @@ use super::{max_string_len, StrBytes};
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, BIT_OFFSET};
+use crate::server::notify::class;
 use crate::storage::{NewValue, ValueRef};
 
 /// Redis's `getBitOffsetFromArgument`. With `hash`, a leading `#` multiplies the number by the field
@@ -69,9 +70,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     };
     let old = match existing {
         Some((old, changed)) => {
-            if changed {
-                db.mark_dirty(key, 1);
-            }
+            db.changed(key, u64::from(changed), class::STRING, "setbit");
             old
         }
         None => {
@@ -80,6 +79,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
                 s[byte] |= mask;
             }
             db.set(key, NewValue::Raw(s), Ttl::Clear);
+            db.stored(key, 1, class::STRING, "setbit");
             0
         }
     };
@@ -321,6 +321,7 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     let len = result.len();
     if len > 0 {
         db.set(dest, NewValue::Raw(result), Ttl::Clear);
+        db.stored(dest, 1, class::STRING, "set");
     } else {
         db.delete(dest);
     }

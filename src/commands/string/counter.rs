@@ -7,6 +7,7 @@ use super::{IntText, StrBytes};
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, OVERFLOW};
+use crate::server::notify::class;
 use crate::storage::{NewValue, ValueRef};
 use crate::util::ldouble::{self, LdError};
 
@@ -32,11 +33,12 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64, out: &mut ReplyBuf) -> CmdR
     };
     let new = match updated {
         Some(new) => {
-            db.mark_dirty(key, 1);
+            db.changed(key, 1, class::STRING, "incrby");
             new
         }
         None => {
             db.set(key, NewValue::Int(by), Ttl::Clear);
+            db.stored(key, 1, class::STRING, "incrby");
             by
         }
     };
@@ -96,12 +98,13 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cm
     };
     let sum = match updated {
         Some(sum) => {
-            db.mark_dirty(key, 1);
+            db.changed(key, 1, class::STRING, "incrbyfloat");
             sum
         }
         None => {
             let sum = ldouble::add(IntText::new(0).as_bytes(), incr).map_err(float_error)?;
             db.set(key, NewValue::Str(&sum), Ttl::Clear);
+            db.stored(key, 1, class::STRING, "incrbyfloat");
             sum
         }
     };

@@ -35,6 +35,7 @@ use super::args::parse_int;
 use super::keyspace::{delete_verb, Ttl};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult, INVALID_EXPIRE, STRING_TOO_LONG};
+use crate::server::notify::class;
 use crate::storage::{NewValue, ValueRef};
 pub use crate::util::int_text::IntText;
 
@@ -262,6 +263,10 @@ fn set_generic(
         None => Ttl::Clear,
     };
     db.set(key, encode(value), ttl);
+    db.notify(class::STRING, "set", key);
+    if deadline.is_some() {
+        db.notify(class::GENERIC, "expire", key);
+    }
     if db.journal.active() {
         if let Some(at) = deadline {
             // A relative or absolute expiry travels as an absolute one; NX/XX/GET are dropped since the
@@ -360,6 +365,7 @@ pub fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         }
         Some((_, Ok(at))) => {
             db.set_expire(key, Some(at));
+            db.notify(class::GENERIC, "expire", key);
             if db.journal.active() {
                 db.journal
                     .replace(db.index, &[b"PEXPIREAT", key, IntText::new(at).as_bytes()]);
@@ -368,6 +374,7 @@ pub fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         Some((_, Err(_))) => {} // answered above
         None if opts.persist && had_ttl => {
             db.set_expire(key, None);
+            db.notify(class::GENERIC, "persist", key);
             db.journal.replace(db.index, &[b"PERSIST", key]);
         }
         None => {}
@@ -402,6 +409,7 @@ pub fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         Some(e) => reply_string(out, e.value())?,
     }
     db.set(key, encode(value), Ttl::Clear);
+    db.notify(class::STRING, "set", key);
     db.journal.replace(db.index, &[b"SET", key, value]);
     Ok(())
 }
@@ -435,6 +443,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, args: &Args<'_>) {
     let mut db = ctx.db();
     for i in (1..args.len()).step_by(2) {
         db.set(args.get(i), encode(args.get(i + 1)), Ttl::Clear);
+        db.notify(class::STRING, "set", args.get(i));
     }
 }
 

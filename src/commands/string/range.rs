@@ -6,6 +6,7 @@ use super::{check_string_length, encode, max_string_len, str_len, StrBytes};
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::NewValue;
 
 /// STRLEN key
@@ -40,12 +41,13 @@ pub fn append(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     };
     let len = match appended {
         Some(len) => {
-            // Redis counts a change even for an empty tail.
-            db.mark_dirty(key, 1);
+            // Redis counts a change (and reports it) even for an empty tail.
+            db.changed(key, 1, class::STRING, "append");
             len
         }
         None => {
             db.set(key, encode(tail), Ttl::Clear);
+            db.stored(key, 1, class::STRING, "append");
             tail.len()
         }
     };
@@ -119,9 +121,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
     };
     let len = match existing {
         Some((len, changed)) => {
-            if changed {
-                db.mark_dirty(key, 1);
-            }
+            db.changed(key, u64::from(changed), class::STRING, "setrange");
             len
         }
         None if value.is_empty() => 0,
@@ -130,6 +130,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRe
             let mut s = Vec::new();
             let len = write_at(&mut s, offset as usize, value);
             db.set(key, NewValue::Raw(s), Ttl::Clear);
+            db.stored(key, 1, class::STRING, "setrange");
             len
         }
     };

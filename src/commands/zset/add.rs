@@ -5,6 +5,7 @@ use resp::ReplyBuf;
 use super::super::{Args, Ctx};
 use super::{limits, with_zset, NAN_SCORE};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::object::zset::{Limits, ZSet};
 use crate::storage::{NewValue, Object};
 
@@ -134,18 +135,22 @@ fn add_generic(ctx: &mut Ctx<'_>, key: &[u8], f: Flags, pairs: &[(f64, &[u8])], 
         }
         Ok::<(), CmdError>(())
     };
+    let event = if f.incr { "zincr" } else { "zadd" };
     let result = match with_zset(&mut db, key, &mut apply)? {
-        Some(r) => r,
+        Some((r, _)) => {
+            db.changed(key, added + updated, class::ZSET, event);
+            r
+        }
         None if f.xx => Ok(()),
         None => {
             // Like Redis's dbAdd: the new key may be what a blocked BZPOPMIN waits for.
             let mut z = ZSet::for_new_key(pairs[0].1.len(), lim);
             let r = apply(&mut z);
             db.set(key, NewValue::Obj(Object::ZSet(z)), super::Ttl::Clear);
+            db.stored(key, added + updated, class::ZSET, event);
             r
         }
     };
-    db.mark_dirty(key, added + updated);
     result?;
     if f.incr {
         if processed > 0 {

@@ -36,6 +36,7 @@ use resp::ReplyBuf;
 use super::keyspace::{DbView, Ttl};
 use super::Ctx;
 use crate::error::CmdError;
+use crate::server::notify::class;
 use crate::storage::object::zset::{LexBound, LexRange, Limits, ScoreRange, ZSet};
 use crate::storage::{NewValue, Object, ValueRef};
 
@@ -62,8 +63,13 @@ fn read_zset<'v>(db: &'v mut DbView<'_>, key: &[u8]) -> Result<Option<&'v ZSet>,
 
 /// Run `f` on the sorted set at `key`, looked up as a write command looks keys up (Redis's
 /// `lookupKeyWrite`: no hit/miss count): `None` when the key is missing, WRONGTYPE for another type. The
-/// key is deleted when `f` leaves the set empty.
-fn with_zset<R>(db: &mut DbView<'_>, key: &[u8], f: impl FnOnce(&mut ZSet) -> R) -> Result<Option<R>, CmdError> {
+/// key is deleted when `f` leaves the set empty (`Emptied::Yes`: the caller reports `del` after its own
+/// event).
+fn with_zset<R>(
+    db: &mut DbView<'_>,
+    key: &[u8],
+    f: impl FnOnce(&mut ZSet) -> R,
+) -> Result<Option<(R, Emptied)>, CmdError> {
     let Some(mut e) = db.lookup_write(key) else {
         return Ok(None);
     };
@@ -76,32 +82,52 @@ fn with_zset<R>(db: &mut DbView<'_>, key: &[u8], f: impl FnOnce(&mut ZSet) -> R)
     };
     if empty {
         e.remove();
+        return Ok(Some((r, Emptied::Yes)));
     }
-    Ok(Some(r))
+    Ok(Some((r, Emptied::No)))
+}
+
+/// Whether a command's change left a sorted set empty, and so deleted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Emptied {
+    Yes,
+    No,
+}
+
+/// Report `n` changes made to the sorted set at `key` through `with_zset`, with `event`, then the
+/// deletion of the key when they emptied it.
+fn report(db: &mut DbView<'_>, key: &[u8], n: u64, event: &str, emptied: Emptied) {
+    db.changed(key, n, class::ZSET, event);
+    if emptied == Emptied::Yes {
+        db.emptied(key);
+    }
 }
 
 /// ZREM and ZREMRANGEBY*: remove what `f` chooses from the sorted set at `key` (deleting the key once
-/// empty) and reply how many members went.
+/// empty) and reply how many members went; `event` is reported when any did.
 fn remove_and_reply(
     ctx: &mut Ctx<'_>,
     key: &[u8],
+    event: &str,
     out: &mut ReplyBuf,
     f: impl FnOnce(&mut ZSet) -> usize,
 ) -> Result<(), CmdError> {
     let mut db = ctx.db();
-    let removed = with_zset(&mut db, key, f)?.unwrap_or(0);
-    db.mark_dirty(key, removed as u64);
+    let (removed, emptied) = with_zset(&mut db, key, f)?.unwrap_or((0, Emptied::No));
+    report(&mut db, key, removed as u64, event, emptied);
     out.int(removed as i64);
     Ok(())
 }
 
 /// Store a new sorted set under `key` (replacing whatever was there, TTL cleared), or delete the key when
 /// the result is empty. A replaced or deleted value is freed the way `lazyfree-lazy-server-del` says.
-fn store(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet) {
+/// Reported as `event` (the command's name), or `del` when the key goes.
+fn store(ctx: &mut Ctx<'_>, key: &[u8], z: ZSet, event: &str) {
     let lazy = ctx.core.config.lazyfree_lazy_server_del;
     let mut db = ctx.db();
     if !z.is_empty() {
         db.set(key, NewValue::Obj(Object::ZSet(z)), Ttl::Clear);
+        db.stored(key, 1, class::ZSET, event);
     } else if let Some(old) = db.delete(key) {
         ctx.core.lazyfree.free(old, lazy);
     }

@@ -9,7 +9,7 @@ use resp::ReplyBuf;
 
 use super::super::keyspace::DbView;
 use super::super::{Args, Ctx};
-use super::{int_in_range, with_zset};
+use super::{int_in_range, report, with_zset};
 use crate::error::{CmdError, CmdResult};
 use crate::server::blocking::{BlockSpec, TimeoutReply, WaitType};
 use crate::util::int_text::IntText;
@@ -21,6 +21,13 @@ enum End {
 }
 
 impl End {
+    fn event(self) -> &'static str {
+        match self {
+            End::Min => "zpopmin",
+            End::Max => "zpopmax",
+        }
+    }
+
     fn pop_command(self) -> &'static [u8] {
         match self {
             End::Min => b"ZPOPMIN",
@@ -84,10 +91,10 @@ fn pop_from(
         z.remove_ranks(ranks);
         n
     })?;
-    if let Some(n) = n {
-        db.mark_dirty(key, n as u64);
-    }
-    Ok(n)
+    Ok(n.map(|(n, emptied)| {
+        report(db, key, n as u64, end.event(), emptied);
+        n
+    }))
 }
 
 /// Pop from the first of `keys` that holds a sorted set (WRONGTYPE on a key of another type met

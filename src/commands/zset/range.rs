@@ -150,7 +150,7 @@ fn zrange_generic(
     }
     let n = items.len();
     let hint = if matches!(interval, Interval::Rank(..)) { n } else { 0 };
-    store(ctx, dst, ZSet::build_in_order(&items, hint, lim));
+    store(ctx, dst, ZSet::build_in_order(&items, hint, lim), "zrangestore");
     out.int(n as i64);
     Ok(())
 }
@@ -198,7 +198,12 @@ fn zremrange(ctx: &mut Ctx<'_>, args: &Args<'_>, by: By, out: &mut ReplyBuf) -> 
         By::Lex => Interval::Lex(parse_lex_range(a, b)?),
         _ => Interval::Rank(args.int(2)?, args.int(3)?),
     };
-    remove_and_reply(ctx, args.get(1), out, |z| {
+    let event = match by {
+        By::Score => "zremrangebyscore",
+        By::Lex => "zremrangebylex",
+        _ => "zremrangebyrank",
+    };
+    remove_and_reply(ctx, args.get(1), event, out, |z| {
         let ranks = select(z, &interval, false, 0, -1);
         let n = ranks.len();
         z.remove_ranks(ranks);

@@ -84,7 +84,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdR
 
 /// ZREM key member [member ...]
 pub fn zrem(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
-    remove_and_reply(ctx, args.get(1), out, |z| {
+    remove_and_reply(ctx, args.get(1), "zrem", out, |z| {
         let mut n = 0;
         for m in args.rest(2) {
             if z.remove(m).is_some() {

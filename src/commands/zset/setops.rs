@@ -136,13 +136,10 @@ fn generic(
     let mut db = ctx.db();
     let mut present = Vec::with_capacity(n);
     for k in &keys {
-        let e = if dst.is_some() {
-            db.lookup_write(k)
-                .map(|e| matches!(e.value(), ValueRef::Obj(Object::ZSet(_) | Object::Set(_))))
-        } else {
-            db.lookup_read(k)
-                .map(|e| matches!(e.value(), ValueRef::Obj(Object::ZSet(_) | Object::Set(_))))
-        };
+        // Read lookups for the STORE forms too (hits, misses and `keymiss` counted), as Redis 7.0 does.
+        let e = db
+            .lookup_read(k)
+            .map(|e| matches!(e.value(), ValueRef::Obj(Object::ZSet(_) | Object::Set(_))));
         match e {
             Some(false) => return Err(CmdError::WrongType),
             Some(true) => present.push(true),
@@ -217,7 +214,12 @@ fn generic(
     match dst {
         Some(dst) => {
             let len = items.len();
-            store(ctx, dst, ZSet::from_sorted(&items, lim));
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            store(ctx, dst, ZSet::from_sorted(&items, lim), event);
             out.int(len as i64);
         }
         None => {
