@@ -58,6 +58,10 @@ pub struct BlockSpec {
     /// Absolute deadline in ms, `None` to wait forever.
     pub deadline_ms: Option<i64>,
     pub on_timeout: TimeoutReply,
+    /// What the handler resolved when it first blocked and needs again on its re-runs, one argument per
+    /// key (XREAD's `$` becomes the stream's last ID at that moment); empty for the others. A stopgap
+    /// until the wait carries the resolved request itself.
+    pub resolved: Vec<Vec<u8>>,
 }
 
 /// A client to wake: its id and slot in the client table.
@@ -256,6 +260,7 @@ mod tests {
             wait: WaitType::List,
             deadline_ms: deadline,
             on_timeout: TimeoutReply::NullArray,
+            resolved: vec![],
         }
     }
 

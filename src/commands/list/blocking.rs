@@ -43,6 +43,7 @@ fn block_or(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline_ms: Option<i64>, give_up
         wait: WaitType::List,
         deadline_ms,
         on_timeout: TimeoutReply::NullArray,
+        resolved: vec![],
     };
     ctx.block_on_keys(spec);
 }

@@ -242,6 +242,7 @@ fn blocking_pop(
         wait: WaitType::ZSet,
         deadline_ms: deadline,
         on_timeout: TimeoutReply::NullArray,
+        resolved: vec![],
     };
     ctx.block_on_keys(spec);
     Ok(())

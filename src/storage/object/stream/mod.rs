@@ -494,6 +494,80 @@ impl Stream {
         deleted
     }
 
+    /// Whether `[start, end]` may hold a deleted entry, judged as Redis does from the largest deleted ID
+    /// alone (`streamRangeHasTombstones`).
+    pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
+        if self.length == 0 || self.max_deleted_entry_id.is_zero() {
+            return false;
+        }
+        if self.first_id > self.max_deleted_entry_id {
+            return false;
+        }
+        let start = start.unwrap_or(StreamId::MIN);
+        let end = end.unwrap_or(StreamId::MAX);
+        start <= self.max_deleted_entry_id && self.max_deleted_entry_id <= end
+    }
+
+    /// The logical read counter of `id` (its distance from the first entry ever added) when it can be
+    /// known, as Redis's `streamEstimateDistanceFromFirstEverEntry`; else [`INVALID_ENTRIES_READ`].
+    pub fn estimate_distance(&self, id: StreamId) -> i64 {
+        if self.entries_added == 0 {
+            return 0;
+        }
+        let added = self.entries_added as i64;
+        if self.length == 0 && id <= self.last_id {
+            return added;
+        }
+        if id == self.last_id {
+            return added;
+        }
+        if id > self.last_id {
+            return INVALID_ENTRIES_READ;
+        }
+        if self.max_deleted_entry_id.is_zero() || self.max_deleted_entry_id < self.first_id {
+            if id < self.first_id {
+                return added - self.length as i64;
+            }
+            if id == self.first_id {
+                return added - self.length as i64 + 1;
+            }
+        }
+        INVALID_ENTRIES_READ
+    }
+
+    /// A group's lag (entries added but not read yet), when it can be known (Redis's `streamCGLag`).
+    pub fn group_lag(&self, g: &ConsumerGroup) -> Option<i64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if g.entries_read != INVALID_ENTRIES_READ && !self.range_has_tombstones(Some(g.last_id), None) {
+            return Some(self.entries_added as i64 - g.entries_read);
+        }
+        match self.estimate_distance(g.last_id) {
+            INVALID_ENTRIES_READ => None,
+            read => Some(self.entries_added as i64 - read),
+        }
+    }
+
+    /// A delivery of `id` past the group's last ID moves it and keeps the read counter as Redis does.
+    pub fn advance_group(&mut self, group: &[u8], id: StreamId) {
+        let Some(g) = self.groups.get(group) else { return };
+        if id <= g.last_id {
+            return;
+        }
+        let entries_read = if g.entries_read != INVALID_ENTRIES_READ && !self.range_has_tombstones(Some(id), None) {
+            g.entries_read + 1
+        } else if self.entries_added > 0 {
+            self.estimate_distance(id)
+        } else {
+            g.entries_read
+        };
+        if let Some(g) = self.groups.get_mut(group) {
+            g.entries_read = entries_read;
+            g.last_id = id;
+        }
+    }
+
     /// The node count of Redis's radix tree over the nodes' 16-byte keys (XINFO's `radix-tree-nodes`),
     /// computed for the tree's compressed form: the root, every branching point, every child of a
     /// branching point, and every key.
