@@ -219,7 +219,8 @@ fn next_id(s: &Stream, given: Option<(StreamId, bool)>, now_ms: i64) -> Result<S
         Some((id, true)) => id,
         Some((id, false)) if id.ms == last.ms => {
             if last.seq == u64::MAX {
-                return Err(too_small());
+                // Redis 7.0 fails here without saying why, and XADD then reports the other failure.
+                return Err(CmdError::err(TOO_LARGE));
             }
             StreamId::new(last.ms, last.seq + 1)
         }

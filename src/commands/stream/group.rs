@@ -156,7 +156,7 @@ pub fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) ->
     let mut db = ctx.db();
     let destroyed = match write_stream(&mut db, key, false)? {
         Some(s) => s.groups.remove(group).is_some(),
-        None => false,
+        None => return Err(CmdError::err(KEY_REQUIRED)),
     };
     if destroyed {
         db.mark_dirty(key, 1);

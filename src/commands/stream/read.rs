@@ -76,13 +76,13 @@ fn read(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf, xreadgroup: bool
         ctx.core.journal.suppress();
     }
     let rerun = ctx.serving_key().map(|k| k.to_vec());
-    let resolved = match (&rerun, resolved_on_rerun(ctx)) {
-        (Some(_), Some(ids)) if ids.len() == parsed.keys.len() => Resolved {
-            from: ids,
-            args: parsed,
-        },
-        _ => resolve(ctx, parsed, rerun.is_some())?,
-    };
+    let mut resolved = resolve(ctx, parsed, rerun.as_deref())?;
+    if rerun.is_some() {
+        // A re-run after blocking keeps what `$` meant when the client blocked.
+        if let Some(ids) = resolved_on_rerun(ctx).filter(|ids| ids.len() == resolved.from.len()) {
+            resolved.from = ids;
+        }
+    }
     if serve(ctx, &resolved, rerun.as_deref(), out)? {
         return Ok(());
     }
@@ -204,15 +204,20 @@ pub fn parse<'a>(ctx: &Ctx<'_>, args: &Args<'a>, xreadgroup: bool) -> Result<Rea
 }
 
 /// Check every stream (type, group) and resolve every ID argument. On a re-run after blocking
-/// (`rerun`), a missing group is reported as Redis reports it to a waiter.
-pub fn resolve<'a>(ctx: &mut Ctx<'_>, args: ReadArgs<'a>, rerun: bool) -> Result<Resolved<'a>, CmdError> {
+/// (`rerun`: the key that woke the client) only that key is looked at, as Redis serves a woken reader,
+/// and a missing group is reported as Redis reports it to a waiter.
+pub fn resolve<'a>(ctx: &mut Ctx<'_>, args: ReadArgs<'a>, rerun: Option<&[u8]>) -> Result<Resolved<'a>, CmdError> {
     let mut from = Vec::with_capacity(args.keys.len());
     let mut db = ctx.db();
     for (key, id_arg) in args.keys.iter().zip(&args.id_args) {
+        if rerun.is_some_and(|k| k != *key) {
+            from.push(From::After(StreamId::MAX));
+            continue;
+        }
         let s = read_stream(&mut db, key)?;
         if let Some((group, _)) = args.group {
             if !s.is_some_and(|s| s.groups.contains_key(group)) {
-                if rerun {
+                if rerun.is_some() {
                     return Err(CmdError::Coded(
                         "NOGROUP the consumer group this client was blocked on no longer exists".into(),
                     ));
@@ -245,7 +250,11 @@ pub fn resolve<'a>(ctx: &mut Ctx<'_>, args: ReadArgs<'a>, rerun: bool) -> Result
             }
             From::NewForGroup
         } else {
-            From::After(parse_strict_id(id_arg)?)
+            match parse_strict_id(id_arg)? {
+                // Redis marks `>` with the largest ID, so that ID given by hand means `>` too.
+                StreamId::MAX if args.group.is_some() => From::NewForGroup,
+                id => From::After(id),
+            }
         };
         from.push(f);
     }
