@@ -145,7 +145,8 @@ pub fn xgroup_setid(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> C
         g.last_id = id;
         g.entries_read = entries_read;
     }
-    db.mark_dirty(args.get(2), 1);
+    // Redis changes no watched key for group commands (only XADD, XDEL and XTRIM signal it).
+    db.stats.dirty += 1;
     out.ok();
     Ok(())
 }
@@ -159,7 +160,7 @@ pub fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) ->
         None => return Err(CmdError::err(KEY_REQUIRED)),
     };
     if destroyed {
-        db.mark_dirty(key, 1);
+        db.stats.dirty += 1;
         // Readers blocked on the group are answered (NOGROUP) when they run again.
         db.signal_ready(key);
     }
