@@ -194,6 +194,32 @@ fn blocking_choreography(s: &Server) -> Vec<Value> {
     wait_blocked(&mut ctl, 1);
     log.push(ctl.cmd(&["XADD", "s", "5-0", "d", "4"]));
     log.push(w[2].read());
+    // Served after blocking without COUNT: at most 1000 entries (XREAD and XREADGROUP alike).
+    log.push(ctl.cmd(&["XGROUP", "CREATE", "many", "g", "$", "MKSTREAM"]));
+    w[0].send(&["XREAD", "BLOCK", "0", "STREAMS", "many", "$"]);
+    w[1].send(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "many", ">"]);
+    wait_blocked(&mut ctl, 2);
+    let mut batch = Raw::encode(&["MULTI"]);
+    for i in 1..=1001 {
+        batch.extend(Raw::encode(&["XADD", "many", &format!("{i}-0"), "f", "v"]));
+    }
+    batch.extend(Raw::encode(&["EXEC"]));
+    ctl.send_raw(&batch);
+    for _ in 0..1003 {
+        ctl.read();
+    }
+    for c in w.iter_mut().take(2) {
+        log.push(match c.read() {
+            Value::Array(s) => match &s[0] {
+                Value::Array(kv) => match &kv[1] {
+                    Value::Array(entries) => int(entries.len() as i64),
+                    other => other.clone(),
+                },
+                other => other.clone(),
+            },
+            other => other,
+        });
+    }
     // A pipeline behind a blocked read runs once it is served.
     w[0].send_raw(
         &[

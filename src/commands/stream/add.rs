@@ -174,9 +174,8 @@ pub fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     let id = next_id(s, a.id, now)?;
     s.append(id, &fields, limits);
     reply_id(out, id);
-    let mut trimmed = 0;
     if let Some(by) = a.trim {
-        trimmed = s.trim(Trim {
+        s.trim(Trim {
             by,
             approx: a.approx,
             limit: a.limit,
@@ -194,7 +193,6 @@ pub fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         let refs: Vec<&[u8]> = effect.iter().map(|e| &e[..]).collect();
         db.journal.replace(db_index, &refs);
     }
-    let _ = trimmed;
     if exists {
         db.mark_dirty(key, 1);
     }

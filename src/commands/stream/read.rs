@@ -13,7 +13,7 @@
 //! carried in `BlockSpec::resolved` (one per key, `$` already replaced) and read back by
 //! [`resolved_on_rerun`]: a general suspension that carries the resolved request should call
 //! [`serve`] with the [`Resolved`] it kept and nothing else. Served after blocking, XREAD without COUNT
-//! gets at most 1000 entries per stream, as Redis's `XREAD_BLOCKED_DEFAULT_COUNT`.
+//! gets at most 1000 entries per stream, as Redis's `XREAD_BLOCKED_DEFAULT_COUNT` (XREADGROUP too).
 
 use resp::{Aggregate, ReplyBuf};
 
@@ -271,7 +271,7 @@ pub fn serve(
     out: &mut ReplyBuf,
 ) -> Result<bool, CmdError> {
     let count = match (r.args.count, only_key) {
-        (0, Some(_)) if r.args.group.is_none() => BLOCKED_DEFAULT_COUNT,
+        (0, Some(_)) => BLOCKED_DEFAULT_COUNT,
         (c, _) => c,
     };
     let now = ctx.now_ms();
