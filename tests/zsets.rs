@@ -14,20 +14,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::cases::{env_u64, Duo};
-use common::diff::{same, show, show_args, Cmp};
-use common::{bulk, eventually, int, redis_available, Raw, Rng, Server, Value};
+use common::diff::{show, show_args, Cmp};
+use common::{bulk, int, redis_available, wait_blocked, Raw, Rng, Server, Value};
 
 // ---- machinery ----
 
 /// A Ferrite and a Redis started alike; RESP2 connections on database 0, RESP3 ones on database 1.
 fn twin(extra: &[&str]) -> Duo {
-    let mut duo = Duo::start(extra);
-    let setup = duo.add_lane("RESP3 db 1", &[&["HELLO", "3"], &["SELECT", "1"]]);
-    assert!(
-        matches!(&setup[0], (Value::Map(_), Value::Map(_))),
-        "HELLO 3: {setup:?}"
-    );
-    duo
+    Duo::resp2_and_resp3(extra)
 }
 
 /// Where two datasets differ: each side's keys, and the digest of each key that is on both.
@@ -1155,16 +1149,6 @@ fn differential_random_streams_small_thresholds() {
 
 // ---- blocking pops ----
 
-/// Wait until the server reports `n` blocked clients.
-fn wait_blocked(c: &mut Raw, n: usize) {
-    let want = format!("blocked_clients:{n}\r");
-    let ok = eventually(Duration::from_secs(10), || match c.cmd(&["INFO", "clients"]) {
-        Value::Bulk(b) | Value::Verbatim(_, b) => String::from_utf8_lossy(&b).contains(&want),
-        _ => false,
-    });
-    assert!(ok, "expected {n} blocked clients");
-}
-
 fn client_id(c: &mut Raw) -> String {
     match c.cmd(&["CLIENT", "ID"]) {
         Value::Int(i) => i.to_string(),
@@ -1266,14 +1250,7 @@ fn blocking_pops_match_redis() {
     }
     let r = Server::redis(&[]);
     let theirs = blocking_choreography(&r);
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert!(
-            same(a, b, Cmp::Exact),
-            "step {i}\n  ferrite: {}\n  redis:   {}",
-            show(a),
-            show(b)
-        );
-    }
+    common::diff::assert_same_transcripts(&ours, &theirs);
     assert_eq!(ours.len(), theirs.len());
 }
 

@@ -465,6 +465,13 @@ impl<'a> EntryMut<'a> {
         self.entry_mut().obj_mut()
     }
 
+    /// The collection, if the value is one, for as long as the handle lived (a handler can then keep
+    /// it while it uses the rest of its view).
+    pub fn into_obj_mut(self) -> Option<&'a mut Object> {
+        let db: &'a mut Db = self.db;
+        db.table.entry_mut(self.loc).obj_mut()
+    }
+
     /// The string as a growable buffer, converting an int or embstr to a raw string first (as
     /// Redis does before modifying a string in place); `None` if the value is not a string.
     pub fn string_mut(&mut self) -> Option<&mut Vec<u8>> {

@@ -207,6 +207,18 @@ impl Duo {
         }
     }
 
+    /// Both servers with a second lane: RESP2 connections on database 0, RESP3 ones on database 1, so
+    /// every reply is compared in both protocols.
+    pub fn resp2_and_resp3(extra: &[&str]) -> Duo {
+        let mut duo = Duo::start(extra);
+        let setup = duo.add_lane("RESP3 db 1", &[&["HELLO", "3"], &["SELECT", "1"]]);
+        assert!(
+            matches!(&setup[0], (Value::Map(_), Value::Map(_))),
+            "HELLO 3: {setup:?}"
+        );
+        duo
+    }
+
     /// Name the commands (`"GEOADD"`) or subcommands (`"OBJECT FREQ"`) this test allows Ferrite not to
     /// have yet. Panics if Ferrite has one of them (`ours_has`): the list must stay short.
     pub fn not_built_yet(&mut self, names: &[&str]) -> &mut Duo {

@@ -109,3 +109,16 @@ fn same_shape(a: &Value, b: &Value) -> bool {
         _ => discriminant(a) == discriminant(b),
     }
 }
+
+/// Two transcripts of the same steps (one per server) must agree exactly, step by step.
+pub fn assert_same_transcripts(ours: &[Value], theirs: &[Value]) {
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        assert!(
+            same(a, b, Cmp::Exact),
+            "step {i}\n  ferrite: {}\n  redis:   {}",
+            show(a),
+            show(b)
+        );
+    }
+    assert_eq!(ours.len(), theirs.len(), "transcripts of different lengths");
+}

@@ -284,6 +284,16 @@ pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Wait until the server reports `n` blocked clients (INFO clients), under a deadline.
+pub fn wait_blocked(c: &mut Raw, n: usize) {
+    let want = format!("blocked_clients:{n}\r");
+    let ok = eventually(Duration::from_secs(10), || match c.cmd(&["INFO", "clients"]) {
+        Value::Bulk(b) | Value::Verbatim(_, b) => String::from_utf8_lossy(&b).contains(&want),
+        _ => false,
+    });
+    assert!(ok, "expected {n} blocked clients");
+}
+
 /// A small deterministic generator (xorshift), so failures reproduce from their seed.
 pub struct Rng(u64);
 

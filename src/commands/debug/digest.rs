@@ -155,6 +155,17 @@ fn object_digest(d: &mut Digest, o: &Object) {
                 hash(d, [(f.as_bytes(&mut fb), v.as_bytes(&mut vb))]);
             }
         }
+        Object::Stream(s) => {
+            d.mix_in(&type_code::STREAM.to_be_bytes());
+            let (mut fb, mut vb) = (itoa::Buffer::new(), itoa::Buffer::new());
+            for e in s.iter() {
+                let pairs: Vec<(Vec<u8>, Vec<u8>)> = e
+                    .fields()
+                    .map(|(f, v)| (f.as_bytes(&mut fb).to_vec(), v.as_bytes(&mut vb).to_vec()))
+                    .collect();
+                stream_entry(d, e.id.ms, e.id.seq, pairs.iter().map(|(f, v)| (&f[..], &v[..])));
+            }
+        }
     }
 }
 

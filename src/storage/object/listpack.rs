@@ -447,6 +447,29 @@ impl Listpack {
         self.insert_raw(at, &e);
     }
 
+    /// Append several elements with one reallocation (a stream entry is half a dozen of them or more).
+    pub fn extend_back<'i>(&mut self, items: impl IntoIterator<Item = LpItem<'i>>) {
+        let mut enc = Vec::with_capacity(32);
+        let mut n = 0;
+        for item in items {
+            let start = enc.len();
+            encode_item(&mut enc, item);
+            let len = enc.len() - start;
+            encode_backlen(&mut enc, len);
+            n += 1;
+        }
+        let count = self.header_count();
+        // Exact growth, as in `insert_raw`; the EOF byte moves to the new end.
+        self.buf.reserve_exact(enc.len());
+        self.buf.pop();
+        self.buf.extend_from_slice(&enc);
+        self.buf.push(EOF);
+        self.set_total();
+        if count != COUNT_UNKNOWN {
+            self.set_count(count as usize + n);
+        }
+    }
+
     pub fn push_front(&mut self, item: LpItem<'_>) {
         let e = encode_entry(item);
         self.insert_raw(HDR, &e);

@@ -17,6 +17,7 @@ pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 /// A collection value.
@@ -28,6 +29,8 @@ pub enum Object {
     Hash(hash::Hash),
     Set(set::Set),
     ZSet(zset::ZSet),
+    /// Boxed for the same reason as lists: the stream header (metadata, nodes, groups) is large.
+    Stream(Box<stream::Stream>),
 }
 
 impl Object {
@@ -38,6 +41,7 @@ impl Object {
             Object::Hash(_) => "hash",
             Object::Set(_) => "set",
             Object::ZSet(_) => "zset",
+            Object::Stream(_) => "stream",
         }
     }
 
@@ -48,16 +52,18 @@ impl Object {
             Object::Hash(h) => h.encoding(),
             Object::Set(s) => s.encoding(),
             Object::ZSet(z) => z.encoding(),
+            Object::Stream(s) => s.encoding(),
         }
     }
 
-    /// Number of elements (fields for a hash).
+    /// Number of elements (fields for a hash, entries for a stream).
     pub fn len(&self) -> usize {
         match self {
             Object::List(l) => l.len(),
             Object::Hash(h) => h.len(),
             Object::Set(s) => s.len(),
             Object::ZSet(z) => z.len(),
+            Object::Stream(s) => s.len() as usize,
         }
     }
 
@@ -73,6 +79,7 @@ impl Object {
             Object::Hash(h) => h.free_effort(),
             Object::Set(s) => s.free_effort(),
             Object::ZSet(z) => z.free_effort(),
+            Object::Stream(s) => s.free_effort(),
         }
     }
 
@@ -84,6 +91,7 @@ impl Object {
             Object::Hash(h) => h.mem_usage(),
             Object::Set(s) => s.mem_usage(),
             Object::ZSet(z) => z.mem_usage(),
+            Object::Stream(s) => s.mem_usage(),
         }
     }
 }
