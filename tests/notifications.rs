@@ -342,6 +342,43 @@ W: ZINTERCARD 2 u1 u2
 W: ZUNION 2 u1 nosuch
 "#;
 
+const STREAMS: &str = r#"
+W: XADD s 1-1 f v
+W: XADD s MAXLEN 1 2-1 f v
+W: XADD s NOMKSTREAM 3-1 f v
+W: XADD nostream NOMKSTREAM 1-1 f v
+W: XADD s 1-1 f v
+W: XTRIM s MAXLEN 5
+W: XADD s 4-1 f v
+W: XTRIM s MAXLEN 1
+W: XDEL s 1-1
+W: XADD s 5-1 f v
+W: XDEL s 5-1 9-9
+W: XSETID s 10-0
+W: XGROUP CREATE s g $
+W: XGROUP CREATE s g $
+W: XGROUP CREATE made g 0 MKSTREAM
+W: XGROUP SETID s g 0
+W: XGROUP CREATECONSUMER s g alice
+W: XGROUP CREATECONSUMER s g alice
+W: XADD s 11-1 f v
+W: XREADGROUP GROUP g bob COUNT 1 STREAMS s >
+W: XREADGROUP GROUP g bob STREAMS s >
+W: XREADGROUP GROUP g carol NOACK STREAMS s >
+W: XCLAIM s g dave 0 4-1
+W: XAUTOCLAIM s g erin 0 0
+W: XACK s g 4-1 11-1
+W: XGROUP DELCONSUMER s g alice
+W: XGROUP DELCONSUMER s g nobody
+W: XGROUP DESTROY s g
+W: XGROUP DESTROY s g
+W: XLEN s
+W: XRANGE nostream - +
+W: XREAD STREAMS nostream 0
+W: XINFO STREAM s
+W: DEL s made
+"#;
+
 const KEYS: &str = r#"
 W: SET k v
 W: DEL k nosuch
@@ -622,6 +659,14 @@ fn hashes_sets_and_zsets_notify_as_redis() {
 #[test]
 fn generic_commands_notify_as_redis() {
     run_all("generic_commands_notify_as_redis", &[("keys", "KEAn", KEYS)]);
+}
+
+#[test]
+fn streams_notify_as_redis() {
+    run_all(
+        "streams_notify_as_redis",
+        &[("streams", "KEAnm", STREAMS), ("stream class only", "Kt", STREAMS)],
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use crate::commands::dispatch::Caller;
 use crate::commands::keyspace::Ttl;
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::object::stream::{Stream, StreamId, Trim, TrimBy};
 use crate::storage::{NewValue, Object};
 
@@ -174,13 +175,14 @@ pub fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     let id = next_id(s, a.id, now)?;
     s.append(id, &fields, limits);
     reply_id(out, id);
-    if let Some(by) = a.trim {
-        s.trim(Trim {
+    let trimmed = match a.trim {
+        Some(by) => s.trim(Trim {
             by,
             approx: a.approx,
             limit: a.limit,
-        });
-    }
+        }),
+        None => 0,
+    };
     let rewrite_id = !matches!(a.id, Some((_, true)));
     if journaling && (rewrite_id || a.approx) {
         let mut effect = args.to_vec();
@@ -195,6 +197,10 @@ pub fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
     }
     if exists {
         db.mark_dirty(key, 1);
+    }
+    db.notify(class::STREAM, "xadd", key);
+    if trimmed > 0 {
+        db.notify(class::STREAM, "xtrim", key);
     }
     db.signal_ready(key);
     Ok(())
@@ -255,7 +261,7 @@ pub fn xtrim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
         let refs: Vec<&[u8]> = effect.iter().map(|e| &e[..]).collect();
         db.journal.replace(db_index, &refs);
     }
-    db.mark_dirty(key, deleted);
+    db.changed(key, deleted, class::STREAM, "xtrim");
     out.int(deleted as i64);
     Ok(())
 }
@@ -273,7 +279,7 @@ pub fn xdel(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult
         .map(|i| parse_strict_id(args.get(i)))
         .collect::<Result<Vec<StreamId>, CmdError>>()?;
     let deleted = s.delete_ids(&ids);
-    db.mark_dirty(key, deleted);
+    db.changed(key, deleted, class::STREAM, "xdel");
     out.int(deleted as i64);
     Ok(())
 }
@@ -342,6 +348,7 @@ pub fn xsetid(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         s.max_deleted_entry_id = max_deleted;
     }
     db.stats.dirty += 1;
+    db.notify(class::STREAM, "xsetid", key);
     out.ok();
     Ok(())
 }

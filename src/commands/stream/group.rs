@@ -10,6 +10,7 @@ use super::{
 use crate::commands::keyspace::{DbView, Ttl};
 use crate::commands::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::server::notify::class;
 use crate::storage::object::stream::{ConsumerGroup, Nack, Stream, StreamId, INVALID_ENTRIES_READ};
 use crate::storage::{NewValue, Object};
 
@@ -107,6 +108,7 @@ pub fn xgroup_create(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> 
     }
     s.groups.insert(group.to_vec(), ConsumerGroup::new(id, entries_read));
     db.stats.dirty += 1;
+    db.notify(class::STREAM, "xgroup-create", key);
     out.ok();
     Ok(())
 }
@@ -147,6 +149,7 @@ pub fn xgroup_setid(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> C
     }
     // Redis changes no watched key for group commands (only XADD, XDEL and XTRIM signal it).
     db.stats.dirty += 1;
+    db.notify(class::STREAM, "xgroup-setid", args.get(2));
     out.ok();
     Ok(())
 }
@@ -161,6 +164,7 @@ pub fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) ->
     };
     if destroyed {
         db.stats.dirty += 1;
+        db.notify(class::STREAM, "xgroup-destroy", key);
         // Readers blocked on the group are answered (NOGROUP) when they run again.
         db.signal_ready(key);
     }
@@ -180,6 +184,7 @@ pub fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut Reply
         .is_some_and(|g| g.create_consumer(args.get(4), now));
     if created {
         db.stats.dirty += 1;
+        db.notify(class::STREAM, "xgroup-createconsumer", args.get(2));
     }
     out.int(created as i64);
     Ok(())
@@ -193,6 +198,7 @@ pub fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf
     let pending = s.groups.get_mut(group).and_then(|g| g.delete_consumer(args.get(4)));
     if pending.is_some() {
         db.stats.dirty += 1;
+        db.notify(class::STREAM, "xgroup-delconsumer", args.get(2));
     }
     out.int(pending.unwrap_or(0) as i64);
     Ok(())
@@ -438,6 +444,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     let d = out.defer();
     let mut n = 0;
     let mut claimer: Option<Arc<[u8]>> = None;
+    let mut created_consumer = false;
     for (id, arg) in ids {
         let exists = s.contains(id);
         let Some(g) = s.groups.get_mut(group) else { break };
@@ -460,7 +467,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
                 continue;
             }
         }
-        let name = claimer_name(g, &mut claimer, consumer, now);
+        let name = claimer_name(g, &mut claimer, consumer, now, &mut created_consumer);
         if pending.is_none() {
             g.pel.insert(
                 id,
@@ -501,6 +508,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
     }
     out.set_deferred(d, Aggregate::Array, n);
     db.stats.dirty += dirty;
+    if created_consumer {
+        db.notify(class::STREAM, "xgroup-createconsumer", key);
+    }
     journal_effects(ctx, &effects);
     Ok(())
 }
@@ -509,12 +519,20 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
 /// is its error (the exact threshold depends on the memory Redis can reserve).
 const AUTOCLAIM_ALLOC_LIMIT: i64 = 1 << 32;
 
-/// The claiming consumer, looked up (seen now) or created on the first claim, as Redis does lazily.
-fn claimer_name(g: &mut ConsumerGroup, claimer: &mut Option<Arc<[u8]>>, consumer: &[u8], now: i64) -> Arc<[u8]> {
+/// The claiming consumer, looked up (seen now) or created on the first claim, as Redis does lazily
+/// (`created` says it was, for its keyspace event).
+fn claimer_name(
+    g: &mut ConsumerGroup,
+    claimer: &mut Option<Arc<[u8]>>,
+    consumer: &[u8],
+    now: i64,
+    created: &mut bool,
+) -> Arc<[u8]> {
     if let Some(c) = claimer {
         return c.clone();
     }
-    let (c, _) = g.consumer_or_create(consumer, now);
+    let (c, new) = g.consumer_or_create(consumer, now);
+    *created = new;
     if let Some(cs) = g.consumers.get_mut(&c) {
         cs.seen_time = now;
     }
@@ -566,6 +584,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cmd
     let mut deleted: Vec<StreamId> = vec![];
     let mut claimed: Vec<StreamId> = vec![];
     let mut claimer: Option<Arc<[u8]>> = None;
+    let mut created_consumer = false;
     let mut cursor = Some(start);
     // The PEL is walked from `start`; `cursor` is the next ID to look at.
     while attempts > 0 && count > 0 {
@@ -591,7 +610,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cmd
             continue;
         }
         let Some(g) = s.groups.get_mut(group) else { break };
-        let name = claimer_name(g, &mut claimer, consumer, now);
+        let name = claimer_name(g, &mut claimer, consumer, now, &mut created_consumer);
         let last = g.last_id;
         let Some(nack) = g.assign(id, &name) else { continue };
         nack.delivery_time = now;
@@ -627,6 +646,9 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> Cmd
         reply_id(out, *id);
     }
     db.stats.dirty += effects.len() as u64;
+    if created_consumer {
+        db.notify(class::STREAM, "xgroup-createconsumer", key);
+    }
     journal_effects(ctx, &effects);
     Ok(())
 }

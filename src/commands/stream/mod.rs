@@ -130,7 +130,8 @@ fn read_stream<'v>(db: &'v mut DbView<'_>, key: &[u8]) -> Result<Option<&'v Stre
 }
 
 /// The stream at `key` to change, looked up as Redis's `lookupKeyWrite` (no hit/miss count; `counted`
-/// counts them as `lookupKeyRead` does, for the commands that change a stream they looked up for reading).
+/// counts them, and reports a miss, as `lookupKeyRead` does, for the commands that change a stream they
+/// looked up for reading).
 fn write_stream<'v>(db: &'v mut DbView<'_>, key: &[u8], counted: bool) -> Result<Option<&'v mut Stream>, CmdError> {
     if counted {
         // `lookup_write` leaves the statistics alone; a read lookup counts.
@@ -138,6 +139,7 @@ fn write_stream<'v>(db: &'v mut DbView<'_>, key: &[u8], counted: bool) -> Result
             db.stats.keyspace_hits += 1;
         } else {
             db.stats.keyspace_misses += 1;
+            db.notify(crate::server::notify::class::KEY_MISS, "keymiss", key);
         }
     }
     let found = db.lookup_write(key);

@@ -22,6 +22,7 @@ use super::{
 use crate::commands::{Args, Ctx, OwnedArgs};
 use crate::error::{CmdError, CmdResult};
 use crate::server::blocking::{BlockSpec, TimeoutReply, WaitType};
+use crate::server::notify::class;
 use crate::storage::object::stream::{Stream, StreamId};
 
 /// Served after blocking without COUNT, a read gets at most this many entries per stream.
@@ -302,7 +303,7 @@ pub fn serve(
                 super::reply_range(out, s, from, StreamId::MAX, false, count);
             }
             Some((group, consumer)) => {
-                serve_group(
+                let created = serve_group(
                     s,
                     key,
                     group,
@@ -315,6 +316,9 @@ pub fn serve(
                     &mut effects,
                 );
                 db.stats.dirty += 1;
+                if created {
+                    db.notify(class::STREAM, "xgroup-createconsumer", key);
+                }
             }
         }
     }
@@ -341,7 +345,8 @@ enum Start {
     New(StreamId),
 }
 
-/// One stream of an XREADGROUP: the entries, the PEL changes and their effects.
+/// One stream of an XREADGROUP: the entries, the PEL changes and their effects. True if it created
+/// the consumer (for its keyspace event).
 #[allow(clippy::too_many_arguments)]
 fn serve_group(
     s: &mut Stream,
@@ -354,10 +359,10 @@ fn serve_group(
     now: i64,
     out: &mut ReplyBuf,
     effects: &mut Vec<Vec<Vec<u8>>>,
-) {
+) -> bool {
     let Some(g) = s.groups.get_mut(group) else {
         out.array(0);
-        return;
+        return false;
     };
     let (name, created) = g.consumer_or_create(consumer, now);
     if let Some(c) = g.consumers.get_mut(&name) {
@@ -376,7 +381,7 @@ fn serve_group(
         Start::History(after) => {
             let Some(from) = after.incr() else {
                 out.array(0);
-                return;
+                return created;
             };
             let ids: Vec<StreamId> = g
                 .consumers
@@ -441,4 +446,5 @@ fn serve_group(
             }
         }
     }
+    created
 }
