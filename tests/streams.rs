@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::scenario::Scenario;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::cases::{case_file, Duo};
@@ -548,4 +550,33 @@ fn watched_streams_are_touched_as_in_redis() {
     let r = Server::redis(&[]);
     let theirs: Vec<Value> = cmds.iter().map(|c| touches_watched(&r, c)).collect();
     common::diff::assert_same_transcripts(&ours, &theirs);
+}
+
+/// Readers blocked on a stream that goes away (deleted, replaced by another type): XREADGROUP answers
+/// Redis's UNBLOCKED error, XREAD waits on and is served from the ID `$` meant when it blocked once a
+/// stream is back; a destroyed group answers NOGROUP. Compared step by step with redis-server.
+#[test]
+fn blocked_readers_of_a_stream_that_goes_away_match_redis() {
+    let Some(mut s) = Scenario::for_test("blocked_readers_of_a_stream_that_goes_away_match_redis", &[]) else {
+        return;
+    };
+    s.run(
+        r#"
+W: XGROUP CREATE s g $ MKSTREAM
+W: XADD s2 1-1 f v
+&A: XREADGROUP GROUP g c BLOCK 0 STREAMS s >
+&X: XREAD BLOCK 0 STREAMS s2 $
+W: DEL s
+A: PING
+W: SET s2 str
+W: DEL s2
+W: XADD s2 2-1 f v
+X: PING
+W: XGROUP CREATE s g $ MKSTREAM
+&A: XREADGROUP GROUP g c BLOCK 0 STREAMS s >
+W: XGROUP DESTROY s g
+A: PING
+"#,
+    );
+    s.finish();
 }

@@ -19,7 +19,7 @@ use crate::server::lazyfree::LazyFree;
 use crate::server::notify::{class, notify};
 use crate::server::pubsub::PubSub;
 use crate::server::tracking::Tracking;
-use crate::storage::{Db, EntryMut, EntryRef, NewValue, OwnedValue, ValueRef};
+use crate::storage::{Db, EntryMut, EntryRef, NewValue, Object, OwnedValue, ValueRef};
 
 /// Whether a key with deadline `expire_at` is logically gone at `now_ms`. Redis keeps a key alive through
 /// the very millisecond of its deadline (`now > when`), while EXPIRE treats a deadline equal to now as
@@ -122,6 +122,12 @@ impl ExpiredFree<'_> {
         modified(self.watches, self.tracking, index, key, false);
         self.lazyfree.free(value, self.lazy);
     }
+}
+
+/// Whether a value is a stream: its removal wakes the readers blocked on it (Redis's
+/// signalDeletedKeyAsReady), so XREADGROUP can answer that it is gone.
+fn is_stream(v: ValueRef<'_>) -> bool {
+    matches!(v, ValueRef::Obj(Object::Stream(_)))
 }
 
 /// Redis's signalModifiedKey: a key changed (`exists`: it still exists), so watchers' transactions fail
@@ -339,6 +345,10 @@ impl<'a> DbView<'a> {
         let (lfu, lru) = (self.lfu, self.lru_clock);
         let live = live!(self, key);
         if let Some(e) = live {
+            // Like Redis's dbOverwrite: readers blocked on a stream learn it is gone.
+            if is_stream(e.value()) {
+                self.blocking.signal(self.index, key);
+            }
             let expire = match ttl {
                 Ttl::Clear => None,
                 Ttl::At(t) => Some(t),
@@ -408,6 +418,13 @@ impl<'a> DbView<'a> {
         self.blocking.signal(self.index, key);
     }
 
+    /// A stream left `key`: wake its blocked readers (see `is_stream`).
+    fn signal_if_stream(&mut self, key: &[u8], v: &OwnedValue) {
+        if matches!(v, OwnedValue::Obj(Object::Stream(_))) {
+            self.blocking.signal(self.index, key);
+        }
+    }
+
     /// Delete a live key, reporting its `del` event (every command that deletes a key, DEL, GETDEL, a
     /// STORE of an empty result, reports it so). Returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<OwnedValue> {
@@ -415,6 +432,7 @@ impl<'a> DbView<'a> {
         self.stats.dirty += 1;
         modified(self.watches, self.tracking, self.index, key, false);
         self.notify(class::GENERIC, "del", key);
+        self.signal_if_stream(key, &v);
         Some(v)
     }
 
@@ -423,6 +441,7 @@ impl<'a> DbView<'a> {
     pub fn take(&mut self, key: &[u8]) -> Option<(OwnedValue, Option<i64>)> {
         let taken = self.live_mut(key)?.remove();
         modified(self.watches, self.tracking, self.index, key, false);
+        self.signal_if_stream(key, &taken.0);
         Some(taken)
     }
 

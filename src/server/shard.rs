@@ -12,7 +12,7 @@ use std::io::ErrorKind;
 
 use resp::{Frame, Limits, Parsed, ReplyBuf, RequestParser};
 
-use super::blocking;
+use super::blocking::{self, WaitType};
 use super::client::{cflags, BlockReason, Client, ReplyMode};
 use super::core::Core;
 use super::net::{Event, Net, CLIENT_BASE, LISTENER_TOKENS, READ_CHUNK, SIGNAL_TOKEN};
@@ -399,6 +399,9 @@ impl Shard<'_> {
                 None => None,
             };
             match held {
+                // A stream reader is also woken when its stream goes away: XREADGROUP then answers
+                // that it is gone, XREAD waits on (Redis 7.0's signalDeletedKeyAsReady).
+                _ if wanted == WaitType::Stream && held != Some("stream") => {}
                 // Emptied (or deleted) by the waiters served before: the rest keep waiting.
                 None => break,
                 // A waiter for another type (BZPOPMIN behind a list) is passed over, as Redis 7.0 does;

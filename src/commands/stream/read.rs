@@ -201,7 +201,18 @@ pub fn resolve<'a>(ctx: &mut Ctx<'_>, args: ReadArgs<'a>, rerun: Option<&[u8]>) 
             from.push(From::After(StreamId::MAX));
             continue;
         }
-        let s = read_stream(&mut db, key)?;
+        let s = match read_stream(&mut db, key) {
+            // Woken because the stream it waited on went away (deleted, or replaced by another type).
+            Ok(None) | Err(CmdError::WrongType) if rerun.is_some() => {
+                if args.group.is_some() {
+                    return Err(CmdError::Coded("UNBLOCKED the stream key no longer exists".into()));
+                }
+                // XREAD waits on: nothing to serve from this key now.
+                from.push(From::After(StreamId::MAX));
+                continue;
+            }
+            found => found?,
+        };
         if let Some((group, _)) = args.group {
             if !s.is_some_and(|s| s.groups.contains_key(group)) {
                 if rerun.is_some() {
@@ -267,6 +278,10 @@ pub fn serve(
     let mut effects: Vec<Vec<Vec<u8>>> = vec![];
     for (i, key) in r.args.keys.iter().enumerate() {
         if only_key.is_some_and(|k| k != *key) {
+            continue;
+        }
+        if r.args.group.is_none() && r.from[i] == From::After(StreamId::MAX) {
+            // Nothing can come after the largest ID (a stream that went away while XREAD waited).
             continue;
         }
         let mut db = ctx.db();
