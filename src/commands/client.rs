@@ -443,7 +443,6 @@ pub fn caching(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
     Ok(())
 }
 
-/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no blocking command exists yet, and a client suspended by
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
 ///
 /// Ends the wait of a client blocked on keys: it gets its command's timeout reply, or an `UNBLOCKED`
@@ -475,7 +474,14 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         out,
         "CLIENT",
         &[
-            ("GETREDIR", "Always -1: client-side caching is not built yet."),
+            (
+                "CACHING (YES|NO)",
+                "Whether the next command's reads count for client-side caching (OPTIN/OPTOUT).",
+            ),
+            (
+                "GETREDIR",
+                "The client tracking redirects to (0: none), or -1 when tracking is off.",
+            ),
             ("GETNAME", "The name of this connection, or null."),
             ("ID", "The unique id of this connection."),
             ("INFO", "One line describing this connection, in CLIENT LIST's format."),
@@ -515,8 +521,12 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
                 "Wake a client blocked on a command.",
             ),
             (
+                "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> ...] [OPTIN] [OPTOUT] [NOLOOP]",
+                "Turn client-side caching invalidations on or off for this connection.",
+            ),
+            (
                 "TRACKINGINFO",
-                "Tracking state of this connection (always off for now).",
+                "This connection's tracking state: flags, redirection and prefixes.",
             ),
             ("NO-EVICT (ON|OFF)", "Exempt this connection from client eviction."),
         ],
