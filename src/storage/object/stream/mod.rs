@@ -1,7 +1,7 @@
 //! A stream: an append-only log of entries (an ID and field-value pairs) with consumer groups, stored as
 //! Redis 7.0 stores it.
 //!
-//! Entries live in listpack nodes in Redis's exact stream node layout (see [`node`]), in an ordered map
+//! Entries live in listpack nodes in Redis's exact stream node layout (see [`node`]), in an ordered index
 //! keyed by each node's master ID (the ID of the entry that created it; Redis's rax key is the same ID as
 //! 16 big-endian bytes, which sorts the same way), so a later RDB writer can save the nodes as they are.
 //! A new entry goes into the last node unless that node holds `stream-node-max-entries` entries (live
@@ -20,7 +20,7 @@
 pub mod group;
 pub mod node;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 pub use group::{Consumer, ConsumerGroup, Nack, INVALID_ENTRIES_READ};
 use node::{Fields, Master, RawEntry};
@@ -245,7 +245,10 @@ impl<'a> Entry<'a> {
 
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
-    nodes: BTreeMap<StreamId, Listpack>,
+    /// The nodes by master ID, in order. A deque rather than a tree: streams grow at the back and are
+    /// trimmed at the front, lookups are binary searches, and two words per node is less than a tree's
+    /// half-empty leaves cost (memory per entry is a target beside Redis's radix tree).
+    nodes: VecDeque<(StreamId, Listpack)>,
     length: u64,
     pub last_id: StreamId,
     pub first_id: StreamId,
@@ -279,7 +282,12 @@ impl Stream {
 
     /// The nodes, in order, as (master ID, listpack): what an RDB file stores.
     pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Listpack)> {
-        self.nodes.iter()
+        self.nodes.iter().map(|(k, lp)| (k, lp))
+    }
+
+    /// How many nodes have a master ID at or below `id`.
+    fn nodes_upto(&self, id: StreamId) -> usize {
+        self.nodes.partition_point(|(k, _)| *k <= id)
     }
 
     /// Append an entry with `fields` (name, value, name, value...). The caller has checked that `id` is
@@ -292,9 +300,8 @@ impl Stream {
             b => b.min(NODE_MAX_SIZE),
         };
         let mut appended = false;
-        if let Some(mut tail) = self.nodes.last_entry() {
-            let master_id = *tail.key();
-            let lp = tail.get_mut();
+        if let Some((master_id, lp)) = self.nodes.back_mut() {
+            let master_id = *master_id;
             let m = node::master(lp);
             let full = lp.total_bytes() as u64 + total >= max_bytes
                 || (limits.max_entries > 0 && (m.count + m.deleted) as u64 >= limits.max_entries);
@@ -308,7 +315,12 @@ impl Stream {
             }
         }
         if !appended {
-            self.nodes.insert(id, node::new_node(id, id, fields));
+            if self.nodes.len() == self.nodes.capacity() {
+                // Grow by a quarter, not double: the index of a long stream would otherwise hold up to
+                // half of its slots empty (still amortized O(1) per node).
+                self.nodes.reserve_exact((self.nodes.len() / 4).max(4));
+            }
+            self.nodes.push_back((id, node::new_node(id, id, fields)));
         }
         self.length += 1;
         self.entries_added += 1;
@@ -321,12 +333,17 @@ impl Stream {
     /// Live entries with `start <= id <= end`, ascending (`rev`: descending).
     pub fn range(&self, start: StreamId, end: StreamId, rev: bool) -> Range<'_> {
         let nodes = if start > end {
-            self.nodes.range(StreamId::MAX..StreamId::MAX)
-        } else if rev {
-            self.nodes.range(..=end)
+            self.nodes.range(0..0)
         } else {
-            let lower = self.nodes.range(..=start).next_back().map_or(start, |(k, _)| *k);
-            self.nodes.range(lower..=end)
+            let hi = self.nodes_upto(end);
+            // Forward, the walk starts in the node holding `start` (the last one whose master ID is at
+            // or below it).
+            let lo = if rev {
+                0
+            } else {
+                self.nodes_upto(start).saturating_sub(1).min(hi)
+            };
+            self.nodes.range(lo..hi)
         };
         Range {
             nodes,
@@ -366,8 +383,7 @@ impl Stream {
     /// `streamGetEdgeID(first, no skip)`, what XADD/XTRIM write as the effective MINID).
     pub fn first_raw_id(&self) -> StreamId {
         self.nodes
-            .iter()
-            .next()
+            .front()
             .and_then(|(k, lp)| node::edge_ids(lp, *k))
             .map_or(StreamId::MAX, |(first, _)| first)
     }
@@ -375,9 +391,11 @@ impl Stream {
     /// Flag one live entry deleted; a node left without live entries goes. Does not touch the
     /// metadata beyond the length (see [`Stream::delete_ids`]).
     pub fn delete_entry(&mut self, id: StreamId) -> bool {
-        let Some((&key, lp)) = self.nodes.range_mut(..=id).next_back() else {
+        let Some(i) = self.nodes_upto(id).checked_sub(1) else {
             return false;
         };
+        let (key, lp) = &mut self.nodes[i];
+        let key = *key;
         let m = node::master(lp);
         let mut pos = m.first_entry;
         while let Some(p) = pos {
@@ -390,7 +408,7 @@ impl Stream {
                     return false;
                 }
                 if m.count <= 1 {
-                    self.nodes.remove(&key);
+                    self.nodes.remove(i);
                 } else {
                     node::mark_deleted(lp, &e);
                     node::set_counts(lp, m.count - 1, m.deleted + 1);
@@ -439,11 +457,10 @@ impl Stream {
                     break;
                 }
             }
-            let Some(mut first) = self.nodes.first_entry() else {
+            let Some((master_id, lp)) = self.nodes.front_mut() else {
                 break;
             };
-            let master_id = *first.key();
-            let lp = first.get_mut();
+            let master_id = *master_id;
             let m = node::master(lp);
             let entries = m.count.max(0) as u64;
             if t.limit > 0 && deleted + entries > t.limit {
@@ -454,7 +471,7 @@ impl Stream {
                 TrimBy::MinId(min) => node::edge_ids(lp, master_id).is_some_and(|(_, last)| last < min),
             };
             if remove_node {
-                first.remove();
+                self.nodes.pop_front();
                 self.length -= entries;
                 deleted += entries;
                 continue;
@@ -572,7 +589,7 @@ impl Stream {
     /// computed for the tree's compressed form: the root, every branching point, every child of a
     /// branching point, and every key.
     pub fn rax_nodes(&self) -> u64 {
-        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        let keys: Vec<[u8; 16]> = self.nodes.iter().map(|(k, _)| k.to_be_bytes()).collect();
         rax_node_count(&keys)
     }
 
@@ -596,7 +613,7 @@ impl Stream {
     pub fn mem_usage(&self) -> usize {
         let per_node = std::mem::size_of::<(StreamId, Listpack)>() + 8;
         let mut n = std::mem::size_of::<Stream>();
-        for lp in self.nodes.values() {
+        for (_, lp) in &self.nodes {
             n += per_node + lp.alloc_size();
         }
         for (name, g) in &self.groups {
@@ -643,7 +660,7 @@ fn rax_node_count(keys: &[[u8; 16]]) -> u64 {
 
 /// Iterator over live entries in an ID interval (see [`Stream::range`]).
 pub struct Range<'a> {
-    nodes: std::collections::btree_map::Range<'a, StreamId, Listpack>,
+    nodes: std::collections::vec_deque::Iter<'a, (StreamId, Listpack)>,
     rev: bool,
     start: StreamId,
     end: StreamId,
