@@ -46,7 +46,6 @@ VALUE=xxxxxxxxxxxxxxxx
 MULTI3="MULTI; SET t:__rand_int__ $VALUE; SET t:__rand_int__ $VALUE; SET t:__rand_int__ $VALUE; EXEC"
 RAW=$TMP/raw.tsv
 : > "$RAW"
-rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; } # metric side round value
 
 run_test() { # side port pid round name pipeline kind
   local side=$1 port=$2 pid=$3 round=$4 name=$5 p=$6 kind=$7 c0 c1 rps
@@ -78,19 +77,4 @@ printf '# bench/atomicity.sh  %s  %s CPUs, loadavg %s; rounds %s, %s requests pe
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$ROUNDS" "$N"
 printf '# A: ferrite-server (release)   B: %s\n' "$(redis-server --version | cut -d' ' -f3)"
 printf 'metric\tA\tB\tA/B\n'
-awk -F'\t' '
-  function median(s,   n, a, i, j, t) {
-    n = split(s, a, " "); if (n == 0) return "NA"
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  $4 != "NA" { if (!($1 in seen)) { seen[$1] = 1; order[++m] = $1 }
-               vals[$1, $2] = vals[$1, $2] " " $4; v[$1, $2, $3] = $4; if ($3 > maxr) maxr = $3 }
-  END {
-    for (i = 1; i <= m; i++) {
-      k = order[i]; pr = ""
-      for (r = 1; r <= maxr; r++)
-        if (((k, "A", r) in v) && ((k, "B", r) in v) && v[k, "B", r] + 0 > 0) pr = pr " " v[k, "A", r] / v[k, "B", r]
-      printf "%s\t%s\t%s\t%s\n", k, median(vals[k, "A"]), median(vals[k, "B"]), (pr == "") ? "NA" : sprintf("%.3f", median(pr))
-    }
-  }' "$RAW"
+pair_report

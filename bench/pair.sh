@@ -52,3 +52,27 @@ pair_start() { # name first-port
     [[ $(redis-cli -p "$port" PING 2>/dev/null) == PONG ]] || { echo "error: no server on port $port" >&2; exit 1; }
   done
 }
+
+# One measurement: metric, side (A or B), round, value; appended to $RAW (set by the caller).
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; }
+
+# The report of $RAW: per metric, the median of A's and of B's values over rounds and the median of the
+# per-round A/B ratios (NA values are left out).
+pair_report() {
+  awk -F'\t' '
+    function median(s,   n, a, i, j, t) {
+      n = split(s, a, " "); if (n == 0) return "NA"
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $4 != "NA" { if (!($1 in seen)) { seen[$1] = 1; order[++m] = $1 }
+                 vals[$1, $2] = vals[$1, $2] " " $4; v[$1, $2, $3] = $4; if ($3 > maxr) maxr = $3 }
+    END {
+      for (i = 1; i <= m; i++) {
+        k = order[i]; pr = ""
+        for (r = 1; r <= maxr; r++)
+          if (((k, "A", r) in v) && ((k, "B", r) in v) && v[k, "B", r] + 0 != 0) pr = pr " " v[k, "A", r] / v[k, "B", r]
+        printf "%s\t%s\t%s\t%s\n", k, median(vals[k, "A"]), median(vals[k, "B"]), (pr == "") ? "NA" : sprintf("%.3f", median(pr))
+      }
+    }' "$RAW"
+}

@@ -38,7 +38,6 @@ need redis-server redis-cli redis-benchmark python3 awk
 pair_start streams "$PORT"
 RAW=$TMP/raw.tsv
 : > "$RAW"
-rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; } # metric side round value
 used() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'; }
 
 python3 - "$TMP" "$ENTRIES" <<'EOF'
@@ -94,18 +93,4 @@ printf '# bench/streams.sh  %s  %s CPUs, loadavg %s; rounds %s, %s requests (x10
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$ROUNDS" "$N" "$ENTRIES"
 printf '# A: ferrite-server (release)   B: %s\n' "$(redis-server --version | cut -d' ' -f3)"
 printf 'metric\tA\tB\tA/B (median of per-round ratios)\n'
-awk -F'\t' '
-function median(s,    n, a, i, j, t) {
-  n = split(s, a, " "); if (n == 0) return "NA"
-  for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-  return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-{ if (!($1 in seen)) { seen[$1] = 1; order[++nm] = $1 }
-  vals[$1, $2] = vals[$1, $2] " " $4; v[$1, $2, $3] = $4; if ($3 > maxr) maxr = $3 }
-END {
-  for (i = 1; i <= nm; i++) {
-    m = order[i]; pr = ""
-    for (r = 1; r <= maxr; r++) if (((m, "A", r) in v) && ((m, "B", r) in v) && v[m, "B", r] + 0 != 0) pr = pr " " v[m, "A", r] / v[m, "B", r]
-    printf "%s\t%s\t%s\t%s\n", m, median(vals[m, "A"]), median(vals[m, "B"]), (pr == "") ? "NA" : sprintf("%.3f", median(pr))
-  }
-}' "$RAW"
+pair_report
