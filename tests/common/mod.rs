@@ -40,15 +40,29 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Wait until the server answers a PING (any reply: `+PONG`, `-NOAUTH`, `-LOADING` …). A bare connect
+/// is not enough: the listener accepts before the event loop runs, so the last start-up log lines may
+/// not be written yet.
 fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !answers_ping(port) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited during start-up: {status}");
         }
-        assert!(Instant::now() < deadline, "{what} did not start listening on {port}");
+        assert!(Instant::now() < deadline, "{what} did not start answering on {port}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+fn answers_ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    if s.set_read_timeout(Some(Duration::from_secs(5))).is_err() || s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut first = [0u8; 1];
+    matches!(s.read(&mut first), Ok(1) if first[0] == b'+' || first[0] == b'-')
 }
 
 /// A server process (Ferrite or Redis) on a free loopback port, killed on drop.
