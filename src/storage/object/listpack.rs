@@ -96,9 +96,134 @@ pub fn parse_canonical_int(s: &[u8]) -> Option<i64> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidListpack(pub &'static str);
 
+/// A growable listpack. Reads go through [`Lp`], which it derefs to.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
     buf: Vec<u8>,
+}
+
+/// A listpack's bytes, borrowed: every read. [`Listpack`] and [`FrozenListpack`] deref to it.
+#[repr(transparent)]
+pub struct Lp {
+    buf: [u8],
+}
+
+impl std::ops::Deref for Listpack {
+    type Target = Lp;
+
+    fn deref(&self) -> &Lp {
+        Lp::new(&self.buf)
+    }
+}
+
+/// A listpack that is not growing, owned through a single pointer (8 bytes where a [`Listpack`] takes
+/// 24): its length is the header's `tot-bytes`. Long runs of listpacks (a stream's nodes) keep this
+/// form; [`FrozenListpack::edit`] makes it a [`Listpack`] for the length of a change.
+///
+/// Invariant: `ptr` is the start of an allocation made as a `Box<[u8]>` whose length is the
+/// `tot-bytes` written in its first four bytes, holding a well-formed listpack.
+pub struct FrozenListpack {
+    ptr: std::ptr::NonNull<u8>,
+}
+
+// SAFETY: a `FrozenListpack` owns its allocation alone, as a `Box<[u8]>` does, and has no interior
+// mutability.
+unsafe impl Send for FrozenListpack {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for FrozenListpack {}
+
+impl Listpack {
+    /// Give up the spare capacity and the length word (see [`FrozenListpack`]).
+    pub fn freeze(self) -> FrozenListpack {
+        // `buf.len()` equals `tot-bytes` (every mutation ends with `set_total`), so the header keeps the
+        // boxed slice's length.
+        let boxed: &mut [u8] = Box::leak(self.buf.into_boxed_slice());
+        FrozenListpack {
+            ptr: std::ptr::NonNull::from(boxed).cast::<u8>(),
+        }
+    }
+}
+
+impl FrozenListpack {
+    fn byte_len(&self) -> usize {
+        // SAFETY: the allocation holds at least a listpack header (6 bytes), of which these are the first 4.
+        let hdr = unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), 4) };
+        u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize
+    }
+
+    fn raw_slice(&self) -> *mut [u8] {
+        std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.byte_len())
+    }
+
+    /// A growable listpack again, without copying.
+    pub fn thaw(self) -> Listpack {
+        let me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: by the invariant, this is the `Box<[u8]>` that `freeze` leaked, with its length; `me`
+        // is never dropped, so ownership passes to the box exactly once.
+        let boxed = unsafe { Box::from_raw(me.raw_slice()) };
+        Listpack { buf: boxed.into_vec() }
+    }
+
+    /// Change it as a [`Listpack`]; it is frozen again afterwards (also if `f` panics).
+    pub fn edit<R>(&mut self, f: impl FnOnce(&mut Listpack) -> R) -> R {
+        /// Puts the listpack back into the slot when dropped.
+        struct Refreeze<'a> {
+            slot: &'a mut FrozenListpack,
+            lp: std::mem::ManuallyDrop<Listpack>,
+        }
+        impl Drop for Refreeze<'_> {
+            fn drop(&mut self) {
+                // SAFETY: `lp` is taken once, here; the slot's old pointer (possibly freed by a
+                // reallocation inside `f`) is overwritten without being dropped.
+                let lp = unsafe { std::mem::ManuallyDrop::take(&mut self.lp) };
+                unsafe { std::ptr::write(self.slot, lp.freeze()) };
+            }
+        }
+        // SAFETY: the bitwise copy takes over the allocation; the slot is not read or dropped until
+        // `Refreeze` overwrites it, and nothing else can reach it while `self` is borrowed mutably.
+        let lp = unsafe { std::ptr::read(self) }.thaw();
+        let mut guard = Refreeze {
+            slot: self,
+            lp: std::mem::ManuallyDrop::new(lp),
+        };
+        f(&mut guard.lp)
+    }
+
+    /// Bytes allocated for it.
+    pub fn alloc_size(&self) -> usize {
+        self.byte_len()
+    }
+}
+
+impl std::ops::Deref for FrozenListpack {
+    type Target = Lp;
+
+    fn deref(&self) -> &Lp {
+        // SAFETY: by the invariant the allocation is `byte_len()` initialised bytes, alive while `self` is.
+        Lp::new(unsafe { &*self.raw_slice() })
+    }
+}
+
+impl Drop for FrozenListpack {
+    fn drop(&mut self) {
+        // SAFETY: by the invariant this is the leaked `Box<[u8]>` with its length, dropped once.
+        drop(unsafe { Box::from_raw(self.raw_slice()) });
+    }
+}
+
+impl Clone for FrozenListpack {
+    fn clone(&self) -> Self {
+        Listpack {
+            buf: self.as_bytes().to_vec(),
+        }
+        .freeze()
+    }
+}
+
+impl std::fmt::Debug for FrozenListpack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|i| i.to_vec())).finish()
+    }
 }
 
 impl std::fmt::Debug for Listpack {
@@ -280,28 +405,11 @@ fn decode_backlen(buf: &[u8], end: usize) -> Option<(usize, usize)> {
     Some((val as usize, end - i))
 }
 
-impl Listpack {
-    pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(HDR + 1);
-        buf.extend_from_slice(&((HDR + 1) as u32).to_le_bytes());
-        buf.extend_from_slice(&0u16.to_le_bytes());
-        buf.push(EOF);
-        Listpack { buf }
-    }
-
-    /// Build from a sequence of elements.
-    pub fn from_items<'a>(items: impl IntoIterator<Item = LpItem<'a>>) -> Listpack {
-        let mut lp = Listpack::new();
-        for i in items {
-            lp.push_back(i);
-        }
-        lp
-    }
-
-    /// Accept untrusted bytes (RDB, RESTORE) after checking every entry.
-    pub fn from_bytes(buf: Vec<u8>) -> Result<Listpack, InvalidListpack> {
-        validate(&buf)?;
-        Ok(Listpack { buf })
+impl Lp {
+    /// View well-formed listpack bytes.
+    fn new(buf: &[u8]) -> &Lp {
+        // SAFETY: `Lp` is `repr(transparent)` over `[u8]`, so the fat pointer casts as is.
+        unsafe { &*(buf as *const [u8] as *const Lp) }
     }
 
     /// The exact bytes (what an RDB file stores).
@@ -314,27 +422,8 @@ impl Listpack {
         self.buf.len()
     }
 
-    /// Bytes allocated for it.
-    pub fn alloc_size(&self) -> usize {
-        self.buf.capacity()
-    }
-
     fn header_count(&self) -> u16 {
         u16::from_le_bytes([self.buf[4], self.buf[5]])
-    }
-
-    fn set_count(&mut self, n: usize) {
-        let c = if n >= COUNT_UNKNOWN as usize {
-            COUNT_UNKNOWN
-        } else {
-            n as u16
-        };
-        self.buf[4..6].copy_from_slice(&c.to_le_bytes());
-    }
-
-    fn set_total(&mut self) {
-        let n = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&n.to_le_bytes());
     }
 
     /// Number of elements.
@@ -426,6 +515,71 @@ impl Listpack {
             lp: self,
             pos: self.last(),
         }
+    }
+
+    /// Find the first element equal to `item` at or after `pos`, comparing only every `skip + 1`-th
+    /// element (a hash's fields with `skip = 1`).
+    pub fn find(&self, mut pos: Option<usize>, item: &[u8], skip: usize) -> Option<usize> {
+        let as_int = parse_canonical_int(item);
+        while let Some(p) = pos {
+            let hit = match (self.get(p), as_int) {
+                (LpItem::Int(v), Some(w)) => v == w,
+                (LpItem::Str(s), None) => s == item,
+                _ => false,
+            };
+            if hit {
+                return Some(p);
+            }
+            pos = self.next(p);
+            for _ in 0..skip {
+                pos = pos.and_then(|q| self.next(q));
+            }
+        }
+        None
+    }
+}
+
+impl Listpack {
+    pub fn new() -> Listpack {
+        let mut buf = Vec::with_capacity(HDR + 1);
+        buf.extend_from_slice(&((HDR + 1) as u32).to_le_bytes());
+        buf.extend_from_slice(&0u16.to_le_bytes());
+        buf.push(EOF);
+        Listpack { buf }
+    }
+
+    /// Build from a sequence of elements.
+    pub fn from_items<'a>(items: impl IntoIterator<Item = LpItem<'a>>) -> Listpack {
+        let mut lp = Listpack::new();
+        for i in items {
+            lp.push_back(i);
+        }
+        lp
+    }
+
+    /// Accept untrusted bytes (RDB, RESTORE) after checking every entry.
+    pub fn from_bytes(buf: Vec<u8>) -> Result<Listpack, InvalidListpack> {
+        validate(&buf)?;
+        Ok(Listpack { buf })
+    }
+
+    /// Bytes allocated for it.
+    pub fn alloc_size(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    fn set_count(&mut self, n: usize) {
+        let c = if n >= COUNT_UNKNOWN as usize {
+            COUNT_UNKNOWN
+        } else {
+            n as u16
+        };
+        self.buf[4..6].copy_from_slice(&c.to_le_bytes());
+    }
+
+    fn set_total(&mut self) {
+        let n = self.buf.len() as u32;
+        self.buf[0..4].copy_from_slice(&n.to_le_bytes());
     }
 
     /// Insert an encoded entry at byte offset `at` (an entry boundary or the EOF position).
@@ -546,27 +700,6 @@ impl Listpack {
         n
     }
 
-    /// Find the first element equal to `item` at or after `pos`, comparing only every `skip + 1`-th
-    /// element (a hash's fields with `skip = 1`).
-    pub fn find(&self, mut pos: Option<usize>, item: &[u8], skip: usize) -> Option<usize> {
-        let as_int = parse_canonical_int(item);
-        while let Some(p) = pos {
-            let hit = match (self.get(p), as_int) {
-                (LpItem::Int(v), Some(w)) => v == w,
-                (LpItem::Str(s), None) => s == item,
-                _ => false,
-            };
-            if hit {
-                return Some(p);
-            }
-            pos = self.next(p);
-            for _ in 0..skip {
-                pos = pos.and_then(|q| self.next(q));
-            }
-        }
-        None
-    }
-
     /// Give back unused capacity (after bulk deletions).
     pub fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
@@ -574,7 +707,7 @@ impl Listpack {
 }
 
 pub struct Iter<'a> {
-    lp: &'a Listpack,
+    lp: &'a Lp,
     pos: Option<usize>,
 }
 
@@ -588,7 +721,7 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 pub struct RevIter<'a> {
-    lp: &'a Listpack,
+    lp: &'a Lp,
     pos: Option<usize>,
 }
 
@@ -756,6 +889,48 @@ mod tests {
             any::<usize>().prop_map(Op::Delete),
             (any::<usize>(), 0usize..5).prop_map(|(i, n)| Op::DeleteRun(i, n)),
         ]
+    }
+
+    #[test]
+    fn frozen_listpack_reads_edits_clones_and_survives_a_panicking_edit() {
+        let mut lp = Listpack::new();
+        for i in 0..50 {
+            lp.push_back(LpItem::Str(format!("item-{i}").as_bytes()));
+        }
+        let want = items(&lp);
+        let mut frozen = lp.freeze();
+        assert_eq!(std::mem::size_of::<FrozenListpack>(), 8);
+        assert_eq!(std::mem::size_of::<Option<FrozenListpack>>(), 8);
+        assert_eq!(frozen.iter().map(|i| i.to_vec()).collect::<Vec<_>>(), want);
+        assert_eq!(frozen.len(), 50);
+        assert_eq!(frozen.alloc_size(), frozen.total_bytes());
+        // Growing edits move the allocation; the frozen form follows.
+        for i in 0..200 {
+            frozen.edit(|lp| lp.push_back(LpItem::Int(i)));
+        }
+        assert_eq!(frozen.len(), 250);
+        assert!(validate(frozen.as_bytes()).is_ok());
+        let copy = frozen.clone();
+        frozen.edit(|lp| {
+            let p = lp.first().expect("first");
+            lp.delete_run(p, 240);
+        });
+        assert_eq!(frozen.len(), 10);
+        assert_eq!(copy.len(), 250);
+        // A panic inside an edit leaves a valid listpack in the slot (no double free, no leak of the
+        // slot's state).
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            frozen.edit(|lp| {
+                lp.push_back(LpItem::Str(b"last"));
+                panic!("edit fails");
+            })
+        }));
+        assert!(r.is_err());
+        assert_eq!(frozen.len(), 11);
+        assert!(validate(frozen.as_bytes()).is_ok());
+        let thawed = frozen.thaw();
+        assert_eq!(thawed.get(thawed.last().expect("last")).to_vec(), b"last".to_vec());
+        assert!(validate(copy.thaw().as_bytes()).is_ok());
     }
 
     proptest! {

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 pub use group::{Consumer, ConsumerGroup, Nack, INVALID_ENTRIES_READ};
 use node::{Fields, Master, RawEntry};
 
-use super::listpack::{Listpack, LpItem};
+use super::listpack::{FrozenListpack, Lp, LpItem};
 
 /// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -223,7 +223,7 @@ pub struct Trim {
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
     pub id: StreamId,
-    lp: &'a Listpack,
+    lp: &'a Lp,
     master: Master,
     raw: RawEntry,
 }
@@ -246,9 +246,11 @@ impl<'a> Entry<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
     /// The nodes by master ID, in order. A deque rather than a tree: streams grow at the back and are
-    /// trimmed at the front, lookups are binary searches, and two words per node is less than a tree's
-    /// half-empty leaves cost (memory per entry is a target beside Redis's radix tree).
-    nodes: VecDeque<(StreamId, Listpack)>,
+    /// trimmed at the front, lookups are binary searches, and three words per node (the ID and a thin
+    /// pointer) are less than a tree's half-empty leaves cost (memory per entry is a target beside
+    /// Redis's radix tree). The last node is frozen too: listpacks grow to the exact size anyway, so
+    /// thawing it for an append moves no bytes.
+    nodes: VecDeque<(StreamId, FrozenListpack)>,
     length: u64,
     pub last_id: StreamId,
     pub first_id: StreamId,
@@ -281,8 +283,8 @@ impl Stream {
     }
 
     /// The nodes, in order, as (master ID, listpack): what an RDB file stores.
-    pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Listpack)> {
-        self.nodes.iter().map(|(k, lp)| (k, lp))
+    pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Lp)> {
+        self.nodes.iter().map(|(k, lp)| (k, &**lp))
     }
 
     /// How many nodes have a master ID at or below `id`.
@@ -307,11 +309,11 @@ impl Stream {
                 || (limits.max_entries > 0 && (m.count + m.deleted) as u64 >= limits.max_entries);
             if !full {
                 let same = node::same_as_master(lp, &m, fields);
-                node::set_counts(lp, m.count + 1, m.deleted);
-                node::append_entry(lp, id, master_id, fields, same);
+                lp.edit(|lp| {
+                    node::set_counts(lp, m.count + 1, m.deleted);
+                    node::append_entry(lp, id, master_id, fields, same);
+                });
                 appended = true;
-            } else {
-                lp.shrink_to_fit();
             }
         }
         if !appended {
@@ -320,7 +322,7 @@ impl Stream {
                 // half of its slots empty (still amortized O(1) per node).
                 self.nodes.reserve_exact((self.nodes.len() / 4).max(4));
             }
-            self.nodes.push_back((id, node::new_node(id, id, fields)));
+            self.nodes.push_back((id, node::new_node(id, id, fields).freeze()));
         }
         self.length += 1;
         self.entries_added += 1;
@@ -410,8 +412,10 @@ impl Stream {
                 if m.count <= 1 {
                     self.nodes.remove(i);
                 } else {
-                    node::mark_deleted(lp, &e);
-                    node::set_counts(lp, m.count - 1, m.deleted + 1);
+                    lp.edit(|lp| {
+                        node::mark_deleted(lp, &e);
+                        node::set_counts(lp, m.count - 1, m.deleted + 1);
+                    });
                 }
                 self.length -= 1;
                 return true;
@@ -480,26 +484,30 @@ impl Stream {
                 break;
             }
             // Flag entries inside this node until the condition holds.
-            let mut removed_here = 0i64;
-            let mut pos = m.first_entry;
-            while let Some(p) = pos {
-                let e = node::read_entry(lp, master_id, &m, p);
-                let stop = match t.by {
-                    TrimBy::MaxLen(max) => self.length <= max,
-                    TrimBy::MinId(min) => e.id >= min,
-                };
-                if stop {
-                    break;
+            let length = &mut self.length;
+            let removed_here = lp.edit(|lp| {
+                let mut removed = 0i64;
+                let mut pos = m.first_entry;
+                while let Some(p) = pos {
+                    let e = node::read_entry(lp, master_id, &m, p);
+                    let stop = match t.by {
+                        TrimBy::MaxLen(max) => *length <= max,
+                        TrimBy::MinId(min) => e.id >= min,
+                    };
+                    if stop {
+                        break;
+                    }
+                    pos = node::next_entry(lp, &e);
+                    if !e.deleted() {
+                        node::mark_deleted(lp, &e);
+                        removed += 1;
+                        *length -= 1;
+                    }
                 }
-                pos = node::next_entry(lp, &e);
-                if !e.deleted() {
-                    node::mark_deleted(lp, &e);
-                    removed_here += 1;
-                    self.length -= 1;
-                }
-            }
+                node::set_counts(lp, m.count - removed, m.deleted + removed);
+                removed
+            });
             deleted += removed_here as u64;
-            node::set_counts(lp, m.count - removed_here, m.deleted + removed_here);
             // A node is never left with zero live entries (Redis only reaches this with entries to keep).
             break;
         }
@@ -611,7 +619,7 @@ impl Stream {
 
     /// Bytes allocated beyond the `Stream` header (MEMORY USAGE).
     pub fn mem_usage(&self) -> usize {
-        let per_node = std::mem::size_of::<(StreamId, Listpack)>() + 8;
+        let per_node = std::mem::size_of::<(StreamId, FrozenListpack)>();
         let mut n = std::mem::size_of::<Stream>();
         for (_, lp) in &self.nodes {
             n += per_node + lp.alloc_size();
@@ -660,12 +668,12 @@ fn rax_node_count(keys: &[[u8; 16]]) -> u64 {
 
 /// Iterator over live entries in an ID interval (see [`Stream::range`]).
 pub struct Range<'a> {
-    nodes: std::collections::vec_deque::Iter<'a, (StreamId, Listpack)>,
+    nodes: std::collections::vec_deque::Iter<'a, (StreamId, FrozenListpack)>,
     rev: bool,
     start: StreamId,
     end: StreamId,
     /// The node being walked: master ID, listpack, master entry, next entry position.
-    cur: Option<(StreamId, &'a Listpack, Master, Option<usize>)>,
+    cur: Option<(StreamId, &'a Lp, Master, Option<usize>)>,
     done: bool,
 }
 

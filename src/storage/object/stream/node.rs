@@ -13,14 +13,14 @@
 //! against it before they are trusted, as Redis's `streamValidateListpackIntegrity` does).
 
 use super::StreamId;
-use crate::storage::object::listpack::{Listpack, LpItem};
+use crate::storage::object::listpack::{Listpack, Lp, LpItem};
 
 pub const FLAG_DELETED: i64 = 1;
 pub const FLAG_SAMEFIELDS: i64 = 2;
 
 /// The integer at `pos` (stream nodes store every number as a listpack integer).
 #[inline]
-pub fn int_at(lp: &Listpack, pos: usize) -> i64 {
+pub fn int_at(lp: &Lp, pos: usize) -> i64 {
     match lp.get(pos) {
         LpItem::Int(i) => i,
         LpItem::Str(s) => crate::storage::object::listpack::parse_canonical_int(s).unwrap_or(0),
@@ -28,7 +28,7 @@ pub fn int_at(lp: &Listpack, pos: usize) -> i64 {
 }
 
 #[inline]
-fn step(lp: &Listpack, pos: Option<usize>) -> Option<usize> {
+fn step(lp: &Lp, pos: Option<usize>) -> Option<usize> {
     pos.and_then(|p| lp.next(p))
 }
 
@@ -44,7 +44,7 @@ pub struct Master {
     pub first_entry: Option<usize>,
 }
 
-pub fn master(lp: &Listpack) -> Master {
+pub fn master(lp: &Lp) -> Master {
     let count_pos = lp.first();
     let count = count_pos.map_or(0, |p| int_at(lp, p));
     let deleted_pos = step(lp, count_pos);
@@ -90,7 +90,7 @@ impl RawEntry {
 }
 
 /// Read the entry whose flags are at `pos`.
-pub fn read_entry(lp: &Listpack, master_id: StreamId, m: &Master, pos: usize) -> RawEntry {
+pub fn read_entry(lp: &Lp, master_id: StreamId, m: &Master, pos: usize) -> RawEntry {
     let flags = int_at(lp, pos);
     let ms_pos = lp.next(pos);
     let ms = ms_pos.map_or(0, |p| int_at(lp, p));
@@ -115,7 +115,7 @@ pub fn read_entry(lp: &Listpack, master_id: StreamId, m: &Master, pos: usize) ->
 }
 
 /// The position of the entry after `e` (of its flags), if any.
-pub fn next_entry(lp: &Listpack, e: &RawEntry) -> Option<usize> {
+pub fn next_entry(lp: &Lp, e: &RawEntry) -> Option<usize> {
     let elements = if e.same_fields() { e.nfields } else { 1 + 2 * e.nfields };
     let mut p = e.data;
     // Skip the fields/values, then the lp-count.
@@ -126,7 +126,7 @@ pub fn next_entry(lp: &Listpack, e: &RawEntry) -> Option<usize> {
 }
 
 /// The position of the entry before the one at `pos` (`None`: from the end of the node), if any.
-pub fn prev_entry(lp: &Listpack, pos: Option<usize>) -> Option<usize> {
+pub fn prev_entry(lp: &Lp, pos: Option<usize>) -> Option<usize> {
     let back = match pos {
         Some(p) => lp.prev(p)?,
         None => lp.last()?,
@@ -144,7 +144,7 @@ pub fn prev_entry(lp: &Listpack, pos: Option<usize>) -> Option<usize> {
 }
 
 /// The first and last entries' IDs of a node, deleted ones included (Redis's `lpGetEdgeStreamID`).
-pub fn edge_ids(lp: &Listpack, master_id: StreamId) -> Option<(StreamId, StreamId)> {
+pub fn edge_ids(lp: &Lp, master_id: StreamId) -> Option<(StreamId, StreamId)> {
     let m = master(lp);
     let first = read_entry(lp, master_id, &m, m.first_entry?).id;
     let last = read_entry(lp, master_id, &m, prev_entry(lp, None)?).id;
@@ -153,7 +153,7 @@ pub fn edge_ids(lp: &Listpack, master_id: StreamId) -> Option<(StreamId, StreamI
 
 /// An entry's field-value pairs.
 pub struct Fields<'a> {
-    lp: &'a Listpack,
+    lp: &'a Lp,
     /// The next master field name (SAMEFIELDS entries).
     master_field: Option<usize>,
     same: bool,
@@ -162,7 +162,7 @@ pub struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(lp: &'a Listpack, m: &Master, e: &RawEntry) -> Fields<'a> {
+    pub fn new(lp: &'a Lp, m: &Master, e: &RawEntry) -> Fields<'a> {
         let same = e.same_fields();
         Fields {
             lp,
@@ -216,7 +216,7 @@ pub fn new_node(id: StreamId, master_id: StreamId, fields: &[&[u8]]) -> Listpack
 }
 
 /// Whether `fields`' names are the master's, in order.
-pub fn same_as_master(lp: &Listpack, m: &Master, fields: &[&[u8]]) -> bool {
+pub fn same_as_master(lp: &Lp, m: &Master, fields: &[&[u8]]) -> bool {
     if fields.len() / 2 != m.nfields {
         return false;
     }

@@ -22,7 +22,7 @@ fn ids(s: &Stream, start: StreamId, end: StreamId, rev: bool) -> Vec<StreamId> {
 }
 
 /// Every element of every node, as integers or strings, for layout checks.
-fn elements(lp: &Listpack) -> Vec<String> {
+fn elements(lp: &Lp) -> Vec<String> {
     lp.iter()
         .map(|i| match i {
             LpItem::Int(n) => n.to_string(),
