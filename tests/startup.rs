@@ -192,8 +192,11 @@ fn shutdown_errors_match_redis() {
 }
 
 #[test]
-fn shutdown_save_fails_without_persistence_unless_forced() {
+fn shutdown_save_that_fails_keeps_running_unless_forced() {
     let mut f = Server::ferrite(&[]);
+    // A directory where the file should go makes the save fail at its rename.
+    std::fs::create_dir(f.dir().join("dump.rdb")).expect("mkdir");
+    std::fs::write(f.dir().join("dump.rdb").join("x"), b"x").expect("fill");
     let mut c = f.raw();
     assert_eq!(
         c.cmd(&["SHUTDOWN", "SAVE"]),

@@ -107,6 +107,11 @@ fn main() -> ExitCode {
         log_notice!("Running mode=standalone, port={}.", config.port);
     }
     log_warning!("Server initialized");
+    let path = ferrite::server::persist::rdb_path(&server.core);
+    if let Err(e) = ferrite::server::persist::load(&mut server.core, &path, false) {
+        log_warning!("Fatal error loading the DB from {}: {e}. Exiting.", path.display());
+        return ExitCode::from(1);
+    }
     log_notice!("Ready to accept connections");
     server.run();
     ExitCode::SUCCESS

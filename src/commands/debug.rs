@@ -22,6 +22,7 @@ use super::keyspace::{Report, Touch};
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::core::LRU_CLOCK_MAX;
+use crate::server::persist;
 use crate::storage::{NewValue, Object, ValueRef};
 
 /// DEBUG subcommand [args...]
@@ -74,6 +75,7 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
             line.extend_from_slice(b"\r\n");
             out.raw(&line);
         }
+        (b"reload", _) => reload(ctx, args, out)?,
         (b"pause-cron", 3) => {
             ctx.core.cron_paused = c_atoi(args.get(2)) != 0;
             out.ok();
@@ -115,6 +117,10 @@ fn help(out: &mut ReplyBuf) {
             "    Create string keys <prefix>:0 .. <prefix>:<count-1> ('key' by default) holding",
             "    value:<n>, padded with zero bytes or cut to <size> bytes if given. Existing keys are",
             "    left alone, and nothing is propagated.",
+            "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+            "    Save the RDB file, empty the dataset and load the file back. NOSAVE loads the file",
+            "    as it is, NOFLUSH keeps the dataset, and MERGE lets the file's keys replace those",
+            "    present instead of failing on them.",
             "PROTOCOL <type>",
             "    Reply with a sample of a RESP type: string, integer, double, bignum, null, array,",
             "    set, map, attrib, push, verbatim, true or false.",
@@ -138,7 +144,7 @@ fn debug_sleep(secs: f64) {
 
 /// DEBUG OBJECT key (also sees a key whose TTL passed but that was not deleted yet, as Redis does).
 fn object(ctx: &mut Ctx<'_>, key: &[u8], out: &mut ReplyBuf) -> CmdResult {
-    let lru_clock = ctx.core.lru_clock;
+    let (lru_clock, compress) = (ctx.core.lru_clock, ctx.core.config.rdbcompression);
     let Some(e) = ctx.core.dbs[ctx.client.db].get(key) else {
         return Err(CmdError::err(crate::error::NO_SUCH_KEY));
     };
@@ -155,7 +161,7 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8], out: &mut ReplyBuf) -> CmdResult {
     };
     let mut line = format!(
         "Value at:{addr:p} refcount:1 encoding:{encoding} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}",
-        serialized_len(e.value())
+        serialized_len(e.value(), compress)
     );
     if let ValueRef::Obj(Object::List(l)) = e.value() {
         // Redis adds the quicklist's shape.
@@ -172,52 +178,54 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8], out: &mut ReplyBuf) -> CmdResult {
     Ok(())
 }
 
-/// Bytes of a length prefix in an RDB file.
-fn rdb_len_prefix(n: usize) -> usize {
-    match n {
-        0..=63 => 1,
-        64..=16383 => 2,
-        _ if n as u64 <= u64::from(u32::MAX) => 5,
-        _ => 9,
-    }
+/// A value's size in an RDB file (its bytes after the type, compressed as `rdbcompression` says).
+fn serialized_len(v: ValueRef<'_>, compress: bool) -> usize {
+    let mut buf = Vec::new();
+    crate::persistence::rdb::value::write_value(&mut buf, v, compress);
+    buf.len()
 }
 
-/// Bytes of an integer stored in its compact RDB form, if it has one (8, 16 or 32 bits).
-fn rdb_int_len(v: i64) -> Option<usize> {
-    if i8::try_from(v).is_ok() {
-        Some(2)
-    } else if i16::try_from(v).is_ok() {
-        Some(3)
-    } else if i32::try_from(v).is_ok() {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// A value's size in an RDB file, compression aside.
-fn serialized_len(v: ValueRef<'_>) -> usize {
-    match v {
-        ValueRef::Int(i) => rdb_int_len(i).unwrap_or_else(|| {
-            let n = i.to_string().len();
-            rdb_len_prefix(n) + n
-        }),
-        ValueRef::Str(s, _) => {
-            // Short strings that are canonical integers are stored as integers.
-            if s.len() <= 11 {
-                if let Some(i) = resp::request::parse_i64_strict(s) {
-                    if i.to_string().as_bytes() == s {
-                        if let Some(n) = rdb_int_len(i) {
-                            return n;
-                        }
-                    }
-                }
-            }
-            rdb_len_prefix(s.len()) + s.len()
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
+fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for i in 2..args.len() {
+        if args.is(i, "merge") {
+            merge = true;
+        } else if args.is(i, "noflush") {
+            flush = false;
+        } else if args.is(i, "nosave") {
+            save = false;
+        } else {
+            return Err(CmdError::err(
+                "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
         }
-        // Until the RDB writer exists, a collection's serialized length is estimated by its memory.
-        ValueRef::Obj(o) => o.mem_usage(),
     }
+    if save && persist::save(ctx.core).is_err() {
+        return Err(CmdError::Coded("ERR".into()));
+    }
+    if flush {
+        for index in 0..ctx.core.dbs.len() {
+            crate::commands::keys::db::empty_db(ctx.core, index, false);
+        }
+        ctx.core.tracking.flush();
+        ctx.core.functions.flush();
+    }
+    let path = persist::rdb_path(ctx.core);
+    match persist::load(ctx.core, &path, merge) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            crate::log_warning!("Fatal error loading the DB: No such file or directory.");
+            return Err(CmdError::err("Error trying to load the RDB dump, check server logs."));
+        }
+        Err(e) => {
+            crate::log_warning!("{e}");
+            return Err(CmdError::err("Error trying to load the RDB dump, check server logs."));
+        }
+    }
+    crate::log_warning!("DB reloaded by DEBUG RELOAD");
+    out.ok();
+    Ok(())
 }
 
 /// DEBUG POPULATE count [prefix] [size]
@@ -380,12 +388,12 @@ mod tests {
     #[test]
     fn rdb_sizes() {
         // Figures from DEBUG OBJECT on redis-server 7.0 (strings too short for LZF).
-        assert_eq!(serialized_len(ValueRef::Str(b"hello", StrEncoding::Embstr)), 6);
-        assert_eq!(serialized_len(ValueRef::Int(12345)), 3);
-        assert_eq!(serialized_len(ValueRef::Int(1)), 2);
-        assert_eq!(serialized_len(ValueRef::Str(b"123", StrEncoding::Embstr)), 2);
-        assert_eq!(serialized_len(ValueRef::Str(b"0123", StrEncoding::Embstr)), 5);
-        assert_eq!(serialized_len(ValueRef::Int(i64::MAX)), 20);
-        assert_eq!(serialized_len(ValueRef::Str(&[b'a'; 64], StrEncoding::Raw)), 66);
+        assert_eq!(serialized_len(ValueRef::Str(b"hello", StrEncoding::Embstr), true), 6);
+        assert_eq!(serialized_len(ValueRef::Int(12345), true), 3);
+        assert_eq!(serialized_len(ValueRef::Int(1), true), 2);
+        assert_eq!(serialized_len(ValueRef::Str(b"123", StrEncoding::Embstr), true), 2);
+        assert_eq!(serialized_len(ValueRef::Str(b"0123", StrEncoding::Embstr), true), 5);
+        assert_eq!(serialized_len(ValueRef::Int(i64::MAX), true), 20);
+        assert_eq!(serialized_len(ValueRef::Str(&[b'a'; 64], StrEncoding::Raw), false), 66);
     }
 }

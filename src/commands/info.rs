@@ -325,16 +325,31 @@ fn persistence(s: &mut String, core: &Core) {
     line!(s, "current_fork_perc", "0.00");
     line!(s, "current_save_keys_processed", "0");
     line!(s, "current_save_keys_total", "0");
-    line!(s, "rdb_changes_since_last_save", "{}", core.stats.dirty);
+    line!(
+        s,
+        "rdb_changes_since_last_save",
+        "{}",
+        core.stats.dirty - core.persist.dirty_at_last_save
+    );
     line!(s, "rdb_bgsave_in_progress", "0");
     line!(s, "rdb_last_save_time", "{}", core.lastsave_s);
-    line!(s, "rdb_last_bgsave_status", "ok");
+    line!(
+        s,
+        "rdb_last_bgsave_status",
+        "{}",
+        if core.persist.last_save_ok { "ok" } else { "err" }
+    );
     line!(s, "rdb_last_bgsave_time_sec", "-1");
     line!(s, "rdb_current_bgsave_time_sec", "-1");
-    line!(s, "rdb_saves", "0");
+    line!(s, "rdb_saves", "{}", core.persist.rdb_saves);
     line!(s, "rdb_last_cow_size", "0");
-    line!(s, "rdb_last_load_keys_expired", "0");
-    line!(s, "rdb_last_load_keys_loaded", "0");
+    line!(
+        s,
+        "rdb_last_load_keys_expired",
+        "{}",
+        core.persist.last_load_keys_expired
+    );
+    line!(s, "rdb_last_load_keys_loaded", "{}", core.persist.last_load_keys_loaded);
     line!(s, "aof_enabled", "{}", core.config.appendonly as i32);
     line!(s, "aof_rewrite_in_progress", "0");
     line!(s, "aof_rewrite_scheduled", "0");

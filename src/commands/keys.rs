@@ -9,7 +9,7 @@
 //! TTL and access clock; an overwritten or deleted value is freed in the background when the
 //! `lazyfree-lazy-*` directive (or UNLINK) says so and the value is big enough (`server::lazyfree`).
 
-mod db;
+pub(crate) mod db;
 mod expire;
 mod object;
 mod scan;

@@ -18,6 +18,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod functions;
 pub mod hash;
 pub mod hll;

@@ -1,4 +1,4 @@
-//! Server commands: SHUTDOWN, TIME, LASTSAVE, MONITOR (and the MONITOR feed).
+//! Server commands: SHUTDOWN, SAVE, TIME, LASTSAVE, MONITOR (and the MONITOR feed).
 
 use resp::ReplyBuf;
 
@@ -7,14 +7,14 @@ use super::spec::Command;
 use super::{Args, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::client::cflags;
+use crate::server::persist;
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// Persistence is not built, so saving always fails, as Redis's SHUTDOWN fails when its final save
-/// does: without FORCE the server keeps running and answers `ERR Errors trying to SHUTDOWN. Check
-/// logs.`; with FORCE it logs the failure and exits anyway. `save` points cannot be configured yet,
-/// so a plain SHUTDOWN does not try to save. There are no replicas to wait for, so NOW changes
-/// nothing and ABORT never finds a shutdown in progress.
+/// SAVE (or `save` points without NOSAVE) writes the RDB file first; when that fails, the server keeps
+/// running and answers `ERR Errors trying to SHUTDOWN. Check logs.`, unless FORCE makes it log the
+/// failure and exit anyway. There are no replicas to wait for, so NOW changes nothing and ABORT never
+/// finds a shutdown in progress.
 pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdResult {
     let parsed = ShutdownRequest::parse(args.rest(1)).ok_or_else(CmdError::syntax)?;
     let mut req = parsed.request;
@@ -31,18 +31,28 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
     if saves && !ctx.core.loading {
         crate::log_warning!("User requested shutdown...");
         crate::log_notice!("Saving the final RDB snapshot before exiting.");
-        crate::log_warning!("Failed saving the DB: persistence is not built in Ferrite yet");
-        if !req.force {
-            crate::log_warning!("Error trying to save the DB, can't exit.");
-            crate::log_warning!("Errors trying to shut down the server. Check the logs for more information.");
-            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+        if persist::save(ctx.core).is_err() {
+            if !req.force {
+                crate::log_warning!("Error trying to save the DB, can't exit.");
+                crate::log_warning!("Errors trying to shut down the server. Check the logs for more information.");
+                return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+            }
+            crate::log_warning!("Error trying to save the DB. Exit anyway.");
         }
-        crate::log_warning!("Error trying to save the DB. Exit anyway.");
+        // Saved (or given up on): the exit path must not save again.
         req.save = false;
         req.nosave = true;
         req.announced = true;
     }
     ctx.core.shutdown = Some(req);
+    Ok(())
+}
+
+/// SAVE: write the RDB file now, answering nothing else meanwhile. A failure answers a bare `ERR`
+/// (the reason is in the log), as Redis does.
+pub fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    persist::save(ctx.core).map_err(|_| CmdError::Coded("ERR".into()))?;
+    out.ok();
     Ok(())
 }
 
@@ -55,8 +65,7 @@ pub fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResul
     Ok(())
 }
 
-/// LASTSAVE: the time of the last successful save; nothing saves yet, so the start time, which is
-/// what Redis reports before its first save.
+/// LASTSAVE: the time of the last successful save (the start time before the first one, as in Redis).
 pub fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     out.int(ctx.core.lastsave_s);
     Ok(())

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use super::introspection::{command, latency, memory, slowlog};
 use super::spec::{acl as a, flags as f, ks, Command};
 use super::{
-    client, config_cmd, connection, debug, functions, getkeys, hash, hll, info, keys, list, locks, pubsub, scripting,
-    server, set, sort, stream, string, transactions, zset,
+    client, config_cmd, connection, debug, dump, functions, getkeys, hash, hll, info, keys, list, locks, pubsub,
+    scripting, server, set, sort, stream, string, transactions, zset,
 };
 use crate::{cmd, key_spec};
 
@@ -572,6 +572,17 @@ pub static COMMANDS: &[Command] = &[
             key_spec!(ks::OW | ks::INSERT, [index 2], [range 0 1 0])],
         handler: Some(keys::renamenx),
         doc: ("Gives a key a new name unless that name is taken.", "1.0.0", "generic", "O(1)")),
+    cmd!("dump", arity: 2, flags: f::READONLY, acl: a::KEYSPACE | a::READ | a::SLOW,
+        keys: (1, 1, 1), specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0])],
+        tips: ["nondeterministic_output"],
+        handler: Some(dump::dump),
+        doc: ("Serializes a key's value in the RDB format RESTORE takes.", "2.6.0", "generic",
+            "O(1) to find the key, then O(N*M) to serialize its N elements of average size M")),
+    cmd!("restore", arity: -4, flags: f::WRITE | f::DENYOOM, acl: a::KEYSPACE | a::WRITE | a::SLOW | a::DANGEROUS,
+        keys: (1, 1, 1), specs: [key_spec!(ks::OW | ks::UPDATE, [index 1], [range 0 1 0])],
+        handler: Some(dump::restore),
+        doc: ("Creates a key from a value DUMP serialized.", "2.6.0", "generic",
+            "O(1) to create the key, then O(N*M) to rebuild its N elements of average size M (O(N*M*log(N)) for a sorted set)")),
     cmd!("copy", arity: -3, flags: f::WRITE | f::DENYOOM, acl: a::KEYSPACE | a::WRITE | a::SLOW,
         keys: (1, 2, 1),
         specs: [key_spec!(ks::RO | ks::ACCESS, [index 1], [range 0 1 0]),
@@ -1380,6 +1391,10 @@ pub static COMMANDS: &[Command] = &[
         tips: ["nondeterministic_output"],
         handler: Some(server::lastsave),
         doc: ("Returns the Unix time of the last successful save.", "1.0.0", "server", "O(1)")),
+    cmd!("save", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING | f::NO_MULTI, acl: a::ADMIN | a::SLOW | a::DANGEROUS,
+        keys: (0, 0, 0), specs: [],
+        handler: Some(server::save),
+        doc: ("Synchronously save the dataset to disk", "1.0.0", "server", "O(N) where N is the total number of keys in all databases")),
     cmd!("monitor", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, acl: a::ADMIN | a::SLOW | a::DANGEROUS,
         keys: (0, 0, 0), specs: [],
         handler: Some(server::monitor),

@@ -97,6 +97,16 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     pub fn byte(&mut self) -> Result<u8, PayloadError> {
         let b = *self.buf.get(self.pos).ok_or(PayloadError::Corrupt)?;
         self.pos += 1;
@@ -125,11 +135,29 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
+    /// `N` raw bytes.
+    pub fn fixed<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
         let s = self.take(N)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
         Ok(a)
+    }
+
+    /// A score in the old text form (RDB_TYPE_ZSET): a length byte then ASCII, with 253, 254 and 255
+    /// standing for NaN, +inf and -inf.
+    pub fn ascii_double(&mut self) -> Result<f64, PayloadError> {
+        match self.byte()? {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            n => {
+                let text = self.take(n as usize)?;
+                std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .ok_or(PayloadError::Corrupt)
+            }
+        }
     }
 
     /// An RDB length.

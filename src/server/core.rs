@@ -163,6 +163,8 @@ pub struct Core {
     pub relayed_error: bool,
     /// Frees big values and whole databases off this thread (`lazyfree_*` INFO fields).
     pub lazyfree: LazyFree,
+    /// Save and load figures (INFO persistence).
+    pub persist: crate::server::persist::PersistStats,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -216,6 +218,7 @@ impl Core {
             err_checkpoint: 0,
             relayed_error: false,
             lazyfree: LazyFree::new(),
+            persist: Default::default(),
         };
         core.update_time();
         core

@@ -14,6 +14,7 @@ pub mod listen;
 pub mod log;
 pub mod net;
 pub mod notify;
+pub mod persist;
 pub mod pubsub;
 pub mod shard;
 pub mod tracking;

@@ -52,7 +52,7 @@ fn flush_is_async(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
 
 /// Empty database `index`; returns how many keys it held. An asynchronous flush hands the whole
 /// database to the lazy-free thread (whatever its size, as Redis does).
-fn empty_db(core: &mut Core, index: usize, lazy: bool) -> u64 {
+pub(crate) fn empty_db(core: &mut Core, index: usize, lazy: bool) -> u64 {
     core.watches.touch_db(index, &core.dbs[index], None, core.now_ms);
     let db = &mut core.dbs[index];
     let n = db.len() as u64;

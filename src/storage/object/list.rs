@@ -216,6 +216,26 @@ impl List {
         }
     }
 
+    /// A list made of these nodes as they are (an RDB file keeps Redis's node boundaries, and so does
+    /// loading it: DEBUG OBJECT's `ql_nodes` matches). Empty nodes are dropped.
+    pub fn from_nodes(nodes: impl IntoIterator<Item = Listpack>, fill: i32, compress: i32) -> List {
+        let mut l = List::new(fill, compress);
+        for mut node in nodes {
+            if node.is_empty() {
+                continue;
+            }
+            close(&mut node);
+            l.len += node.len();
+            l.nodes.push_back(node);
+        }
+        l
+    }
+
+    /// The nodes, head to tail (what an RDB file stores).
+    pub fn nodes(&self) -> impl Iterator<Item = &Listpack> + '_ {
+        self.nodes.iter()
+    }
+
     pub fn encoding(&self) -> &'static str {
         "quicklist"
     }

@@ -159,6 +159,38 @@ impl Hash {
         }
     }
 
+    /// Accept a listpack read from a file (RDB, RESTORE) after the checks Redis makes: field, value
+    /// pairs and no field twice.
+    pub fn from_listpack(lp: Listpack) -> Result<Hash, &'static str> {
+        if !lp.len().is_multiple_of(2) {
+            return Err("a hash listpack holds field, value pairs");
+        }
+        let mut seen = std::collections::HashSet::with_capacity(lp.len() / 2);
+        let mut it = lp.iter();
+        while let (Some(f), Some(_)) = (it.next(), it.next()) {
+            if !seen.insert(f.to_vec()) {
+                return Err("a field twice");
+            }
+        }
+        Ok(Hash::Listpack(lp))
+    }
+
+    /// The longest field or value, in bytes (a loaded listpack over `hash-max-listpack-value` is
+    /// converted).
+    pub fn longest_item(&self) -> usize {
+        match self {
+            Hash::Listpack(lp) => lp
+                .iter()
+                .map(|i| match i {
+                    LpItem::Str(s) => s.len(),
+                    LpItem::Int(_) => 0,
+                })
+                .max()
+                .unwrap_or(0),
+            Hash::Table(t) => t.iter().map(|(f, v)| f.len().max(v.len())).max().unwrap_or(0),
+        }
+    }
+
     /// Promote a listpack to a table (a table stays as it is).
     pub fn convert(&mut self) {
         if let Hash::Listpack(lp) = self {

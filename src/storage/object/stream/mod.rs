@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 pub use group::{Consumer, ConsumerGroup, Nack, INVALID_ENTRIES_READ};
 use node::{Fields, Master, RawEntry};
 
-use super::listpack::{FrozenListpack, Lp, LpItem};
+use super::listpack::{FrozenListpack, Listpack, Lp, LpItem};
 
 /// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -87,6 +87,16 @@ impl StreamId {
         k[..8].copy_from_slice(&self.ms.to_be_bytes());
         k[8..].copy_from_slice(&self.seq.to_be_bytes());
         k
+    }
+
+    /// Read the 16-byte big-endian form.
+    pub fn from_be_bytes(k: [u8; 16]) -> StreamId {
+        let (ms, seq) = k.split_at(8);
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(ms);
+        b.copy_from_slice(seq);
+        StreamId::new(u64::from_be_bytes(a), u64::from_be_bytes(b))
     }
 }
 
@@ -262,6 +272,44 @@ pub struct Stream {
 impl Stream {
     pub fn new() -> Stream {
         Stream::default()
+    }
+
+    /// A stream made of nodes read from a file: each is checked against the node layout, and together
+    /// against this module's invariants (nodes in order, each entry below the next node's master ID,
+    /// `length` the sum of the live counts, no entry above `last_id`, no node without live entries).
+    /// The caller sets the rest of the metadata and the groups.
+    pub fn from_nodes(
+        nodes: Vec<(StreamId, Listpack)>,
+        length: u64,
+        last_id: StreamId,
+    ) -> Result<Stream, &'static str> {
+        let mut s = Stream {
+            last_id,
+            ..Stream::default()
+        };
+        let mut live = 0u64;
+        let mut prev_last: Option<StreamId> = None;
+        s.nodes.reserve_exact(nodes.len());
+        for (master_id, lp) in nodes {
+            let sum = node::validate(&lp, master_id)?;
+            if prev_last.is_some_and(|p| master_id <= p) {
+                return Err("stream nodes out of order");
+            }
+            if sum.live == 0 {
+                return Err("a stream node without live entries");
+            }
+            if sum.last > last_id {
+                return Err("a stream entry above the stream's last ID");
+            }
+            live += sum.live;
+            prev_last = Some(sum.last);
+            s.nodes.push_back((master_id, lp.freeze()));
+        }
+        if live != length {
+            return Err("a stream length that does not match its nodes");
+        }
+        s.length = length;
+        Ok(s)
     }
 
     /// Live entries.

@@ -268,3 +268,100 @@ pub fn set_counts(lp: &mut Listpack, count: i64, deleted: i64) {
 pub fn mark_deleted(lp: &mut Listpack, e: &RawEntry) {
     lp.replace(e.start, LpItem::Int(e.flags | FLAG_DELETED));
 }
+
+/// What [`validate`] learnt about a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub live: u64,
+    pub deleted: u64,
+    /// The first and last entries' IDs, deleted ones included.
+    pub first: StreamId,
+    pub last: StreamId,
+}
+
+/// Check an untrusted node (a well-formed listpack from a file) against the stream node layout, as
+/// Redis's `streamValidateListpackIntegrity` does, plus what this module's readers rely on: every
+/// number where the layout puts one, field counts that fit in the node, each entry's `lp-count`,
+/// entry IDs at or above the master ID and strictly increasing, and master counts that match the
+/// entries' flags. After this, the readers above never walk past the node's end.
+pub fn validate(lp: &Lp, master_id: StreamId) -> Result<Summary, &'static str> {
+    const BAD: &str = "a stream node that does not follow the stream layout";
+    let mut pos = lp.first();
+    let next_int = |pos: &mut Option<usize>| -> Result<i64, &'static str> {
+        let p = pos.ok_or(BAD)?;
+        let v = match lp.get(p) {
+            LpItem::Int(i) => i,
+            LpItem::Str(s) => crate::storage::object::listpack::parse_canonical_int(s).ok_or(BAD)?,
+        };
+        *pos = lp.next(p);
+        Ok(v)
+    };
+    let skip = |pos: &mut Option<usize>, n: u64| -> Result<(), &'static str> {
+        for _ in 0..n {
+            *pos = lp.next(pos.ok_or(BAD)?);
+        }
+        Ok(())
+    };
+    let elements = lp.len() as u64;
+    let count = next_int(&mut pos)?;
+    let deleted = next_int(&mut pos)?;
+    let nfields = next_int(&mut pos)?;
+    if count < 0 || deleted < 0 || nfields < 0 || nfields as u64 > elements {
+        return Err(BAD);
+    }
+    let nfields = nfields as u64;
+    skip(&mut pos, nfields)?;
+    if next_int(&mut pos)? != 0 {
+        return Err(BAD);
+    }
+    let mut summary = Summary {
+        live: 0,
+        deleted: 0,
+        first: master_id,
+        last: master_id,
+    };
+    let mut prev: Option<StreamId> = None;
+    while pos.is_some() {
+        let flags = next_int(&mut pos)?;
+        let ms = next_int(&mut pos)?;
+        let seq = next_int(&mut pos)?;
+        let id = StreamId::new(
+            master_id.ms.wrapping_add(ms as u64),
+            master_id.seq.wrapping_add(seq as u64),
+        );
+        if id < master_id || prev.is_some_and(|p| id <= p) {
+            return Err("stream node entries out of order");
+        }
+        let in_entry = if flags & FLAG_SAMEFIELDS != 0 {
+            skip(&mut pos, nfields)?;
+            3 + nfields
+        } else {
+            let n = next_int(&mut pos)?;
+            if n < 0 || n as u64 > elements {
+                return Err(BAD);
+            }
+            skip(&mut pos, 2 * n as u64)?;
+            4 + 2 * n as u64
+        };
+        if next_int(&mut pos)? != in_entry as i64 {
+            return Err(BAD);
+        }
+        if flags & FLAG_DELETED != 0 {
+            summary.deleted += 1;
+        } else {
+            summary.live += 1;
+        }
+        if prev.is_none() {
+            summary.first = id;
+        }
+        summary.last = id;
+        prev = Some(id);
+    }
+    if prev.is_none() {
+        return Err("an empty listpack inside a stream");
+    }
+    if summary.live != count as u64 || summary.deleted != deleted as u64 {
+        return Err("stream node counts that do not match its entries");
+    }
+    Ok(summary)
+}

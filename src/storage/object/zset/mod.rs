@@ -751,7 +751,8 @@ impl ZSet {
         }
     }
 
-    fn convert_to_large(&mut self) {
+    /// Move a listpack's members to the large encoding (a large set stays as it is).
+    pub fn convert_to_large(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut l = Sorted::with_capacity(lp.len() / 2);
             let mut buf = itoa::Buffer::new();

@@ -1,0 +1,381 @@
+//! RDB files: SAVE, the load at start-up, SHUTDOWN SAVE, and files that move between Ferrite and a
+//! real redis-server 7.0 both ways with equal DEBUG DIGEST and encodings.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{redis_available, simple, Raw, Server, Value};
+
+/// Every type in each encoding Redis 7.0 has, TTLs, three databases, a stream with a group, a
+/// consumer and a pending entry, and a function library.
+fn dataset() -> Vec<Vec<String>> {
+    let mut cmds: Vec<Vec<String>> = vec![];
+    let mut c = |args: &[&str]| cmds.push(args.iter().map(|s| s.to_string()).collect());
+    c(&["SET", "s-embstr", "hello"]);
+    c(&["SET", "s-int", "12345"]);
+    c(&["SET", "s-min", "-9223372036854775808"]);
+    c(&["SET", "s-raw", &"x".repeat(100)]);
+    c(&["SET", "s-lzf", &"abc".repeat(200)]);
+    c(&["SET", "s-ttl", "v", "PX", "100000000"]);
+    c(&["RPUSH", "l-small", "a", "b", "1", "-2", "3000000000"]);
+    c(&["SADD", "set-ints", "1", "2", "3", "100000", "-5"]);
+    c(&["SADD", "set-words", "a", "b", "c"]);
+    c(&["HSET", "h-small", "f", "v", "n", "1"]);
+    c(&["ZADD", "z-small", "1", "a", "2.5", "b", "-3", "c", "inf", "top"]);
+    c(&["XADD", "st", "1-1", "f", "v"]);
+    c(&["XADD", "st", "2-1", "f", "w", "g", "x"]);
+    c(&["XADD", "st", "3-0", "f", "y"]);
+    c(&["XDEL", "st", "2-1"]);
+    c(&["XGROUP", "CREATE", "st", "grp", "0"]);
+    c(&[
+        "XREADGROUP",
+        "GROUP",
+        "grp",
+        "alice",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "st",
+        ">",
+    ]);
+    c(&["XGROUP", "CREATECONSUMER", "st", "grp", "bob"]);
+    c(&["EXPIRE", "h-small", "100000"]);
+    c(&["SELECT", "3"]);
+    c(&["SET", "other", "db3"]);
+    for i in 0..700 {
+        let (n, v) = (i.to_string(), format!("element-{i}-{}", "y".repeat(40)));
+        c(&["HSET", "h-big", &format!("f{i}"), &n]);
+        c(&["ZADD", "z-big", &n, &format!("m{i}")]);
+        c(&["SADD", "set-big", &format!("m{i}")]);
+        c(&["RPUSH", "l-big", &v]);
+        c(&["SADD", "set-bigints", &n]);
+    }
+    c(&["SELECT", "15"]);
+    c(&["SET", "last", "db"]);
+    c(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nredis.register_function('myf', function() return 1 end)",
+    ]);
+    c(&["SELECT", "0"]);
+    cmds
+}
+
+fn populate(c: &mut Raw) {
+    for cmd in dataset() {
+        let reply = c.cmd(&cmd);
+        assert!(!matches!(reply, Value::Error(_)), "{cmd:?}: {reply:?}");
+    }
+}
+
+/// Keys of every database: (db, key) pairs, with OBJECT ENCODING and the TTL state.
+fn shape(c: &mut Raw) -> Vec<(usize, String, Value, Value)> {
+    let mut out = vec![];
+    for db in [0, 3, 15] {
+        c.cmd(&["SELECT", &db.to_string()]);
+        let Value::Array(keys) = c.cmd(&["KEYS", "*"]) else {
+            panic!("keys")
+        };
+        let mut keys: Vec<String> = keys
+            .into_iter()
+            .map(|k| match k {
+                Value::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        keys.sort();
+        for k in keys {
+            let enc = c.cmd(&["OBJECT", "ENCODING", &k]);
+            let ttl = match c.cmd(&["PTTL", &k]) {
+                Value::Int(-1) => Value::Int(-1),
+                Value::Int(_) => Value::Int(1),
+                other => other,
+            };
+            out.push((db, k, enc, ttl));
+        }
+    }
+    c.cmd(&["SELECT", "0"]);
+    out
+}
+
+fn digest(c: &mut Raw) -> Value {
+    c.cmd(&["DEBUG", "DIGEST"])
+}
+
+/// Stop a server without saving and wait for it to go.
+fn stop(s: &mut Server) {
+    s.raw().send(&["SHUTDOWN", "NOSAVE"]);
+    assert!(s.wait_exit(Duration::from_secs(10)).is_some(), "server exited");
+}
+
+/// No `temp-*.rdb` left behind in `dir`.
+fn no_temp_file(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .all(|e| !e.expect("entry").file_name().to_string_lossy().starts_with("temp-"))
+}
+
+fn dir_arg(dir: &Path) -> String {
+    dir.to_str().expect("utf8 path").to_string()
+}
+
+#[test]
+fn save_then_restart_keeps_every_type_and_the_counters_follow() {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    populate(&mut c);
+    c.cmd(&["SET", "short-lived", "v", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(20));
+    // Gone (a read deletes it), so the digest below no longer counts it; a save would skip it anyway.
+    assert_eq!(c.cmd(&["GET", "short-lived"]), Value::NullBulk);
+    let before = (digest(&mut c), shape(&mut c));
+    let info = |c: &mut Raw, field: &str| -> String {
+        let Value::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
+            panic!("info")
+        };
+        let text = String::from_utf8_lossy(&b).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert_ne!(info(&mut c, "rdb_changes_since_last_save"), "0");
+    let Value::Int(last0) = c.cmd(&["LASTSAVE"]) else {
+        panic!("lastsave")
+    };
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    let Value::Int(last1) = c.cmd(&["LASTSAVE"]) else {
+        panic!("lastsave")
+    };
+    assert!(last1 > last0, "LASTSAVE moves: {last0} -> {last1}");
+    assert_eq!(info(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info(&mut c, "rdb_saves"), "1");
+    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert!(f.dir().join("dump.rdb").exists());
+    assert!(no_temp_file(f.dir()), "no temp file left");
+    stop(&mut f);
+
+    let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
+    let mut c = g.raw();
+    assert_eq!((digest(&mut c), shape(&mut c)), before);
+    assert_eq!(info(&mut c, "rdb_last_load_keys_loaded"), before.1.len().to_string());
+    let Value::Array(libs) = c.cmd(&["FUNCTION", "LIST"]) else {
+        panic!("function list")
+    };
+    assert_eq!(libs.len(), 1);
+    assert_eq!(c.cmd(&["FCALL", "myf", "0"]), Value::Int(1));
+    // `dir` is also where the relative log file goes (the server works from there, as Redis does).
+    let log = std::fs::read_to_string(f.dir().join("server.log")).expect("log");
+    assert!(log.contains("DB loaded from disk"), "{log}");
+}
+
+#[test]
+fn shutdown_save_writes_the_file_and_the_next_start_loads_it() {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    c.cmd(&["SET", "k", "v"]);
+    c.send(&["SHUTDOWN", "SAVE"]);
+    assert!(f.wait_exit(Duration::from_secs(10)).expect("exit").success());
+    let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
+    assert_eq!(g.raw().cmd(&["GET", "k"]), Value::Bulk(b"v".to_vec()));
+}
+
+#[test]
+fn a_failed_save_leaves_the_previous_file_and_reports_err() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    c.cmd(&["SET", "k", "v1"]);
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    let saved = std::fs::read(f.dir().join("dump.rdb")).expect("file");
+    // The rename target becomes a directory: the save fails at its last step.
+    std::fs::remove_file(f.dir().join("dump.rdb")).expect("rm");
+    std::fs::create_dir(f.dir().join("dump.rdb")).expect("mkdir");
+    std::fs::write(f.dir().join("dump.rdb").join("x"), b"x").expect("fill");
+    c.cmd(&["SET", "k", "v2"]);
+    assert_eq!(c.cmd(&["SAVE"]), common::err("ERR"));
+    let Value::Bulk(info) = c.cmd(&["INFO", "persistence"]) else {
+        panic!("info")
+    };
+    assert!(String::from_utf8_lossy(&info).contains("rdb_last_bgsave_status:err"));
+    assert!(f.log().contains("Write error saving DB on disk"), "{}", f.log());
+    assert!(no_temp_file(f.dir()), "the temp file is removed");
+    assert!(!saved.is_empty());
+}
+
+#[test]
+fn a_corrupt_file_stops_the_start_with_a_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    populate(&mut c);
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    stop(&mut f);
+    let good = std::fs::read(f.dir().join("dump.rdb")).expect("file");
+    for (name, bytes) in [
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("bad checksum", {
+            let mut b = good.clone();
+            let n = b.len();
+            b[n - 3] ^= 0x55;
+            b
+        }),
+        ("not an rdb", b"hello world".to_vec()),
+    ] {
+        std::fs::write(dir.path().join("dump.rdb"), &bytes).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrite-server"))
+            .args([
+                "--port",
+                &common::free_port().to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--dir", &dir_arg(dir.path())])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(log.contains("Fatal error loading the DB"), "{name}: {log}");
+    }
+}
+
+/// Ferrite's file loads in redis-server and redis-server's file loads in Ferrite: same digest, same
+/// encodings, TTLs and functions; `redis-check-rdb` accepts Ferrite's file.
+#[test]
+fn rdb_files_move_between_ferrite_and_redis_both_ways() {
+    if !redis_available("rdb_files_move_between_ferrite_and_redis_both_ways") {
+        return;
+    }
+    for compression in ["yes", "no"] {
+        // Ferrite -> Redis.
+        let mut f = Server::ferrite(&["--rdbcompression", compression]);
+        let mut c = f.raw();
+        populate(&mut c);
+        let want = (digest(&mut c), shape(&mut c));
+        assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+        stop(&mut f);
+        let check = std::process::Command::new("redis-check-rdb")
+            .arg(f.dir().join("dump.rdb"))
+            .output()
+            .expect("redis-check-rdb");
+        let report = String::from_utf8_lossy(&check.stdout);
+        assert!(check.status.success() && report.contains("RDB looks OK"), "{report}");
+        let r = Server::redis(&["--dir", &dir_arg(f.dir())]);
+        let mut rc = r.raw();
+        assert_eq!((digest(&mut rc), shape(&mut rc)), want, "Redis loading Ferrite's file");
+        assert_eq!(rc.cmd(&["FCALL", "myf", "0"]), Value::Int(1));
+        assert_eq!(
+            rc.cmd(&["XPENDING", "st", "grp"]),
+            Value::Array(vec![
+                Value::Int(1),
+                Value::Bulk(b"1-1".to_vec()),
+                Value::Bulk(b"1-1".to_vec()),
+                Value::Array(vec![Value::Array(vec![
+                    Value::Bulk(b"alice".to_vec()),
+                    Value::Bulk(b"1".to_vec())
+                ])]),
+            ])
+        );
+
+        // Redis -> Ferrite.
+        let mut r = Server::redis(&["--rdbcompression", compression]);
+        let mut rc = r.raw();
+        populate(&mut rc);
+        let want = (digest(&mut rc), shape(&mut rc));
+        let groups = rc.cmd(&["XINFO", "GROUPS", "st"]);
+        let consumers: Vec<Value> = (0..2).map(|_| rc.cmd(&["XINFO", "CONSUMERS", "st", "grp"])).collect();
+        assert_eq!(rc.cmd(&["SAVE"]), simple("OK"));
+        stop(&mut r);
+        let g = Server::ferrite(&["--dir", &dir_arg(r.dir())]);
+        let mut gc = g.raw();
+        assert_eq!((digest(&mut gc), shape(&mut gc)), want, "Ferrite loading Redis's file");
+        assert_eq!(gc.cmd(&["XINFO", "GROUPS", "st"]), groups);
+        // Idle times move on; the names and pending counts must match.
+        let strip = |v: Value| match v {
+            Value::Array(cs) => cs
+                .into_iter()
+                .map(|c| match c {
+                    Value::Array(kv) => kv
+                        .chunks(2)
+                        .filter(|p| p[0] != Value::Bulk(b"idle".to_vec()))
+                        .flat_map(|p| p.to_vec())
+                        .collect::<Vec<_>>(),
+                    other => vec![other],
+                })
+                .collect::<Vec<_>>(),
+            other => vec![vec![other]],
+        };
+        assert_eq!(
+            strip(gc.cmd(&["XINFO", "CONSUMERS", "st", "grp"])),
+            strip(consumers[0].clone())
+        );
+        assert_eq!(gc.cmd(&["FCALL", "myf", "0"]), Value::Int(1));
+    }
+}
+
+#[test]
+fn debug_reload_saves_empties_and_loads_back() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    populate(&mut c);
+    let before = (digest(&mut c), shape(&mut c));
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), simple("OK"));
+    assert_eq!((digest(&mut c), shape(&mut c)), before);
+    assert_eq!(c.cmd(&["FCALL", "myf", "0"]), Value::Int(1));
+    // NOSAVE loads the file as it is: a key written since is gone.
+    c.cmd(&["SET", "after", "1"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), simple("OK"));
+    assert_eq!(c.cmd(&["EXISTS", "after"]), Value::Int(0));
+    // NOFLUSH without MERGE fails on the keys already there; with MERGE they are replaced.
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+        common::err("ERR Error trying to load the RDB dump, check server logs.")
+    );
+    c.cmd(&["SET", "s-embstr", "changed"]);
+    c.cmd(&["SET", "extra", "kept"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), simple("OK"));
+    assert_eq!(c.cmd(&["GET", "s-embstr"]), Value::Bulk(b"hello".to_vec()));
+    assert_eq!(c.cmd(&["GET", "extra"]), Value::Bulk(b"kept".to_vec()));
+    std::fs::remove_file(f.dir().join("dump.rdb")).expect("rm");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+        common::err("ERR Error trying to load the RDB dump, check server logs.")
+    );
+    if redis_available("debug_reload_saves_empties_and_loads_back") {
+        let r = Server::redis(&[]);
+        let mut rc = r.raw();
+        for cmd in [&["DEBUG", "RELOAD", "BOGUS"][..], &["DEBUG", "RELOAD", "NOSAVE", "x"]] {
+            assert_eq!(c.cmd(cmd), rc.cmd(cmd), "{cmd:?}");
+        }
+    }
+}
+
+/// DEBUG OBJECT's serializedlength is the RDB writer's own figure, as in Redis.
+#[test]
+fn serialized_lengths_match_redis() {
+    if !redis_available("serialized_lengths_match_redis") {
+        return;
+    }
+    let f = Server::ferrite(&[]);
+    let r = Server::redis(&[]);
+    let (mut fc, mut rc) = (f.raw(), r.raw());
+    populate(&mut fc);
+    populate(&mut rc);
+    let length = |c: &mut Raw, key: &str| -> String {
+        let Value::Simple(line) = c.cmd(&["DEBUG", "OBJECT", key]) else {
+            panic!("debug object")
+        };
+        let line = String::from_utf8_lossy(&line).into_owned();
+        line.split(' ')
+            .find_map(|w| w.strip_prefix("serializedlength:").map(str::to_string))
+            .expect("serializedlength")
+    };
+    for key in [
+        "s-embstr", "s-int", "s-min", "s-raw", "s-lzf", "l-small", "set-ints", "h-small", "z-small",
+    ] {
+        assert_eq!(length(&mut fc, key), length(&mut rc, key), "{key}");
+    }
+}
