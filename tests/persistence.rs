@@ -131,16 +131,7 @@ fn save_then_restart_keeps_every_type_and_the_counters_follow() {
     // Gone (a read deletes it), so the digest below no longer counts it; a save would skip it anyway.
     assert_eq!(c.cmd(&["GET", "short-lived"]), Value::NullBulk);
     let before = (digest(&mut c), shape(&mut c));
-    let info = |c: &mut Raw, field: &str| -> String {
-        let Value::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
-            panic!("info")
-        };
-        let text = String::from_utf8_lossy(&b).into_owned();
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-            .unwrap_or_default()
-    };
-    assert_ne!(info(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_ne!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
     let Value::Int(last0) = c.cmd(&["LASTSAVE"]) else {
         panic!("lastsave")
     };
@@ -150,9 +141,9 @@ fn save_then_restart_keeps_every_type_and_the_counters_follow() {
         panic!("lastsave")
     };
     assert!(last1 > last0, "LASTSAVE moves: {last0} -> {last1}");
-    assert_eq!(info(&mut c, "rdb_changes_since_last_save"), "0");
-    assert_eq!(info(&mut c, "rdb_saves"), "1");
-    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
     assert!(f.dir().join("dump.rdb").exists());
     assert!(no_temp_file(f.dir()), "no temp file left");
     stop(&mut f);
@@ -160,7 +151,10 @@ fn save_then_restart_keeps_every_type_and_the_counters_follow() {
     let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
     let mut c = g.raw();
     assert_eq!((digest(&mut c), shape(&mut c)), before);
-    assert_eq!(info(&mut c, "rdb_last_load_keys_loaded"), before.1.len().to_string());
+    assert_eq!(
+        info_field(&mut c, "rdb_last_load_keys_loaded"),
+        before.1.len().to_string()
+    );
     let Value::Array(libs) = c.cmd(&["FUNCTION", "LIST"]) else {
         panic!("function list")
     };
@@ -378,4 +372,187 @@ fn serialized_lengths_match_redis() {
     ] {
         assert_eq!(length(&mut fc, key), length(&mut rc, key), "{key}");
     }
+}
+
+fn info_field(c: &mut Raw, field: &str) -> String {
+    let Value::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
+        panic!("info")
+    };
+    String::from_utf8_lossy(&b)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn wait_bgsave(c: &mut Raw) {
+    assert!(
+        common::eventually(Duration::from_secs(60), || info_field(c, "rdb_bgsave_in_progress")
+            == "0"),
+        "the background save ends"
+    );
+}
+
+/// BGSAVE's file is the dataset as it was when BGSAVE answered, although writes of every kind
+/// (overwrites, deletes, new keys, in-place changes of collections, SWAPDB, FLUSHDB, expiries) run
+/// all through the save.
+#[test]
+fn bgsave_is_a_point_in_time_image_while_writes_go_on() {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    populate(&mut c);
+    c.cmd(&["DEBUG", "POPULATE", "300000", "key", "16"]);
+    c.cmd(&["SELECT", "3"]);
+    c.cmd(&["DEBUG", "POPULATE", "50000", "three", "8"]);
+    c.cmd(&["SELECT", "0"]);
+    let before = digest(&mut c);
+    // Live at the cut, expired before the file is loaded: in the image, dropped by the load.
+    for i in 0..1000 {
+        c.cmd(&["SET", &format!("ttl:{i}"), "v", "PX", "1000"]);
+    }
+    assert_eq!(c.cmd(&["BGSAVE"]), simple("Background saving started"));
+    let cut = std::time::Instant::now();
+    assert_eq!(
+        c.cmd(&["BGSAVE"]),
+        common::err("ERR Background save already in progress")
+    );
+    assert_eq!(c.cmd(&["SAVE"]), common::err("ERR Background save already in progress"));
+    let mut w = f.raw();
+    let mut rounds = 0;
+    while info_field(&mut c, "rdb_bgsave_in_progress") == "1" && rounds < 100_000 {
+        let i = rounds.to_string();
+        w.send(&["SET", &format!("key:{i}"), "changed"]);
+        w.send(&["DEL", &format!("key:{}", 299_999 - rounds)]);
+        w.send(&["SET", &format!("new:{i}"), "x"]);
+        w.send(&["HSET", "h-small", &format!("f{i}"), "v"]);
+        w.send(&["RPUSH", "l-small", "more"]);
+        w.send(&["XADD", "st", "*", "f", "later"]);
+        if rounds == 50 {
+            w.send(&["SWAPDB", "0", "3"]);
+            w.send(&["SWAPDB", "0", "3"]);
+            w.send(&["SELECT", "15"]);
+            w.send(&["FLUSHDB"]);
+            w.send(&["SELECT", "0"]);
+        }
+        rounds += 1;
+        if rounds % 50 == 0 {
+            // Collect the replies now and then.
+            w.cmd(&["PING"]);
+            while w.cmd(&["PING"]) != simple("PONG") {}
+        }
+    }
+    wait_bgsave(&mut c);
+    assert!(rounds > 50, "writes ran during the save ({rounds} rounds)");
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_ne!(
+        info_field(&mut c, "rdb_changes_since_last_save"),
+        "0",
+        "the writes after the cut count"
+    );
+    assert!(
+        f.log().contains("Background saving terminated with success"),
+        "{}",
+        f.log()
+    );
+    stop(&mut f);
+    std::thread::sleep(Duration::from_millis(1200).saturating_sub(cut.elapsed()));
+    let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
+    let mut gc = g.raw();
+    assert_eq!(info_field(&mut gc, "rdb_last_load_keys_expired"), "1000");
+    assert_eq!(digest(&mut gc), before, "the image is the dataset at the cut");
+}
+
+/// A `save` point starts a background save on its own; when that fails, writes (and PING) get
+/// MISCONF while `stop-writes-on-bgsave-error` is on, as in Redis.
+#[test]
+fn save_points_save_and_a_failed_save_stops_writes() {
+    let f = Server::ferrite(&["--save", "1 1"]);
+    let mut c = f.raw();
+    c.cmd(&["SET", "k", "v"]);
+    assert!(
+        common::eventually(Duration::from_secs(10), || f.dir().join("dump.rdb").exists()),
+        "the point saved"
+    );
+    assert!(common::eventually(Duration::from_secs(5), || f
+        .log()
+        .contains("1 changes in 1 seconds. Saving...")));
+
+    let run = |server: &Server| -> Vec<Value> {
+        std::fs::create_dir(server.dir().join("dump.rdb")).expect("mkdir");
+        std::fs::write(server.dir().join("dump.rdb").join("x"), b"x").expect("fill");
+        let mut c = server.raw();
+        c.cmd(&["SET", "k", "v"]);
+        assert!(
+            common::eventually(Duration::from_secs(15), || info_field(&mut c, "rdb_last_bgsave_status")
+                == "err"),
+            "the save failed"
+        );
+        let replies = vec![
+            c.cmd(&["SET", "k", "v2"]),
+            c.cmd(&["PING"]),
+            c.cmd(&["GET", "k"]),
+            c.cmd(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
+            c.cmd(&["SET", "k", "v3"]),
+        ];
+        replies
+    };
+    let g = Server::ferrite(&["--save", "1 1"]);
+    let ours = run(&g);
+    assert!(
+        matches!(&ours[0], Value::Error(e) if e.starts_with(b"MISCONF")),
+        "{ours:?}"
+    );
+    assert_eq!(ours[4], simple("OK"));
+    if redis_available("save_points_save_and_a_failed_save_stops_writes") {
+        let r = Server::redis(&["--save", "1 1"]);
+        assert_eq!(ours, run(&r));
+    }
+}
+
+#[test]
+fn bgsave_replies_match_redis() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    let script: &[&[&str]] = &[
+        &["BGSAVE", "NOW"],
+        &["BGSAVE", "SCHEDULE", "X"],
+        &["MULTI"],
+        &["BGSAVE"],
+        &["EXEC"],
+    ];
+    let ours: Vec<Value> = script.iter().map(|s| c.cmd(s)).collect();
+    assert_eq!(
+        ours[4],
+        Value::Array(vec![simple("Background saving scheduled")]),
+        "inside a transaction it is scheduled"
+    );
+    // The cron starts the scheduled save.
+    assert!(common::eventually(Duration::from_secs(10), || f
+        .dir()
+        .join("dump.rdb")
+        .exists()));
+    wait_bgsave(&mut c);
+    assert_eq!(c.cmd(&["BGSAVE", "SCHEDULE"]), simple("Background saving started"));
+    if redis_available("bgsave_replies_match_redis") {
+        let r = Server::redis(&[]);
+        let mut rc = r.raw();
+        let theirs: Vec<Value> = script.iter().map(|s| rc.cmd(s)).collect();
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// With `save` points, SIGTERM saves before exiting (Redis's prepareForShutdown).
+#[test]
+fn sigterm_saves_when_save_points_are_set() {
+    let mut f = Server::ferrite(&["--save", "3600 1"]);
+    let mut c = f.raw();
+    c.cmd(&["SET", "k", "v"]);
+    f.signal(libc::SIGTERM);
+    assert!(f.wait_exit(Duration::from_secs(10)).expect("exit").success());
+    assert!(
+        f.log().contains("Saving the final RDB snapshot before exiting."),
+        "{}",
+        f.log()
+    );
+    let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
+    assert_eq!(g.raw().cmd(&["GET", "k"]), Value::Bulk(b"v".to_vec()));
 }

@@ -201,6 +201,7 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
             ));
         }
     }
+    persist::abort_bgsave(ctx.core);
     if save && persist::save(ctx.core).is_err() {
         return Err(CmdError::Coded("ERR".into()));
     }

@@ -267,6 +267,13 @@ fn effective_flags(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>)
 /// The gates between lookup and execution, in Redis 7.0's order (processCommand). Each reads flags
 /// and state, never command names.
 /// `resp3`: the protocol the client speaks (its output buffer is lent to the caller meanwhile).
+/// Redis's reply to a write while the last background save failed.
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to \
+                       disk. Commands that may modify the data set are disabled, because this instance is \
+                       configured to report errors during writes if RDB snapshotting fails \
+                       (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the \
+                       RDB error.";
+
 fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>, resp3: bool) -> Verdict {
     if !cmd.arity_ok(args.len()) {
         return Verdict::Reject(arity_error(cmd));
@@ -295,6 +302,14 @@ fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>, resp3: bo
     if core.config.maxmemory > 0 && oom_applies && !core.busy() && crate::memory::used_memory() > core.config.maxmemory
     {
         return Verdict::Reject(CmdError::Oom.to_string());
+    }
+    // A failed background save stops writes while `save` points are set (stop-writes-on-bgsave-error).
+    if core.config.stop_writes_on_bgsave_error
+        && !core.config.save.is_empty()
+        && !core.persist.last_save_ok
+        && (has(flags::WRITE) || cmd.full_name == "ping")
+    {
+        return Verdict::Reject(MISCONF.into());
     }
     // A RESP2 subscriber's connection carries messages: only (un)subscribing, PING, QUIT and RESET.
     if client.is_subscriber() && !resp3 && !cmd.has(flags::SUBSCRIBER_OK) {

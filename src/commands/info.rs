@@ -331,7 +331,7 @@ fn persistence(s: &mut String, core: &Core) {
         "{}",
         core.stats.dirty - core.persist.dirty_at_last_save
     );
-    line!(s, "rdb_bgsave_in_progress", "0");
+    line!(s, "rdb_bgsave_in_progress", "{}", core.bgsave.is_some() as i32);
     line!(s, "rdb_last_save_time", "{}", core.lastsave_s);
     line!(
         s,
@@ -339,8 +339,13 @@ fn persistence(s: &mut String, core: &Core) {
         "{}",
         if core.persist.last_save_ok { "ok" } else { "err" }
     );
-    line!(s, "rdb_last_bgsave_time_sec", "-1");
-    line!(s, "rdb_current_bgsave_time_sec", "-1");
+    line!(s, "rdb_last_bgsave_time_sec", "{}", core.persist.last_bgsave_secs);
+    line!(
+        s,
+        "rdb_current_bgsave_time_sec",
+        "{}",
+        core.bgsave.as_ref().map_or(-1, |b| b.elapsed_secs())
+    );
     line!(s, "rdb_saves", "{}", core.persist.rdb_saves);
     line!(s, "rdb_last_cow_size", "0");
     line!(

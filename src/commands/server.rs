@@ -29,6 +29,8 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
     }
     let saves = req.save || (!req.nosave && !ctx.core.config.save.is_empty());
     if saves && !ctx.core.loading {
+        // As Redis kills its saving child: the final save is a foreground one.
+        persist::abort_bgsave(ctx.core);
         crate::log_warning!("User requested shutdown...");
         crate::log_notice!("Saving the final RDB snapshot before exiting.");
         if persist::save(ctx.core).is_err() {
@@ -51,8 +53,32 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>, _out: &mut ReplyBuf) -> CmdR
 /// SAVE: write the RDB file now, answering nothing else meanwhile. A failure answers a bare `ERR`
 /// (the reason is in the log), as Redis does.
 pub fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    if ctx.core.bgsave.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
     persist::save(ctx.core).map_err(|_| CmdError::Coded("ERR".into()))?;
     out.ok();
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE]: start a background save (see `server::persist`). Inside a transaction it is
+/// scheduled for when the transaction is over, as Redis does.
+pub fn bgsave(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    match args.len() {
+        1 => {}
+        2 if args.is(1, "schedule") => {}
+        _ => return Err(CmdError::syntax()),
+    }
+    if ctx.core.bgsave.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    if ctx.core.exec.caller() == crate::commands::dispatch::Caller::Exec {
+        ctx.core.persist.bgsave_scheduled = true;
+        out.simple(b"Background saving scheduled");
+        return Ok(());
+    }
+    persist::start_bgsave(ctx.core).map_err(|_| CmdError::Coded("ERR".into()))?;
+    out.simple(b"Background saving started");
     Ok(())
 }
 

@@ -359,7 +359,7 @@ struct Loader {
 }
 
 impl Config {
-    /// Redis 7.0 built-in defaults, with Ferrite's documented exceptions (`save ""`).
+    /// Redis 7.0 built-in defaults, with Ferrite's documented exceptions (docs/config.md).
     #[allow(clippy::should_implement_trait)]
     pub fn default() -> Config {
         let dir = std::env::current_dir()
@@ -463,7 +463,10 @@ impl Config {
             lua_enable_deprecated_api: false,
             // Ferrite exception: Redis's built-in default is "3600 1 300 100 60 10000"; Ferrite
             // has no RDB yet and must not promise snapshots.
-            save: Vec::new(),
+            save: special::save::DEFAULT
+                .iter()
+                .map(|&(seconds, changes)| crate::config::types::SavePoint { seconds, changes })
+                .collect(),
             stop_writes_on_bgsave_error: false,
             rdbcompression: false,
             rdbchecksum: false,

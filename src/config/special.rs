@@ -105,6 +105,9 @@ pub mod save {
     use super::*;
     use crate::config::types::SavePoint;
 
+    /// Redis's built-in points: after an hour if 1 key changed, 5 minutes if 100, a minute if 10000.
+    pub const DEFAULT: [(i64, i32); 3] = [(3600, 1), (300, 100), (60, 10000)];
+
     pub fn set(c: &mut Config, args: &[Vec<u8>], reading_file: bool) -> SetResult {
         let mut args = args;
         if args.len() == 1 && args[0].is_empty() {

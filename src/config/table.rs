@@ -554,7 +554,7 @@ fn build() -> Vec<Directive> {
 
         // Directives with their own syntax.
         special!("dir", None, PROTECTED, Built, dir),
-        special!("save", None, MULTI_ARG, unbuilt(|c| c.save.is_empty(), "RDB persistence"), save),
+        special!("save", None, MULTI_ARG, Built, save),
         special!("client-output-buffer-limit", None, MULTI_ARG, Built, client_output_buffer_limit),
         special!("oom-score-adj-values", None, MULTI_ARG, Inert, oom_score_adj_values),
         special!("notify-keyspace-events", None, NONE, Built, notify_keyspace_events),

@@ -165,6 +165,8 @@ pub struct Core {
     pub lazyfree: LazyFree,
     /// Save and load figures (INFO persistence).
     pub persist: crate::server::persist::PersistStats,
+    /// The background save in progress.
+    pub bgsave: Option<crate::server::persist::Bgsave>,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -219,6 +221,7 @@ impl Core {
             relayed_error: false,
             lazyfree: LazyFree::new(),
             persist: Default::default(),
+            bgsave: None,
         };
         core.update_time();
         core

@@ -109,6 +109,10 @@ pub fn active_expire(core: &mut Core, state: &mut ExpireState, kind: CycleKind) 
     core.stats.expired_stale_perc = current_perc * 0.05 + core.stats.expired_stale_perc * 0.95;
 }
 
+/// Seconds before a `save` point retries after a failed background save (Redis's
+/// CONFIG_BGSAVE_RETRY_DELAY).
+const BGSAVE_RETRY_DELAY_S: i64 = 5;
+
 /// Keys client tracking may invalidate early per cron tick when its table is over its limit (Redis
 /// also works through an overshoot a bounded slice at a time).
 const TRACKING_EVICTIONS_PER_TICK: usize = 1000;
@@ -155,6 +159,35 @@ impl Server {
             db.try_shrink();
         }
         self.close_timed_out_clients();
+        self.start_scheduled_bgsave();
+    }
+
+    /// Start a background save when one is due: asked for inside a transaction, or a `save` point
+    /// reached (enough changes since the last save, and its seconds passed since then), as Redis's
+    /// serverCron does, retrying a failed save only after `BGSAVE_RETRY_DELAY_S`.
+    fn start_scheduled_bgsave(&mut self) {
+        let core = &mut self.core;
+        if core.bgsave.is_some() {
+            return;
+        }
+        if core.persist.bgsave_scheduled {
+            core.persist.bgsave_scheduled = false;
+            let _ = crate::server::persist::start_bgsave(core);
+            return;
+        }
+        let now_s = core.now_ms / 1000;
+        let changes = core.stats.dirty - core.persist.dirty_at_last_save;
+        let retry_ok =
+            core.persist.last_save_ok || core.now_ms - core.persist.last_bgsave_try_ms > BGSAVE_RETRY_DELAY_S * 1000;
+        let due = core
+            .config
+            .save
+            .iter()
+            .find(|p| changes >= p.changes.max(0) as u64 && now_s - core.lastsave_s > p.seconds && retry_ok);
+        if let Some(p) = due {
+            crate::log_notice!("{} changes in {} seconds. Saving...", p.changes, p.seconds);
+            let _ = crate::server::persist::start_bgsave(core);
+        }
     }
 
     fn close_timed_out_clients(&mut self) {

@@ -121,6 +121,9 @@ impl Server {
             let mut st = self.expire_state;
             cron::active_expire(&mut self.core, &mut st, cron::CycleKind::Fast);
             self.expire_state = st;
+            if self.core.bgsave.is_some() {
+                persist::bgsave_step(&mut self.core);
+            }
             if self.core.now_ms >= self.next_cron_ms {
                 self.cron();
                 let hz = self.core.config.hz.clamp(1, 500) as i64;
@@ -161,6 +164,10 @@ impl Server {
     fn poll_timeout(&self) -> Duration {
         if !self.net.pending.is_empty() {
             return Duration::ZERO;
+        }
+        // A background save walks a slice per iteration: keep iterating while it has work.
+        if persist::bgsave_busy(&self.core) {
+            return Duration::from_millis(1);
         }
         let mut wake = self.next_cron_ms;
         if let Some(p) = self.core.pause {
@@ -204,13 +211,36 @@ impl Server {
 
     /// Decide whether to exit (Redis's prepareForShutdown). Returns false if the shutdown was refused.
     fn prepare_shutdown(&mut self, req: ShutdownRequest) -> bool {
-        prepare_shutdown(&self.core, req)
+        prepare_shutdown(&mut self.core, req)
     }
 }
 
 /// Get ready to exit (Redis's prepareForShutdown). Returns false if the shutdown was refused. Also
 /// called from a busy script's hook, where SHUTDOWN NOSAVE ends the process at once, as in Redis.
-pub fn prepare_shutdown(core: &Core, req: ShutdownRequest) -> bool {
+pub fn prepare_shutdown(core: &mut Core, mut req: ShutdownRequest) -> bool {
+    // A signal (or a SHUTDOWN that has not saved yet) saves first when `save` points are set, as
+    // Redis does; a background save in progress gives way to this final, foreground one.
+    if !req.nosave && (req.save || !core.config.save.is_empty()) && !core.loading {
+        if !req.announced {
+            crate::log_warning!("User requested shutdown...");
+            req.announced = true;
+        }
+        persist::abort_bgsave(core);
+        crate::log_notice!("Saving the final RDB snapshot before exiting.");
+        if persist::save(core).is_err() {
+            if !req.force {
+                crate::log_warning!("Error trying to save the DB, can't exit.");
+                if req.signal.is_some() {
+                    crate::log_warning!(
+                        "SIGTERM received but errors trying to shut down the server, check the logs for more \
+                         information"
+                    );
+                }
+                return false;
+            }
+            crate::log_warning!("Error trying to save the DB. Exit anyway.");
+        }
+    }
     if !req.announced {
         crate::log_warning!("User requested shutdown...");
     }

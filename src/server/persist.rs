@@ -1,13 +1,21 @@
-//! The dataset to and from an RDB file: SAVE, SHUTDOWN's final save, DEBUG RELOAD and the load at
-//! start-up (formats in `persistence::rdb`).
+//! The dataset to and from an RDB file: SAVE, BGSAVE, SHUTDOWN's final save, DEBUG RELOAD and the
+//! load at start-up (formats in `persistence::rdb`).
 //!
 //! A save writes `temp-<pid>.rdb` in `dir`, fsyncs it, renames it over `dbfilename` and fsyncs the
-//! directory, so a crash at any point leaves either the previous file or the new one, whole. The
-//! save here is synchronous (SAVE's contract: the server answers nothing else meanwhile).
+//! directory, so a crash at any point leaves either the previous file or the new one, whole.
+//!
+//! SAVE is synchronous (its contract: the server answers nothing else meanwhile). BGSAVE takes a
+//! point-in-time image without fork: every database's table is cut at once (storage/table.rs: a
+//! write saves a bucket the walk has not reached before changing it), the event loop walks the
+//! tables a slice at a time (`bgsave_step`, about `STEP_BUDGET` per iteration), and a writer thread
+//! puts the bytes on disk. The channel to it holds at most `CHANNEL_CHUNKS` chunks of `CHUNK_BYTES`:
+//! when the disk is slower than the walk, the walk waits; bytes saved early by writes still pile up
+//! in memory, bounded by what the writes touch.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::time::{Duration, Instant};
 
 use super::core::Core;
 use crate::persistence::rdb::{self, value::LoadLimits, Aux, LoadError, Loaded, Target, Writer};
@@ -21,6 +29,12 @@ pub struct PersistStats {
     pub last_save_ok: bool,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// Seconds the last background save took (-1 before the first).
+    pub last_bgsave_secs: i64,
+    /// When the last background save was attempted (ms), for the retry delay of `save` points.
+    pub last_bgsave_try_ms: i64,
+    /// BGSAVE ran inside a transaction: the cron starts it.
+    pub bgsave_scheduled: bool,
 }
 
 impl Default for PersistStats {
@@ -31,6 +45,9 @@ impl Default for PersistStats {
             last_save_ok: true,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            last_bgsave_secs: -1,
+            last_bgsave_try_ms: 0,
+            bgsave_scheduled: false,
         }
     }
 }
@@ -82,13 +99,16 @@ fn write_file(core: &Core) -> Result<(), String> {
     })
 }
 
-fn write_snapshot(core: &Core, file: File) -> std::io::Result<File> {
-    let aux = Aux {
+fn aux(core: &Core) -> Aux {
+    Aux {
         ctime_s: core.clock_now_us() / 1_000_000,
         used_mem: crate::memory::used_memory(),
         aof_base: false,
-    };
-    let mut w = Writer::new(file, &aux, core.config.rdbcompression, core.config.rdbchecksum);
+    }
+}
+
+fn write_snapshot(core: &Core, file: File) -> std::io::Result<File> {
+    let mut w = Writer::new(file, &aux(core), core.config.rdbcompression, core.config.rdbchecksum);
     for lib in core.functions.libraries() {
         w.function(&lib.code)?;
     }
@@ -169,4 +189,280 @@ pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>,
     core.persist.last_load_keys_loaded = loaded.keys;
     core.persist.last_load_keys_expired = loaded.expired_skipped;
     Ok(Some(loaded))
+}
+
+// ---- BGSAVE ----
+
+/// Bytes per chunk handed to the writer thread.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks the channel to the writer holds (the walk waits when it is full).
+const CHANNEL_CHUNKS: usize = 8;
+/// Time the walk may take per event-loop iteration.
+const STEP_BUDGET: Duration = Duration::from_micros(500);
+/// Buckets walked between two looks at the clock.
+const BUCKETS_PER_SLICE: usize = 256;
+
+enum Msg {
+    Bytes(Vec<u8>),
+    /// Everything is sent: end the file and put it in place.
+    Finish,
+}
+
+/// A background save in progress.
+pub struct Bgsave {
+    started: Instant,
+    /// `stats.dirty` at the cut.
+    dirty_at_cut: u64,
+    tx: Option<SyncSender<Msg>>,
+    result: Receiver<Result<u64, String>>,
+    /// Bytes not yet handed to the writer.
+    buf: Vec<u8>,
+    /// The database index the image is switched to.
+    selected: Option<usize>,
+    /// The snapshot index being walked (0..databases).
+    walking: usize,
+    walk_done: bool,
+}
+
+impl Bgsave {
+    pub fn elapsed_secs(&self) -> i64 {
+        self.started.elapsed().as_secs() as i64
+    }
+}
+
+/// Start a background save: the cut happens now. Errors are Redis's texts.
+pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
+    if core.bgsave.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    core.persist.last_bgsave_try_ms = core.now_ms;
+    let dir = core.config.dir.clone();
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let target = rdb_path(core);
+    let file = File::create(&tmp).map_err(|e| {
+        let msg = format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+            tmp.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            dir.display(),
+            os_error_text(&e)
+        );
+        crate::log_warning!("{msg}");
+        core.persist.last_save_ok = false;
+        msg
+    })?;
+    let (compress, checksum, now_ms) = (core.config.rdbcompression, core.config.rdbchecksum, core.now_ms);
+    let mut header = Writer::new(Vec::new(), &aux(core), compress, false);
+    for lib in core.functions.libraries() {
+        // Writing to memory cannot fail.
+        let _ = header.function(&lib.code);
+    }
+    let header = header.into_head();
+    for (i, db) in core.dbs.iter_mut().enumerate() {
+        db.begin_snapshot(i, Box::new(move |e, out| rdb::write_entry(out, e, now_ms, compress)));
+    }
+    let (tx, rx) = sync_channel::<Msg>(CHANNEL_CHUNKS);
+    let (result_tx, result) = sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("ferrite-bgsave".into())
+        .spawn(move || {
+            let r = write_background(file, rx, checksum, &tmp, &target, &dir);
+            if r.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            let _ = result_tx.send(r);
+        });
+    if let Err(e) = spawned {
+        for db in &mut core.dbs {
+            db.end_snapshot();
+        }
+        return Err(format!("Can't save in background: {e}"));
+    }
+    core.persist.rdb_saves += 1;
+    crate::log_notice!("Background saving started");
+    core.bgsave = Some(Bgsave {
+        started: Instant::now(),
+        dirty_at_cut: core.stats.dirty,
+        tx: Some(tx),
+        result,
+        buf: header,
+        selected: None,
+        walking: 0,
+        walk_done: false,
+    });
+    Ok(())
+}
+
+/// The writer thread: chunks to the file with the checksum, then EOF, checksum, fsync, rename and
+/// the directory's fsync. A closed channel before `Finish` means the save was abandoned.
+fn write_background(
+    file: File,
+    rx: Receiver<Msg>,
+    checksum: bool,
+    tmp: &Path,
+    target: &Path,
+    dir: &Path,
+) -> Result<u64, String> {
+    let mut w = rdb::RawWriter::new(file, checksum);
+    let io = |e: std::io::Error| format!("Write error saving DB on disk: {}", os_error_text(&e));
+    loop {
+        match rx.recv() {
+            Ok(Msg::Bytes(b)) => w.write(&b).map_err(io)?,
+            Ok(Msg::Finish) => break,
+            Err(_) => return Err("Background saving aborted".into()),
+        }
+    }
+    let (file, bytes) = w.finish().map_err(io)?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(tmp, target).map_err(io)?;
+    sync_dir(dir).map_err(io)?;
+    Ok(bytes)
+}
+
+/// One slice of a background save (called every event-loop iteration while one runs): hand the
+/// early-saved bytes and a budget's worth of walking to the writer, and finish up when it is done.
+pub fn bgsave_step(core: &mut Core) {
+    let Some(mut bg) = core.bgsave.take() else {
+        return;
+    };
+    if let Some(outcome) = poll_result(&mut bg) {
+        finish_bgsave(core, bg, outcome);
+        return;
+    }
+    collect_early(core, &mut bg);
+    let deadline = Instant::now() + STEP_BUDGET;
+    while !bg.walk_done && flush_chunks(&mut bg) && Instant::now() < deadline {
+        let Some(pos) = core.dbs.iter().position(|d| d.snapshot_index() == Some(bg.walking)) else {
+            bg.walking += 1;
+            if bg.walking >= core.dbs.len() {
+                bg.walk_done = true;
+            }
+            continue;
+        };
+        let index = bg.walking;
+        select(&mut bg, index);
+        let more = core.dbs[pos].snapshot_step(&mut bg.buf, CHUNK_BYTES, BUCKETS_PER_SLICE);
+        if !more {
+            // This database is whole: what writes saved early goes in before it lets go.
+            collect_early(core, &mut bg);
+            core.dbs[pos].end_snapshot();
+        }
+    }
+    if bg.walk_done && bg.tx.is_some() {
+        collect_early(core, &mut bg);
+        if flush_all(&mut bg) {
+            if let Some(tx) = bg.tx.take() {
+                let _ = tx.send(Msg::Finish);
+            }
+        }
+    }
+    core.bgsave = Some(bg);
+}
+
+/// Whether a background save is walking (the event loop must not sleep long meanwhile).
+pub fn bgsave_busy(core: &Core) -> bool {
+    core.bgsave.as_ref().is_some_and(|b| b.tx.is_some())
+}
+
+fn select(bg: &mut Bgsave, index: usize) {
+    if bg.selected != Some(index) {
+        rdb::write_select(&mut bg.buf, index);
+        bg.selected = Some(index);
+    }
+}
+
+/// Move every database's early-saved bytes into the image.
+fn collect_early(core: &mut Core, bg: &mut Bgsave) {
+    for db in &mut core.dbs {
+        let Some(index) = db.snapshot_index() else { continue };
+        let bytes = db.take_snapshot_early();
+        if !bytes.is_empty() {
+            select(bg, index);
+            bg.buf.extend_from_slice(&bytes);
+        }
+    }
+}
+
+/// Send whole chunks while the channel has room. Returns whether there is room for more.
+fn flush_chunks(bg: &mut Bgsave) -> bool {
+    while bg.buf.len() >= CHUNK_BYTES {
+        if !send(bg, CHUNK_BYTES) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Send everything buffered. Returns whether it all went.
+fn flush_all(bg: &mut Bgsave) -> bool {
+    flush_chunks(bg) && (bg.buf.is_empty() || send(bg, bg.buf.len()))
+}
+
+fn send(bg: &mut Bgsave, n: usize) -> bool {
+    let Some(tx) = &bg.tx else { return false };
+    let rest = bg.buf.split_off(n);
+    let chunk = std::mem::replace(&mut bg.buf, rest);
+    match tx.try_send(Msg::Bytes(chunk)) {
+        Ok(()) => true,
+        Err(TrySendError::Full(Msg::Bytes(chunk))) | Err(TrySendError::Disconnected(Msg::Bytes(chunk))) => {
+            let mut rest = std::mem::replace(&mut bg.buf, chunk);
+            bg.buf.append(&mut rest);
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+fn poll_result(bg: &mut Bgsave) -> Option<Result<u64, String>> {
+    match bg.result.try_recv() {
+        Ok(r) => Some(r),
+        Err(TryRecvError::Empty) => None,
+        Err(TryRecvError::Disconnected) => Some(Err("the background saver stopped".into())),
+    }
+}
+
+fn finish_bgsave(core: &mut Core, bg: Bgsave, outcome: Result<u64, String>) {
+    for db in &mut core.dbs {
+        db.end_snapshot();
+    }
+    core.persist.last_bgsave_secs = bg.elapsed_secs();
+    match outcome {
+        Ok(_) => {
+            crate::log_notice!("DB saved on disk");
+            crate::log_notice!("Background saving terminated with success");
+            core.persist.dirty_at_last_save = bg.dirty_at_cut;
+            core.lastsave_s = core.clock_now_us() / 1_000_000;
+            core.persist.last_save_ok = true;
+        }
+        Err(e) => {
+            crate::log_warning!("{e}");
+            crate::log_warning!("Background saving error");
+            core.persist.last_save_ok = false;
+        }
+    }
+}
+
+/// Give up a background save in progress (SHUTDOWN, FLUSHALL, a foreground save): the tables are
+/// released and the writer removes its temp file.
+pub fn abort_bgsave(core: &mut Core) {
+    if let Some(bg) = core.bgsave.take() {
+        for db in &mut core.dbs {
+            db.end_snapshot();
+        }
+        drop(bg.tx);
+        // Wait for the writer to let go of the temp file (it stops at the closed channel).
+        let _ = bg.result.recv_timeout(Duration::from_secs(5));
+        crate::log_warning!("Background saving aborted");
+    }
+}
+
+/// Run a background save to its end here (tests, and a shutdown that must not lose it).
+pub fn finish_bgsave_now(core: &mut Core) {
+    while core.bgsave.is_some() {
+        bgsave_step(core);
+        if !bgsave_busy(core) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }

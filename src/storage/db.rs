@@ -19,12 +19,17 @@ use rand::Rng;
 
 use super::entry::{Entry, NewValue, OwnedValue, ValueRef};
 use super::object::Object;
-use super::table::{Loc, Table};
+use super::table::{EntryWriter, Loc, Table};
 use super::volatile::VolatileIndex;
 
 /// One database of the keyspace (Redis's `redisDb` without the blocking/watch state).
 pub struct Db {
     table: Table,
+    /// The snapshot this database's table is being saved into: the database index the image files
+    /// its keys under (SWAPDB moves a `Db`, and its keys stay where they were at the cut).
+    snap_index: Option<usize>,
+    /// Snapshot bytes of a table `clear` took away, waiting for the saver.
+    snap_tail: Vec<u8>,
     volatile: VolatileIndex,
     /// Next volatile index position the active expiry cycle looks at.
     expire_cursor: usize,
@@ -66,6 +71,8 @@ impl Db {
     pub fn new() -> Db {
         Db {
             table: Table::new(),
+            snap_index: None,
+            snap_tail: Vec::new(),
             volatile: VolatileIndex::default(),
             expire_cursor: 0,
             avg_ttl: 0,
@@ -217,8 +224,51 @@ impl Db {
         Some(EntryRef(self.volatile_entry(pos).1))
     }
 
-    /// Empties the database, returning the old contents to be dropped wherever suits.
+    /// Start saving this database into a snapshot under `index` (see table.rs): `write` serializes
+    /// one entry. An empty database has nothing to save and is left alone. Returns whether it
+    /// started.
+    pub fn begin_snapshot(&mut self, index: usize, write: EntryWriter) -> bool {
+        if self.table.len() == 0 {
+            return false;
+        }
+        self.table.begin_snapshot(write);
+        self.snap_index = Some(index);
+        true
+    }
+
+    /// The index this database's keys are saved under, while its snapshot is in progress.
+    pub fn snapshot_index(&self) -> Option<usize> {
+        self.snap_index
+    }
+
+    /// Walk the snapshot on (see `Table::snapshot_step`). Returns whether buckets remain.
+    pub fn snapshot_step(&mut self, out: &mut Vec<u8>, max_bytes: usize, max_buckets: usize) -> bool {
+        self.table.snapshot_step(out, max_bytes, max_buckets)
+    }
+
+    /// Bytes saved ahead of the walk, since the last call.
+    pub fn take_snapshot_early(&mut self) -> Vec<u8> {
+        let mut bytes = mem::take(&mut self.snap_tail);
+        bytes.extend_from_slice(&self.table.take_snapshot_early());
+        bytes
+    }
+
+    /// Stop taking part in the snapshot (finished or abandoned).
+    pub fn end_snapshot(&mut self) {
+        self.table.end_snapshot();
+        self.snap_index = None;
+        self.snap_tail = Vec::new();
+    }
+
+    /// Empties the database, returning the old contents to be dropped wherever suits. A snapshot
+    /// in progress first saves what it has not yet of the old table (the new one is born saved).
     pub fn clear(&mut self) -> DbContents {
+        if self.table.snapshot_active() {
+            let mut rest = self.table.take_snapshot_early();
+            while self.table.snapshot_step(&mut rest, usize::MAX, usize::MAX) {}
+            self.snap_tail.extend_from_slice(&rest);
+            self.table.end_snapshot();
+        }
         self.expire_cursor = 0;
         self.avg_ttl = 0;
         DbContents {
@@ -339,6 +389,10 @@ pub(crate) enum Probe {
 pub struct EntryRef<'a>(&'a Entry);
 
 impl<'a> EntryRef<'a> {
+    pub(crate) fn of(e: &'a Entry) -> EntryRef<'a> {
+        EntryRef(e)
+    }
+
     pub fn key(&self) -> &'a [u8] {
         self.0.key()
     }
@@ -456,8 +510,9 @@ impl<'a> EntryMut<'a> {
         self.db.apply_expire(self.loc, self.hash, expire_at);
     }
 
+    /// Stamp the access clock (not a change of the key: a snapshot does not save it first).
     pub fn set_lru(&mut self, lru: u32) {
-        self.entry_mut().set_lru(lru);
+        self.db.table.stamp_mut(self.loc).set_lru(lru);
     }
 
     /// The collection, if the value is one.

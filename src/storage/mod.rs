@@ -27,3 +27,4 @@ pub use db::{Db, DbContents, EntryMut, EntryRef};
 pub use entry::{NewValue, OwnedValue, StrEncoding, ValueRef, EMBSTR_MAX, LRU_MASK};
 pub use expire::{expire_cycle, CycleStats, ExpireParams};
 pub use object::Object;
+pub use table::EntryWriter;

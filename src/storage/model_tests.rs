@@ -358,3 +358,108 @@ proptest! {
         db.check();
     }
 }
+
+/// A snapshot's image: each entry as `key=value` with a length prefix, so it can be parsed back.
+fn image_writer() -> super::EntryWriter {
+    Box::new(|e, out| {
+        let v = match e.value() {
+            ValueRef::Int(i) => i.to_string().into_bytes(),
+            ValueRef::Str(s, _) => s.to_vec(),
+            ValueRef::Obj(_) => b"obj".to_vec(),
+        };
+        let rec = [e.key(), b"=", &v].concat();
+        out.extend_from_slice(&(rec.len() as u32).to_le_bytes());
+        out.extend_from_slice(&rec);
+    })
+}
+
+fn parse_image(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut recs = vec![];
+    while bytes.len() >= 4 {
+        let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        recs.push(bytes[4..4 + n].to_vec());
+        bytes = &bytes[4 + n..];
+    }
+    recs
+}
+
+#[derive(Debug, Clone)]
+enum SnapOp {
+    Put(u16, u8),
+    Remove(u16),
+    Expire(u16),
+    Walk(u8),
+    Clear,
+}
+
+fn snap_op() -> impl Strategy<Value = SnapOp> {
+    prop_oneof![
+        4 => (0u16..400, any::<u8>()).prop_map(|(k, v)| SnapOp::Put(k, v)),
+        2 => (0u16..400).prop_map(SnapOp::Remove),
+        1 => (0u16..400).prop_map(SnapOp::Expire),
+        3 => (1u8..8).prop_map(SnapOp::Walk),
+        1 => Just(SnapOp::Clear),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever writes run while a snapshot walks (inserts that would grow the table, overwrites,
+    /// deletes, TTL changes, a flush), the image holds exactly the keys present at the cut, each once,
+    /// with its value at the cut, also when a rehash was under way at the cut.
+    #[test]
+    fn a_snapshot_is_the_table_at_the_cut(
+        initial in 0usize..300,
+        rehash_steps in 0usize..40,
+        ops in prop::collection::vec(snap_op(), 0..300),
+    ) {
+        let mut db = Db::new();
+        for i in 0..initial {
+            db.put(format!("k{i}").as_bytes(), NewValue::Str(format!("v{i}").as_bytes()), None, 0);
+        }
+        // Possibly cut in the middle of a rehash.
+        db.rehash_steps(rehash_steps);
+        let mut want: Vec<Vec<u8>> = db.iter().map(|e| {
+            let v = match e.value() { ValueRef::Str(s, _) => s.to_vec(), _ => vec![] };
+            [e.key(), b"=", &v].concat()
+        }).collect();
+        want.sort();
+        let started = db.begin_snapshot(0, image_writer());
+        prop_assert_eq!(started, initial > 0);
+        let mut image = vec![];
+        let mut walking = started;
+        for op in ops {
+            match op {
+                SnapOp::Put(k, v) => {
+                    db.put(format!("k{k}").as_bytes(), NewValue::Str(&[b'x', v]), None, 0);
+                }
+                SnapOp::Remove(k) => {
+                    db.remove(format!("k{k}").as_bytes());
+                }
+                SnapOp::Expire(k) => {
+                    if let Some(mut e) = db.get_mut(format!("k{k}").as_bytes()) {
+                        e.set_expire(Some(5));
+                    }
+                }
+                SnapOp::Walk(n) => {
+                    if walking {
+                        walking = db.snapshot_step(&mut image, usize::MAX, n as usize);
+                    }
+                }
+                SnapOp::Clear => {
+                    drop(db.clear());
+                }
+            }
+            image.extend_from_slice(&db.take_snapshot_early());
+        }
+        while walking {
+            walking = db.snapshot_step(&mut image, usize::MAX, 16);
+        }
+        image.extend_from_slice(&db.take_snapshot_early());
+        db.end_snapshot();
+        let mut got = parse_image(&image);
+        got.sort();
+        prop_assert_eq!(got, want);
+    }
+}

@@ -24,12 +24,13 @@
 //! from it. Hence every key present for a whole scan is returned at least once, across any number
 //! of resizes; some may be returned twice.
 //!
-//! Snapshot hook (not built yet, DESIGN §6): every mutation of a bucket — insert, remove, an
-//! in-place value change through `entry_mut`, and both the source and the destination of a rehash
-//! step — obtains the bucket through `bucket_mut`. A fork-less snapshot will keep a saved-epoch
-//! stamp per bucket and, in `bucket_mut`, serialize a bucket not yet saved before handing it out.
-//! New arrays are born saved; `Db::clear` hands the whole old table to whoever drops it (the saver
-//! then). Reads (`find`, `scan`, sampling) never mutate and need no hook.
+//! Snapshots (DESIGN §6): a point-in-time image taken while writes go on, without fork. While a
+//! [`Snap`] is attached the arrays are frozen (no resize, no rehash step), so a bucket is a fixed
+//! place; the saver walks the buckets in order, and every mutation of a bucket (insert, remove, an
+//! in-place value change through `entry_mut`) obtains it through `bucket_mut`, which first serializes
+//! the bucket if the saver has not passed it yet. So every key present at the cut is written exactly
+//! once, as it was at the cut, and no key created after it. Access-clock stamps (`stamp_mut`) are not
+//! mutations and bypass the hook. `Db::clear` finishes the walk of the old table first.
 
 #![forbid(unsafe_code)]
 
@@ -41,6 +42,7 @@ use ahash::RandomState;
 use rand::Rng;
 
 use super::buckets::Buckets;
+use super::db::EntryRef;
 use super::entry::Entry;
 
 /// Smallest bucket array (Redis's DICT_HT_INITIAL_SIZE).
@@ -88,6 +90,47 @@ pub(crate) struct Table {
     used: [usize; 2],
     rehash_idx: Option<usize>,
     hasher: RandomState,
+    snap: Option<Box<Snap>>,
+}
+
+/// Serializes one entry of a snapshot (its key, TTL and value), or nothing for a key the image must
+/// not hold (expired at the cut).
+pub type EntryWriter = Box<dyn Fn(EntryRef<'_>, &mut Vec<u8>) + Send>;
+
+/// A snapshot in progress over a table (module docs).
+pub(crate) struct Snap {
+    /// The saver's position: array, then bucket. Buckets before it are saved.
+    cursor: (usize, usize),
+    /// How many arrays the image covers (two when a rehash was under way at the cut).
+    arrays: usize,
+    /// Buckets at or past the cursor already saved because a write was about to change them (one bit
+    /// per bucket, per array).
+    early: [Vec<u64>; 2],
+    /// What those early saves wrote, waiting for the saver to take it.
+    out: Vec<u8>,
+    write: EntryWriter,
+}
+
+impl Snap {
+    fn is_saved(&self, table: usize, bucket: usize) -> bool {
+        (table, bucket) < self.cursor
+            || self.early[table]
+                .get(bucket / 64)
+                .is_some_and(|w| w & (1 << (bucket % 64)) != 0)
+    }
+
+    fn mark(&mut self, table: usize, bucket: usize) {
+        if let Some(w) = self.early[table].get_mut(bucket / 64) {
+            *w |= 1 << (bucket % 64);
+        }
+    }
+
+    /// Save a bucket ahead of the cursor (a write is about to change it).
+    fn save_early(&mut self, head: Option<&Entry>) {
+        for e in Chain(head) {
+            (self.write)(EntryRef::of(e), &mut self.out);
+        }
+    }
 }
 
 impl Table {
@@ -97,6 +140,7 @@ impl Table {
             used: [0, 0],
             rehash_idx: None,
             hasher: process_hasher(),
+            snap: None,
         }
     }
 
@@ -138,9 +182,82 @@ impl Table {
         Chain(self.ht[table].head(bucket))
     }
 
-    /// The one place a bucket is handed out for mutation: the snapshot hook point (module docs).
+    /// The one place a bucket is handed out for mutation: a snapshot saves it first if the saver has
+    /// not passed it yet (module docs).
     fn bucket_mut(&mut self, table: usize, bucket: usize) -> &mut Option<Entry> {
+        if let Some(snap) = self.snap.as_deref_mut() {
+            if table < snap.arrays && !snap.is_saved(table, bucket) {
+                snap.save_early(self.ht[table].head(bucket));
+                snap.mark(table, bucket);
+            }
+        }
         self.ht[table].slot_mut(bucket)
+    }
+
+    /// Start a snapshot of this table (module docs). The arrays stay frozen until `end_snapshot`.
+    pub(crate) fn begin_snapshot(&mut self, write: EntryWriter) {
+        let arrays = self.tables();
+        let early = [
+            vec![0u64; self.ht[0].len().div_ceil(64)],
+            if arrays == 2 {
+                vec![0u64; self.ht[1].len().div_ceil(64)]
+            } else {
+                Vec::new()
+            },
+        ];
+        // Buckets of ht[0] below the rehash index are empty (and may be freed).
+        let start = self.rehash_idx.unwrap_or(0);
+        self.snap = Some(Box::new(Snap {
+            cursor: (0, start),
+            arrays,
+            early,
+            out: Vec::new(),
+            write,
+        }));
+    }
+
+    pub(crate) fn snapshot_active(&self) -> bool {
+        self.snap.is_some()
+    }
+
+    /// Walk on: serialize the buckets at the cursor into `out` until it holds `max_bytes` or
+    /// `max_buckets` buckets were visited. Returns whether buckets remain.
+    pub(crate) fn snapshot_step(&mut self, out: &mut Vec<u8>, max_bytes: usize, max_buckets: usize) -> bool {
+        let Some(snap) = self.snap.as_deref_mut() else {
+            return false;
+        };
+        let mut visited = 0;
+        while snap.cursor.0 < snap.arrays {
+            let (t, b) = snap.cursor;
+            if b >= self.ht[t].len() {
+                snap.cursor = (t + 1, 0);
+                continue;
+            }
+            if visited >= max_buckets || out.len() >= max_bytes {
+                return true;
+            }
+            if !snap.is_saved(t, b) {
+                for e in Chain(self.ht[t].head(b)) {
+                    (snap.write)(EntryRef::of(e), out);
+                }
+            }
+            snap.cursor = (t, b + 1);
+            visited += 1;
+        }
+        false
+    }
+
+    /// Take what early saves wrote since the last call.
+    pub(crate) fn take_snapshot_early(&mut self) -> Vec<u8> {
+        self.snap
+            .as_deref_mut()
+            .map(|s| mem::take(&mut s.out))
+            .unwrap_or_default()
+    }
+
+    /// Detach the snapshot; the arrays may resize again.
+    pub(crate) fn end_snapshot(&mut self) {
+        self.snap = None;
     }
 
     /// The first entry in `hash`'s buckets that satisfies `pred`.
@@ -185,6 +302,15 @@ impl Table {
         self.link_mut(loc).as_mut().expect("a Loc points at an entry")
     }
 
+    /// The entry at `loc` for an access-clock stamp only: not a mutation, so no snapshot hook.
+    pub(crate) fn stamp_mut(&mut self, loc: Loc) -> &mut Entry {
+        let mut link = self.ht[loc.table].slot_mut(loc.bucket);
+        for _ in 0..loc.depth {
+            link = link.as_mut().expect("a Loc points into a chain").next_mut();
+        }
+        link.as_mut().expect("a Loc points at an entry")
+    }
+
     /// Unlinks the entry at `loc`.
     pub(crate) fn remove_at(&mut self, loc: Loc) -> Entry {
         let link = self.link_mut(loc);
@@ -206,7 +332,8 @@ impl Table {
     }
 
     fn expand_if_needed(&mut self) {
-        if self.rehash_idx.is_some() {
+        // A snapshot freezes the arrays (chains grow longer meanwhile).
+        if self.rehash_idx.is_some() || (self.snap.is_some() && !self.ht[0].is_empty()) {
             return;
         }
         if self.ht[0].is_empty() {
@@ -225,7 +352,11 @@ impl Table {
     /// Starts shrinking a table that is less than 10% full. Returns whether it did.
     pub(crate) fn try_shrink(&mut self) -> bool {
         let size = self.ht[0].len();
-        if self.rehash_idx.is_some() || size <= MIN_BUCKETS || self.used[0] * 100 / size >= MIN_FILL_PERCENT {
+        if self.rehash_idx.is_some()
+            || self.snap.is_some()
+            || size <= MIN_BUCKETS
+            || self.used[0] * 100 / size >= MIN_FILL_PERCENT
+        {
             return false;
         }
         let target = self.used[0].max(MIN_BUCKETS).next_power_of_two();
@@ -241,6 +372,9 @@ impl Table {
         let Some(mut idx) = self.rehash_idx else {
             return false;
         };
+        if self.snap.is_some() {
+            return false;
+        }
         let mut empty_visits = steps * EMPTY_VISITS_PER_STEP;
         let mask = self.ht[1].len() - 1;
         for _ in 0..steps {

@@ -23,7 +23,7 @@ use std::io::Write;
 use crc::{Crc, Digest, CRC_64_REDIS};
 
 use super::payload::{write_len, write_string, Reader, RDB_VERSION};
-use crate::storage::Db;
+use crate::storage::{Db, EntryRef};
 use value::{is_value_type, read_value, write_value, LoadLimits, ValueError};
 
 pub mod opcode {
@@ -54,26 +54,56 @@ pub struct Aux {
     pub aof_base: bool,
 }
 
-/// Writes an RDB stream through a buffer, keeping the checksum as it goes.
-pub struct Writer<W: Write> {
+/// The bytes of an RDB stream on their way out, with the running checksum: what comes before EOF
+/// goes through `write`; `finish` adds EOF and the checksum (0 when `rdbchecksum no`).
+pub struct RawWriter<W: Write> {
     out: W,
-    buf: Vec<u8>,
     crc: Digest<'static, u64>,
     checksum: bool,
-    compress: bool,
     written: u64,
+}
+
+impl<W: Write> RawWriter<W> {
+    pub fn new(out: W, checksum: bool) -> RawWriter<W> {
+        RawWriter {
+            out,
+            crc: CRC64.digest(),
+            checksum,
+            written: 0,
+        }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.crc.update(bytes);
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// EOF and the checksum. Returns the output and the bytes written.
+    pub fn finish(mut self) -> std::io::Result<(W, u64)> {
+        self.write(&[opcode::EOF])?;
+        let crc = if self.checksum { self.crc.finalize() } else { 0 };
+        self.out.write_all(&crc.to_le_bytes())?;
+        self.out.flush()?;
+        Ok((self.out, self.written + 8))
+    }
+}
+
+/// Writes an RDB stream through a buffer (header, aux fields, functions, databases).
+pub struct Writer<W: Write> {
+    raw: RawWriter<W>,
+    buf: Vec<u8>,
+    compress: bool,
 }
 
 impl<W: Write> Writer<W> {
     /// Start a file: the magic and version, then the aux fields.
     pub fn new(out: W, aux: &Aux, compress: bool, checksum: bool) -> Writer<W> {
         let mut w = Writer {
-            out,
+            raw: RawWriter::new(out, checksum),
             buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
-            crc: CRC64.digest(),
-            checksum,
             compress,
-            written: 0,
         };
         w.buf.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
         w.aux(b"redis-ver", crate::config::REDIS_VERSION.as_bytes());
@@ -102,36 +132,18 @@ impl<W: Write> Writer<W> {
         if db.is_empty() {
             return Ok(());
         }
-        self.buf.push(opcode::SELECTDB);
-        write_len(&mut self.buf, index as u64);
+        write_select(&mut self.buf, index);
         self.buf.push(opcode::RESIZEDB);
         write_len(&mut self.buf, db.len() as u64);
         write_len(&mut self.buf, db.volatile_len() as u64);
         let mut result = Ok(());
         db.for_each(|e| {
-            if result.is_err() {
-                return;
+            if result.is_ok() {
+                write_entry(&mut self.buf, e, now_ms, self.compress);
+                result = self.maybe_flush();
             }
-            if let Some(at) = e.expire_at() {
-                if at < now_ms {
-                    return;
-                }
-                self.buf.push(opcode::EXPIRETIME_MS);
-                self.buf.extend_from_slice(&at.to_le_bytes());
-            }
-            self.key(e.key(), e.value());
-            result = self.maybe_flush();
         });
         result
-    }
-
-    /// One key and its value (the type byte goes first, so the value is encoded then moved behind
-    /// the key).
-    fn key(&mut self, key: &[u8], v: crate::storage::ValueRef<'_>) {
-        let type_at = self.buf.len();
-        self.buf.push(0);
-        write_string(&mut self.buf, key, self.compress);
-        self.buf[type_at] = write_value(&mut self.buf, v, self.compress);
     }
 
     fn maybe_flush(&mut self) -> std::io::Result<()> {
@@ -142,22 +154,47 @@ impl<W: Write> Writer<W> {
     }
 
     fn flush_buf(&mut self) -> std::io::Result<()> {
-        self.crc.update(&self.buf);
-        self.out.write_all(&self.buf)?;
-        self.written += self.buf.len() as u64;
+        self.raw.write(&self.buf)?;
         self.buf.clear();
         Ok(())
     }
 
     /// End the file: EOF and the checksum. Returns the output and the bytes written.
     pub fn finish(mut self) -> std::io::Result<(W, u64)> {
-        self.buf.push(opcode::EOF);
         self.flush_buf()?;
-        let crc = if self.checksum { self.crc.finalize() } else { 0 };
-        self.out.write_all(&crc.to_le_bytes())?;
-        self.out.flush()?;
-        Ok((self.out, self.written + 8))
+        self.raw.finish()
     }
+}
+
+impl Writer<Vec<u8>> {
+    /// What was written so far, without EOF: the start of an image whose rest comes from elsewhere.
+    pub fn into_head(mut self) -> Vec<u8> {
+        let mut head = std::mem::take(&mut self.raw.out);
+        head.append(&mut self.buf);
+        head
+    }
+}
+
+/// Append one key: its deadline, then type, key and value (the type byte goes first, so the value
+/// is encoded after a placeholder). Nothing for a key whose deadline is before `now_ms`.
+pub fn write_entry(out: &mut Vec<u8>, e: EntryRef<'_>, now_ms: i64, compress: bool) {
+    if let Some(at) = e.expire_at() {
+        if at < now_ms {
+            return;
+        }
+        out.push(opcode::EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    let type_at = out.len();
+    out.push(0);
+    write_string(out, e.key(), compress);
+    out[type_at] = write_value(out, e.value(), compress);
+}
+
+/// Append a database switch (an image may switch back and forth: a loader just follows).
+pub fn write_select(out: &mut Vec<u8>, index: usize) {
+    out.push(opcode::SELECTDB);
+    write_len(out, index as u64);
 }
 
 /// Where a load puts what it reads, and how.
