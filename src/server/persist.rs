@@ -81,23 +81,37 @@ pub fn save(core: &mut Core) -> Result<(), String> {
 
 fn write_file(core: &Core) -> Result<(), String> {
     let dir = &core.config.dir;
-    let tmp_name = format!("temp-{}.rdb", std::process::id());
-    let tmp = dir.join(&tmp_name);
-    let file = File::create(&tmp).map_err(|e| {
-        format!(
-            "Failed opening the temp RDB file {tmp_name} (in server root dir {}) for saving: {}",
+    let (file, tmp) = create_temp(dir)?;
+    let done = write_snapshot(core, file).and_then(|f| put_in_place(&f, &tmp, &rdb_path(core), dir));
+    done.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        write_error(e)
+    })
+}
+
+/// Open `temp-<pid>.rdb` in `dir`; the error is Redis's text.
+fn create_temp(dir: &Path) -> Result<(File, PathBuf), String> {
+    let name = format!("temp-{}.rdb", std::process::id());
+    let tmp = dir.join(&name);
+    match File::create(&tmp) {
+        Ok(f) => Ok((f, tmp)),
+        Err(e) => Err(format!(
+            "Failed opening the temp RDB file {name} (in server root dir {}) for saving: {}",
             dir.display(),
             os_error_text(&e)
-        )
-    })?;
-    let written = write_snapshot(core, file).and_then(|f| f.sync_all());
-    let renamed = written
-        .and_then(|()| std::fs::rename(&tmp, rdb_path(core)))
-        .and_then(|()| sync_dir(dir));
-    renamed.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("Write error saving DB on disk: {}", os_error_text(&e))
-    })
+        )),
+    }
+}
+
+/// A written temp file becomes `target`: fsync, rename, fsync of the directory (the module docs).
+fn put_in_place(file: &File, tmp: &Path, target: &Path, dir: &Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    std::fs::rename(tmp, target)?;
+    sync_dir(dir)
+}
+
+fn write_error(e: std::io::Error) -> String {
+    format!("Write error saving DB on disk: {}", os_error_text(&e))
 }
 
 fn aux(core: &Core) -> Aux {
@@ -218,6 +232,8 @@ pub struct Bgsave {
     result: Receiver<Result<u64, String>>,
     /// Bytes not yet handed to the writer.
     buf: Vec<u8>,
+    /// A chunk the writer had no room for, sent first next time (kept whole rather than merged back).
+    pending: Option<Vec<u8>>,
     /// The database index the image is switched to.
     selected: Option<usize>,
     /// The snapshot index being walked (0..databases).
@@ -238,20 +254,10 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
     }
     core.persist.last_bgsave_try_ms = core.now_ms;
     let dir = core.config.dir.clone();
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let target = rdb_path(core);
-    let file = File::create(&tmp).map_err(|e| {
-        let msg = format!(
-            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
-            tmp.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            dir.display(),
-            os_error_text(&e)
-        );
+    let (file, tmp) = create_temp(&dir).inspect_err(|msg| {
         crate::log_warning!("{msg}");
         core.persist.last_save_ok = false;
-        msg
     })?;
     let (compress, checksum, now_ms) = (core.config.rdbcompression, core.config.rdbchecksum, core.now_ms);
     let mut header = Writer::new(Vec::new(), &aux(core), compress, false);
@@ -288,6 +294,7 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
         tx: Some(tx),
         result,
         buf: header,
+        pending: None,
         selected: None,
         walking: 0,
         walk_done: false,
@@ -306,18 +313,15 @@ fn write_background(
     dir: &Path,
 ) -> Result<u64, String> {
     let mut w = rdb::RawWriter::new(file, checksum);
-    let io = |e: std::io::Error| format!("Write error saving DB on disk: {}", os_error_text(&e));
     loop {
         match rx.recv() {
-            Ok(Msg::Bytes(b)) => w.write(&b).map_err(io)?,
+            Ok(Msg::Bytes(b)) => w.write(&b).map_err(write_error)?,
             Ok(Msg::Finish) => break,
             Err(_) => return Err("Background saving aborted".into()),
         }
     }
-    let (file, bytes) = w.finish().map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(tmp, target).map_err(io)?;
-    sync_dir(dir).map_err(io)?;
+    let (file, bytes) = w.finish().map_err(write_error)?;
+    put_in_place(&file, tmp, target, dir).map_err(write_error)?;
     Ok(bytes)
 }
 
@@ -387,8 +391,15 @@ fn collect_early(core: &mut Core, bg: &mut Bgsave) {
 
 /// Send whole chunks while the channel has room. Returns whether there is room for more.
 fn flush_chunks(bg: &mut Bgsave) -> bool {
+    if let Some(chunk) = bg.pending.take() {
+        if !send(bg, chunk) {
+            return false;
+        }
+    }
     while bg.buf.len() >= CHUNK_BYTES {
-        if !send(bg, CHUNK_BYTES) {
+        let rest = bg.buf.split_off(CHUNK_BYTES);
+        let chunk = std::mem::replace(&mut bg.buf, rest);
+        if !send(bg, chunk) {
             return false;
         }
     }
@@ -397,18 +408,20 @@ fn flush_chunks(bg: &mut Bgsave) -> bool {
 
 /// Send everything buffered. Returns whether it all went.
 fn flush_all(bg: &mut Bgsave) -> bool {
-    flush_chunks(bg) && (bg.buf.is_empty() || send(bg, bg.buf.len()))
+    if !flush_chunks(bg) {
+        return false;
+    }
+    let rest = std::mem::take(&mut bg.buf);
+    rest.is_empty() || send(bg, rest)
 }
 
-fn send(bg: &mut Bgsave, n: usize) -> bool {
+/// Hand one chunk to the writer; when it has no room, the chunk waits in `pending`.
+fn send(bg: &mut Bgsave, chunk: Vec<u8>) -> bool {
     let Some(tx) = &bg.tx else { return false };
-    let rest = bg.buf.split_off(n);
-    let chunk = std::mem::replace(&mut bg.buf, rest);
     match tx.try_send(Msg::Bytes(chunk)) {
         Ok(()) => true,
-        Err(TrySendError::Full(Msg::Bytes(chunk))) | Err(TrySendError::Disconnected(Msg::Bytes(chunk))) => {
-            let mut rest = std::mem::replace(&mut bg.buf, chunk);
-            bg.buf.append(&mut rest);
+        Err(TrySendError::Full(Msg::Bytes(chunk)) | TrySendError::Disconnected(Msg::Bytes(chunk))) => {
+            bg.pending = Some(chunk);
             false
         }
         Err(_) => false,

@@ -194,6 +194,15 @@ impl Table {
         self.ht[table].slot_mut(bucket)
     }
 
+    /// The link holding the entry at `loc`, from `head` (its bucket) down the chain.
+    fn link_in(head: &mut Option<Entry>, depth: usize) -> &mut Option<Entry> {
+        let mut link = head;
+        for _ in 0..depth {
+            link = link.as_mut().expect("a Loc points into a chain").next_mut();
+        }
+        link
+    }
+
     /// Start a snapshot of this table (module docs). The arrays stay frozen until `end_snapshot`.
     pub(crate) fn begin_snapshot(&mut self, write: EntryWriter) {
         let arrays = self.tables();
@@ -291,11 +300,7 @@ impl Table {
     }
 
     fn link_mut(&mut self, loc: Loc) -> &mut Option<Entry> {
-        let mut link = self.bucket_mut(loc.table, loc.bucket);
-        for _ in 0..loc.depth {
-            link = link.as_mut().expect("a Loc points into a chain").next_mut();
-        }
-        link
+        Self::link_in(self.bucket_mut(loc.table, loc.bucket), loc.depth)
     }
 
     pub(crate) fn entry_mut(&mut self, loc: Loc) -> &mut Entry {
@@ -304,11 +309,9 @@ impl Table {
 
     /// The entry at `loc` for an access-clock stamp only: not a mutation, so no snapshot hook.
     pub(crate) fn stamp_mut(&mut self, loc: Loc) -> &mut Entry {
-        let mut link = self.ht[loc.table].slot_mut(loc.bucket);
-        for _ in 0..loc.depth {
-            link = link.as_mut().expect("a Loc points into a chain").next_mut();
-        }
-        link.as_mut().expect("a Loc points at an entry")
+        Self::link_in(self.ht[loc.table].slot_mut(loc.bucket), loc.depth)
+            .as_mut()
+            .expect("a Loc points at an entry")
     }
 
     /// Unlinks the entry at `loc`.
