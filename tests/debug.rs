@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{err, simple, Raw, Server, Value};
+use common::{err, info_field, simple, Raw, Server, Value};
 use ferrite::commands::debug::digest::{self, type_code, Digest};
 use ferrite::commands::keyspace::Ttl;
 use ferrite::storage::NewValue;
@@ -404,16 +404,6 @@ fn set_active_expire_and_log() {
         l.cmd(&["DEBUG"]),
         err("ERR wrong number of arguments for 'debug' command")
     );
-}
-
-fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
-    let Value::Bulk(text) = c.cmd(&["INFO", section]) else {
-        panic!("INFO {section}")
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-        .unwrap_or_else(|| panic!("{field} in INFO {section}"))
 }
 
 #[test]

@@ -374,14 +374,9 @@ fn serialized_lengths_match_redis() {
     }
 }
 
+/// A field of INFO persistence.
 fn info_field(c: &mut Raw, field: &str) -> String {
-    let Value::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
-        panic!("info")
-    };
-    String::from_utf8_lossy(&b)
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-        .unwrap_or_default()
+    common::info_field(c, "persistence", field)
 }
 
 fn wait_bgsave(c: &mut Raw) {

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::scenario::Scenario;
-use common::{eventually, int, Raw, Server, Value};
+use common::{eventually, info_field, int, Server, Value};
 
 const RESP2_BASICS: &str = r#"
 A: SUBSCRIBE news sport
@@ -145,16 +145,6 @@ fn pubsub_matches_redis() {
         s.run(script);
         s.finish();
     }
-}
-
-fn info_field(raw: &mut Raw, section: &str, field: &str) -> String {
-    let Value::Bulk(text) = raw.cmd(&["INFO", section]) else {
-        panic!("INFO")
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
 }
 
 #[test]

@@ -180,14 +180,11 @@ fn tracking_matches_redis() {
     }
 }
 
-fn info_field(raw: &mut Raw, section: &str, field: &str) -> i64 {
-    let Value::Bulk(text) = raw.cmd(&["INFO", section]) else {
-        panic!("INFO")
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).and_then(|v| v.trim().parse().ok()))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+fn info_int(raw: &mut Raw, section: &str, field: &str) -> i64 {
+    common::info_field(raw, section, field)
+        .trim()
+        .parse()
+        .expect("an integer field")
 }
 
 /// Past `tracking-table-max-keys`, keys are invalidated early (the clients holding them are told) until
@@ -202,11 +199,11 @@ fn the_invalidation_table_stays_within_its_limit() {
         a.cmd(&["GET", &format!("k{i}")]);
     }
     let mut b = s.raw();
-    assert_eq!(info_field(&mut b, "clients", "tracking_clients"), 1);
+    assert_eq!(info_int(&mut b, "clients", "tracking_clients"), 1);
     assert!(eventually(Duration::from_secs(5), || {
-        info_field(&mut b, "stats", "tracking_total_keys") <= 5
+        info_int(&mut b, "stats", "tracking_total_keys") <= 5
     }));
-    assert_eq!(info_field(&mut b, "stats", "tracking_total_items"), 5);
+    assert_eq!(info_int(&mut b, "stats", "tracking_total_items"), 5);
     // Every key dropped from the table was invalidated: 15 pushes, each naming one key.
     let mut invalidated = 0;
     a.stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -230,5 +227,5 @@ fn the_invalidation_table_stays_within_its_limit() {
         "{list}"
     );
     a.cmd(&["CLIENT", "TRACKING", "off"]);
-    assert_eq!(info_field(&mut b, "clients", "tracking_clients"), 0);
+    assert_eq!(info_int(&mut b, "clients", "tracking_clients"), 0);
 }

@@ -272,6 +272,17 @@ pub fn bulk(s: &str) -> Value {
     Value::Bulk(s.as_bytes().to_vec())
 }
 
+/// One field of an INFO section (panics when the section lacks it).
+pub fn info_field(c: &mut Raw, section: &str, field: &str) -> String {
+    let Value::Bulk(text) = c.cmd(&["INFO", section]) else {
+        panic!("INFO {section}")
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+}
+
 pub fn simple(s: &str) -> Value {
     Value::Simple(s.as_bytes().to_vec())
 }
