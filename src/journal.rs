@@ -11,6 +11,11 @@
 //! each call with `enter_call`/`leave_call`, and the outermost with `begin`/`commit`). Whether a handler
 //! replaced its default effect is tracked per call.
 //!
+//! Consumers (the AOF writer, later the replication backlog and replicas, tests) each read the stream
+//! from a position of their own (`attach`, `unread`, `consume`); bytes every consumer has read are
+//! dropped. A consumer that starts mid-stream learns the database selected at its start point from
+//! `selected_db` (the stream only says SELECT when the database changes).
+//!
 //! Invariant: when nobody consumes the journal (no AOF, no replica, no test tap), nothing is recorded or
 //! serialized; recording calls return at the first branch.
 
@@ -24,9 +29,15 @@ pub struct Suspended {
     unwrapped: bool,
 }
 
+/// A consumer of the journal's stream (`Journal::attach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerId(usize);
+
 /// The effects of the command being executed, committed when it completes.
 #[derive(Debug, Default)]
 pub struct Journal {
+    /// Each consumer's position in the stream (an offset), `None` for a free slot.
+    positions: Vec<Option<u64>>,
     consumers: usize,
     /// Effects of the current command: (database, arguments).
     pending: Vec<(usize, Vec<Vec<u8>>)>,
@@ -35,8 +46,9 @@ pub struct Journal {
     /// The command's effects are committed one by one, not as a transaction (commands that touch
     /// arbitrary keys, like SCAN deleting the expired keys it meets).
     unwrapped: bool,
-    /// Serialized stream not yet taken by consumers.
+    /// Serialized stream not yet read by every consumer; `stream[0]` is at offset `stream_base`.
     stream: Vec<u8>,
+    stream_base: u64,
     /// Bytes ever appended (the replication offset).
     offset: u64,
     /// Effects are being recorded (a script's `redis.set_repl(redis.REPL_NONE)` turns this off for the
@@ -63,18 +75,73 @@ impl Journal {
         self.muted = !on;
     }
 
-    /// Register a consumer (AOF, replication, tests).
-    pub fn attach(&mut self) {
+    /// Register a consumer (AOF, replication, tests): it reads from the stream's current end.
+    pub fn attach(&mut self) -> ConsumerId {
         self.consumers += 1;
+        let at = Some(self.offset);
+        match self.positions.iter().position(Option::is_none) {
+            Some(i) => {
+                self.positions[i] = at;
+                ConsumerId(i)
+            }
+            None => {
+                self.positions.push(at);
+                ConsumerId(self.positions.len() - 1)
+            }
+        }
     }
 
-    pub fn detach(&mut self) {
-        self.consumers = self.consumers.saturating_sub(1);
+    pub fn detach(&mut self, id: ConsumerId) {
+        if let Some(slot @ Some(_)) = self.positions.get_mut(id.0) {
+            *slot = None;
+            self.consumers -= 1;
+        }
         if self.consumers == 0 {
             self.stream.clear();
+            self.stream_base = self.offset;
             // The next consumer starts a stream of its own, which must say its database again.
             self.selected_db = None;
+        } else {
+            self.compact();
         }
+    }
+
+    /// The stream this consumer has not read yet.
+    pub fn unread(&self, id: ConsumerId) -> &[u8] {
+        match self.positions.get(id.0).copied().flatten() {
+            Some(at) => &self.stream[(at - self.stream_base) as usize..],
+            None => &[],
+        }
+    }
+
+    /// The consumer has read `n` more bytes of the stream.
+    pub fn consume(&mut self, id: ConsumerId, n: usize) {
+        if let Some(Some(at)) = self.positions.get_mut(id.0) {
+            *at = (*at + n as u64).min(self.offset);
+            self.compact();
+        }
+    }
+
+    /// Drop what every consumer has read (all of it at once when everyone is at the end, the common
+    /// case; otherwise once the read part is at least half the buffer, so moving bytes stays amortized).
+    fn compact(&mut self) {
+        let Some(low) = self.positions.iter().flatten().min().copied() else {
+            return;
+        };
+        let read = (low - self.stream_base) as usize;
+        if read == self.stream.len() {
+            self.stream.clear();
+        } else if read > 0 && read * 2 >= self.stream.len() {
+            self.stream.drain(..read);
+        } else {
+            return;
+        }
+        self.stream_base = low;
+    }
+
+    /// The database the stream has selected at its end (`None` before its first SELECT).
+    pub fn selected_db(&self) -> Option<usize> {
+        self.selected_db
     }
 
     pub fn offset(&self) -> u64 {
@@ -190,30 +257,15 @@ impl Journal {
 
     fn select(&mut self, db: usize) {
         if self.selected_db != Some(db) {
-            let n = db.to_string();
-            self.emit_raw(&[b"SELECT", n.as_bytes()]);
+            self.emit_raw(&[b"SELECT", itoa::Buffer::new().format(db).as_bytes()]);
             self.selected_db = Some(db);
         }
     }
 
     fn emit_raw(&mut self, args: &[&[u8]]) {
         let start = self.stream.len();
-        self.stream.push(b'*');
-        self.stream.extend_from_slice(args.len().to_string().as_bytes());
-        self.stream.extend_from_slice(b"\r\n");
-        for a in args {
-            self.stream.push(b'$');
-            self.stream.extend_from_slice(a.len().to_string().as_bytes());
-            self.stream.extend_from_slice(b"\r\n");
-            self.stream.extend_from_slice(a);
-            self.stream.extend_from_slice(b"\r\n");
-        }
+        crate::persistence::aof::command(&mut self.stream, args);
         self.offset += (self.stream.len() - start) as u64;
-    }
-
-    /// Take the serialized stream appended since the last call (for the single consumer of today).
-    pub fn drain(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.stream)
     }
 }
 
@@ -222,23 +274,32 @@ mod tests {
     use super::*;
     use crate::commands::OwnedArgs;
 
+    /// Everything the consumer has not read, marked read.
+    fn take(j: &mut Journal, id: ConsumerId) -> Vec<u8> {
+        let bytes = j.unread(id).to_vec();
+        j.consume(id, bytes.len());
+        bytes
+    }
+
     #[test]
     fn nothing_recorded_without_consumers() {
         let mut j = Journal::default();
+        let id = j.attach();
+        j.detach(id);
         let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
         j.begin();
         let outer = j.enter_call();
         j.also(0, &[b"DEL", b"x"]);
         j.leave_call(0, &a.view(), true, outer);
         j.commit();
-        assert!(j.drain().is_empty());
+        assert!(j.unread(id).is_empty());
         assert_eq!(j.offset(), 0);
     }
 
     #[test]
     fn select_and_multi_wrapping() {
         let mut j = Journal::default();
-        j.attach();
+        let id = j.attach();
         let a = OwnedArgs::from_slices([&b"SET"[..], b"k", b"v"]);
         j.begin();
         let outer = j.enter_call();
@@ -249,7 +310,7 @@ mod tests {
         j.also(1, &[b"DEL", b"old"]);
         j.leave_call(1, &a.view(), true, outer);
         j.commit();
-        let s = String::from_utf8(j.drain()).unwrap();
+        let s = String::from_utf8(take(&mut j, id)).unwrap();
         assert_eq!(
             s,
             "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
@@ -257,5 +318,29 @@ mod tests {
              *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*1\r\n$4\r\nEXEC\r\n"
         );
         assert_eq!(j.offset() as usize, s.len());
+    }
+
+    #[test]
+    fn consumers_read_from_their_own_positions() {
+        let mut j = Journal::default();
+        let first = j.attach();
+        j.record(0, &[b"DEL", b"a"]);
+        let second = j.attach();
+        assert_eq!(j.selected_db(), Some(0));
+        j.record(0, &[b"DEL", b"b"]);
+        let b = b"*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n";
+        assert_eq!(j.unread(second), b);
+        assert!(j.unread(first).ends_with(b));
+        let all = take(&mut j, first);
+        assert!(all.starts_with(b"*2\r\n$6\r\nSELECT"));
+        // Half read by the slower consumer: it still sees the rest, in pieces.
+        j.consume(second, 3);
+        assert_eq!(j.unread(second), &b[3..]);
+        assert_eq!(take(&mut j, second), &b[3..]);
+        assert!(j.unread(first).is_empty());
+        j.detach(first);
+        j.record(1, &[b"DEL", b"c"]);
+        assert!(j.unread(second).starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n1"));
+        assert_eq!(j.offset() as usize, all.len() + j.unread(second).len());
     }
 }

@@ -15,6 +15,7 @@ pub struct Harness {
     pub core: Core,
     pub client: Client,
     pub clock: ManualClock,
+    journal_tap: Option<crate::journal::ConsumerId>,
 }
 
 impl Default for Harness {
@@ -36,7 +37,12 @@ impl Harness {
         let core = Core::new(config, Box::new(clock.clone()));
         let mut client = Client::new(1, 0, None, core.now_ms);
         client.authenticated = true;
-        Harness { core, client, clock }
+        Harness {
+            core,
+            client,
+            clock,
+            journal_tap: None,
+        }
     }
 
     /// Run one command and return its reply, parsed.
@@ -70,7 +76,14 @@ impl Harness {
 
     /// Start recording the journal.
     pub fn tap_journal(&mut self) {
-        self.core.journal.attach();
+        self.journal_tap = Some(self.core.journal.attach());
+    }
+
+    /// Stop recording the journal.
+    pub fn untap_journal(&mut self) {
+        if let Some(id) = self.journal_tap.take() {
+            self.core.journal.detach(id);
+        }
     }
 
     /// The journal's effects since the last call, each as one line of its arguments.
@@ -80,7 +93,9 @@ impl Harness {
 
     /// The journal's effects since the last call, as argument vectors.
     pub fn journal(&mut self) -> Vec<Vec<String>> {
-        let bytes = self.core.journal.drain();
+        let Some(id) = self.journal_tap else { return vec![] };
+        let bytes = self.core.journal.unread(id).to_vec();
+        self.core.journal.consume(id, bytes.len());
         let mut out = vec![];
         let mut pos = 0;
         while pos < bytes.len() {

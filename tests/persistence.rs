@@ -3,123 +3,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
+use common::dataset::{digest, dir_arg, no_temp_file, populate, shape, stop};
 use common::{redis_available, simple, Raw, Server, Value};
-
-/// Every type in each encoding Redis 7.0 has, TTLs, three databases, a stream with a group, a
-/// consumer and a pending entry, and a function library.
-fn dataset() -> Vec<Vec<String>> {
-    let mut cmds: Vec<Vec<String>> = vec![];
-    let mut c = |args: &[&str]| cmds.push(args.iter().map(|s| s.to_string()).collect());
-    c(&["SET", "s-embstr", "hello"]);
-    c(&["SET", "s-int", "12345"]);
-    c(&["SET", "s-min", "-9223372036854775808"]);
-    c(&["SET", "s-raw", &"x".repeat(100)]);
-    c(&["SET", "s-lzf", &"abc".repeat(200)]);
-    c(&["SET", "s-ttl", "v", "PX", "100000000"]);
-    c(&["RPUSH", "l-small", "a", "b", "1", "-2", "3000000000"]);
-    c(&["SADD", "set-ints", "1", "2", "3", "100000", "-5"]);
-    c(&["SADD", "set-words", "a", "b", "c"]);
-    c(&["HSET", "h-small", "f", "v", "n", "1"]);
-    c(&["ZADD", "z-small", "1", "a", "2.5", "b", "-3", "c", "inf", "top"]);
-    c(&["XADD", "st", "1-1", "f", "v"]);
-    c(&["XADD", "st", "2-1", "f", "w", "g", "x"]);
-    c(&["XADD", "st", "3-0", "f", "y"]);
-    c(&["XDEL", "st", "2-1"]);
-    c(&["XGROUP", "CREATE", "st", "grp", "0"]);
-    c(&[
-        "XREADGROUP",
-        "GROUP",
-        "grp",
-        "alice",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "st",
-        ">",
-    ]);
-    c(&["XGROUP", "CREATECONSUMER", "st", "grp", "bob"]);
-    c(&["EXPIRE", "h-small", "100000"]);
-    c(&["SELECT", "3"]);
-    c(&["SET", "other", "db3"]);
-    for i in 0..700 {
-        let (n, v) = (i.to_string(), format!("element-{i}-{}", "y".repeat(40)));
-        c(&["HSET", "h-big", &format!("f{i}"), &n]);
-        c(&["ZADD", "z-big", &n, &format!("m{i}")]);
-        c(&["SADD", "set-big", &format!("m{i}")]);
-        c(&["RPUSH", "l-big", &v]);
-        c(&["SADD", "set-bigints", &n]);
-    }
-    c(&["SELECT", "15"]);
-    c(&["SET", "last", "db"]);
-    c(&[
-        "FUNCTION",
-        "LOAD",
-        "#!lua name=mylib\nredis.register_function('myf', function() return 1 end)",
-    ]);
-    c(&["SELECT", "0"]);
-    cmds
-}
-
-fn populate(c: &mut Raw) {
-    for cmd in dataset() {
-        let reply = c.cmd(&cmd);
-        assert!(!matches!(reply, Value::Error(_)), "{cmd:?}: {reply:?}");
-    }
-}
-
-/// Keys of every database: (db, key) pairs, with OBJECT ENCODING and the TTL state.
-fn shape(c: &mut Raw) -> Vec<(usize, String, Value, Value)> {
-    let mut out = vec![];
-    for db in [0, 3, 15] {
-        c.cmd(&["SELECT", &db.to_string()]);
-        let Value::Array(keys) = c.cmd(&["KEYS", "*"]) else {
-            panic!("keys")
-        };
-        let mut keys: Vec<String> = keys
-            .into_iter()
-            .map(|k| match k {
-                Value::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        keys.sort();
-        for k in keys {
-            let enc = c.cmd(&["OBJECT", "ENCODING", &k]);
-            let ttl = match c.cmd(&["PTTL", &k]) {
-                Value::Int(-1) => Value::Int(-1),
-                Value::Int(_) => Value::Int(1),
-                other => other,
-            };
-            out.push((db, k, enc, ttl));
-        }
-    }
-    c.cmd(&["SELECT", "0"]);
-    out
-}
-
-fn digest(c: &mut Raw) -> Value {
-    c.cmd(&["DEBUG", "DIGEST"])
-}
-
-/// Stop a server without saving and wait for it to go.
-fn stop(s: &mut Server) {
-    s.raw().send(&["SHUTDOWN", "NOSAVE"]);
-    assert!(s.wait_exit(Duration::from_secs(10)).is_some(), "server exited");
-}
-
-/// No `temp-*.rdb` left behind in `dir`.
-fn no_temp_file(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .expect("dir")
-        .all(|e| !e.expect("entry").file_name().to_string_lossy().starts_with("temp-"))
-}
-
-fn dir_arg(dir: &Path) -> String {
-    dir.to_str().expect("utf8 path").to_string()
-}
 
 #[test]
 fn save_then_restart_keeps_every_type_and_the_counters_follow() {
@@ -153,7 +40,7 @@ fn save_then_restart_keeps_every_type_and_the_counters_follow() {
     assert_eq!((digest(&mut c), shape(&mut c)), before);
     assert_eq!(
         info_field(&mut c, "rdb_last_load_keys_loaded"),
-        before.1.len().to_string()
+        before.1.iter().filter(|k| !k.1.starts_with('(')).count().to_string()
     );
     let Value::Array(libs) = c.cmd(&["FUNCTION", "LIST"]) else {
         panic!("function list")
@@ -257,7 +144,7 @@ fn rdb_files_move_between_ferrite_and_redis_both_ways() {
             .expect("redis-check-rdb");
         let report = String::from_utf8_lossy(&check.stdout);
         assert!(check.status.success() && report.contains("RDB looks OK"), "{report}");
-        let r = Server::redis(&["--dir", &dir_arg(f.dir())]);
+        let r = Server::redis(&["--dir", &dir_arg(f.dir())]).loaded();
         let mut rc = r.raw();
         assert_eq!((digest(&mut rc), shape(&mut rc)), want, "Redis loading Ferrite's file");
         assert_eq!(rc.cmd(&["FCALL", "myf", "0"]), Value::Int(1));

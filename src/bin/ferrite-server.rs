@@ -107,10 +107,24 @@ fn main() -> ExitCode {
         log_notice!("Running mode=standalone, port={}.", config.port);
     }
     log_warning!("Server initialized");
-    let path = ferrite::server::persist::rdb_path(&server.core);
-    if let Err(e) = ferrite::server::persist::load(&mut server.core, &path, false) {
-        log_warning!("Fatal error loading the DB from {}: {e}. Exiting.", path.display());
-        return ExitCode::from(1);
+    if config.appendonly {
+        // The AOF wins over the RDB file when it is on, even when it does not exist yet.
+        use ferrite::server::aof;
+        let opened = aof::read_manifest(&server.core).and_then(|found| {
+            if let aof::OnDisk::Found(m) = &found {
+                aof::load(&mut server.core, m)?;
+            }
+            aof::open_on_start(&mut server.core, found)
+        });
+        if opened.is_err() {
+            return ExitCode::from(1);
+        }
+    } else {
+        let path = ferrite::server::persist::rdb_path(&server.core);
+        if let Err(e) = ferrite::server::persist::load(&mut server.core, &path, false) {
+            log_warning!("Fatal error loading the DB from {}: {e}. Exiting.", path.display());
+            return ExitCode::from(1);
+        }
     }
     log_notice!("Ready to accept connections");
     server.run();

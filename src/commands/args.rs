@@ -99,6 +99,15 @@ impl OwnedArgs {
         self.spans.push(start..self.buf.len());
     }
 
+    /// Append an argument of `len` zero bytes and return them, to be filled in place (a reader
+    /// decoding straight into the arguments).
+    pub fn push_zeroed(&mut self, len: usize) -> &mut [u8] {
+        let start = self.buf.len();
+        self.buf.resize(start + len, 0);
+        self.spans.push(start..self.buf.len());
+        &mut self.buf[start..]
+    }
+
     /// Append every argument of `args`; returns where they are (for `range`).
     pub fn extend(&mut self, args: &Args<'_>) -> Range<usize> {
         let first = self.spans.len();

@@ -53,13 +53,18 @@ pub fn set(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult 
                 Some(_) => Ok(()),
                 None => open_listeners(&ctx.core.config, name).map(|l| listeners = Some(l)),
             },
+            // Turning the AOF on starts its first rewrite; off closes it (`server::aof`).
+            "appendonly" => crate::server::aof::set_enabled(ctx.core, ctx.core.config.appendonly),
             _ => apply(&ctx.core.config, name),
         };
         if let Err(why) = result {
             // Roll back: the old values, and their side effects for what was already applied.
             ctx.core.config = before;
             for done in &applied {
-                let _ = apply(&ctx.core.config, done);
+                let _ = match *done {
+                    "appendonly" => crate::server::aof::set_enabled(ctx.core, ctx.core.config.appendonly),
+                    _ => apply(&ctx.core.config, done),
+                };
             }
             return Err(CmdError::err(format!(
                 "CONFIG SET failed (possibly related to argument '{name}') - {why}"

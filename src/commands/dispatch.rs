@@ -303,13 +303,15 @@ fn gates(core: &Core, client: &Client, cmd: &Command, args: &Args<'_>, resp3: bo
     {
         return Verdict::Reject(CmdError::Oom.to_string());
     }
-    // A failed background save stops writes while `save` points are set (stop-writes-on-bgsave-error).
-    if core.config.stop_writes_on_bgsave_error
-        && !core.config.save.is_empty()
-        && !core.persist.last_save_ok
-        && (has(flags::WRITE) || cmd.full_name == "ping")
-    {
-        return Verdict::Reject(MISCONF.into());
+    // A failed background save stops writes while `save` points are set (stop-writes-on-bgsave-error),
+    // and so does a failed AOF write or fsync until one succeeds.
+    if has(flags::WRITE) || cmd.full_name == "ping" {
+        if core.config.stop_writes_on_bgsave_error && !core.config.save.is_empty() && !core.persist.last_save_ok {
+            return Verdict::Reject(MISCONF.into());
+        }
+        if let Some(reason) = core.aof.as_ref().and_then(|a| a.error()) {
+            return Verdict::Reject(format!("MISCONF Errors writing to the AOF file: {reason}"));
+        }
     }
     // A RESP2 subscriber's connection carries messages: only (un)subscribing, PING, QUIT and RESET.
     if client.is_subscriber() && !resp3 && !cmd.has(flags::SUBSCRIBER_OK) {
@@ -376,6 +378,28 @@ fn reject(
     }
     reply_error(core, out, line);
     Outcome::Done
+}
+
+/// A replayed command that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownCommand;
+
+/// Replay one command of a journal (the AOF at start-up) for `client`, as Redis's AOF loader does:
+/// no gates (the file says what happened), inside MULTI every command but those that end it is
+/// queued, and the reply is whatever the handler wrote (callers discard it). `Err` for a command
+/// that does not exist.
+pub fn replay(core: &mut Core, client: &mut Client, args: &Args<'_>, out: &mut ReplyBuf) -> Result<(), UnknownCommand> {
+    let Lookup::Found(cmd, idx) = table::lookup_args(args) else {
+        return Err(UnknownCommand);
+    };
+    if let Some(multi) = client.multi.as_deref_mut() {
+        if !cmd.has(flags::NOT_QUEUED) {
+            multi.queue(request_flags(core, cmd, args), cmd, idx, args);
+            return Ok(());
+        }
+    }
+    call(core, None, client, cmd, idx, args, out, Caller::Replay);
+    Ok(())
 }
 
 /// Run a handler and do the bookkeeping Redis's `call()` does, at any nesting depth.

@@ -304,7 +304,12 @@ fn memory(s: &mut String, ctx: &mut Ctx<'_>) {
     line!(s, "mem_clients_slaves", "0");
     line!(s, "mem_clients_normal", "{clients_mem}");
     line!(s, "mem_cluster_links", "0");
-    line!(s, "mem_aof_buffer", "0");
+    line!(
+        s,
+        "mem_aof_buffer",
+        "{}",
+        core.aof.as_ref().map_or(0, |a| a.buffered(&core.journal))
+    );
     line!(s, "mem_allocator", "jemalloc-5.3.0");
     line!(s, "active_defrag_running", "0");
     line!(s, "lazyfree_pending_objects", "{}", core.lazyfree.pending_objects());
@@ -331,7 +336,8 @@ fn persistence(s: &mut String, core: &Core) {
         "{}",
         core.stats.dirty - core.persist.dirty_at_last_save
     );
-    line!(s, "rdb_bgsave_in_progress", "{}", core.bgsave.is_some() as i32);
+    let saving = core.bgsave.as_ref().filter(|b| b.is_rdb());
+    line!(s, "rdb_bgsave_in_progress", "{}", saving.is_some() as i32);
     line!(s, "rdb_last_save_time", "{}", core.lastsave_s);
     line!(
         s,
@@ -344,7 +350,7 @@ fn persistence(s: &mut String, core: &Core) {
         s,
         "rdb_current_bgsave_time_sec",
         "{}",
-        core.bgsave.as_ref().map_or(-1, |b| b.elapsed_secs())
+        saving.map_or(-1, |b| b.elapsed_secs())
     );
     line!(s, "rdb_saves", "{}", core.persist.rdb_saves);
     line!(s, "rdb_last_cow_size", "0");
@@ -355,18 +361,39 @@ fn persistence(s: &mut String, core: &Core) {
         core.persist.last_load_keys_expired
     );
     line!(s, "rdb_last_load_keys_loaded", "{}", core.persist.last_load_keys_loaded);
-    line!(s, "aof_enabled", "{}", core.config.appendonly as i32);
-    line!(s, "aof_rewrite_in_progress", "0");
-    line!(s, "aof_rewrite_scheduled", "0");
-    line!(s, "aof_last_rewrite_time_sec", "-1");
-    line!(s, "aof_current_rewrite_time_sec", "-1");
-    line!(s, "aof_last_bgrewrite_status", "ok");
-    line!(s, "aof_rewrites", "0");
-    line!(s, "aof_rewrites_consecutive_failures", "0");
-    line!(s, "aof_last_write_status", "ok");
+    let rewriting = core.bgsave.as_ref().filter(|b| !b.is_rdb());
+    let st = &core.aof_stats;
+    line!(s, "aof_enabled", "{}", core.aof.is_some() as i32);
+    line!(s, "aof_rewrite_in_progress", "{}", rewriting.is_some() as i32);
+    line!(s, "aof_rewrite_scheduled", "{}", st.rewrite_scheduled as i32);
+    line!(s, "aof_last_rewrite_time_sec", "{}", st.last_rewrite_secs);
+    line!(
+        s,
+        "aof_current_rewrite_time_sec",
+        "{}",
+        rewriting.map_or(-1, |b| b.elapsed_secs())
+    );
+    line!(
+        s,
+        "aof_last_bgrewrite_status",
+        "{}",
+        if st.last_rewrite_ok { "ok" } else { "err" }
+    );
+    line!(s, "aof_rewrites", "{}", st.rewrites);
+    line!(s, "aof_rewrites_consecutive_failures", "{}", st.consecutive_failures);
+    let write_ok = core.aof.as_ref().is_none_or(|a| a.write_error.is_none());
+    line!(s, "aof_last_write_status", "{}", if write_ok { "ok" } else { "err" });
     line!(s, "aof_last_cow_size", "0");
     line!(s, "module_fork_in_progress", "0");
     line!(s, "module_fork_last_cow_size", "0");
+    if let Some(a) = &core.aof {
+        line!(s, "aof_current_size", "{}", a.current_size);
+        line!(s, "aof_base_size", "{}", a.base_size);
+        line!(s, "aof_pending_rewrite", "{}", st.rewrite_scheduled as i32);
+        line!(s, "aof_buffer_length", "{}", a.buffered(&core.journal));
+        line!(s, "aof_pending_bio_fsync", "{}", a.fsync_pending());
+        line!(s, "aof_delayed_fsync", "{}", a.delayed_fsync);
+    }
 }
 
 fn stats(s: &mut String, core: &Core, net: &NetStats) {

@@ -69,16 +69,37 @@ pub fn bgsave(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResu
         2 if args.is(1, "schedule") => {}
         _ => return Err(CmdError::syntax()),
     }
-    if ctx.core.bgsave.is_some() {
+    if ctx.core.bgsave.as_ref().is_some_and(|b| b.is_rdb()) {
         return Err(CmdError::err("Background save already in progress"));
     }
-    if ctx.core.exec.caller() == crate::commands::dispatch::Caller::Exec {
-        ctx.core.persist.bgsave_scheduled = true;
-        out.simple(b"Background saving scheduled");
-        return Ok(());
+    let in_exec = ctx.core.exec.caller() == crate::commands::dispatch::Caller::Exec;
+    if ctx.core.bgsave.is_some() || in_exec {
+        // An AOF rewrite's snapshot is walking: one background job at a time, as Redis's one child.
+        if args.len() == 2 || in_exec {
+            ctx.core.persist.bgsave_scheduled = true;
+            out.simple(b"Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::err(
+            "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to \
+             schedule a BGSAVE whenever possible.",
+        ));
     }
     persist::start_bgsave(ctx.core).map_err(|_| CmdError::Coded("ERR".into()))?;
     out.simple(b"Background saving started");
+    Ok(())
+}
+
+/// BGREWRITEAOF: rewrite the AOF from a snapshot in the background (see `server::aof`); scheduled
+/// while another background job runs or inside a transaction, as Redis does.
+pub fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
+    match crate::server::aof::start_rewrite(ctx.core) {
+        Ok(crate::server::aof::RewriteStart::Started) => out.simple(b"Background append only file rewriting started"),
+        Ok(crate::server::aof::RewriteStart::Scheduled) => {
+            out.simple(b"Background append only file rewriting scheduled")
+        }
+        Err(line) => return Err(CmdError::Coded(line.into())),
+    }
     Ok(())
 }
 

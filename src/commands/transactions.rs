@@ -400,7 +400,7 @@ mod tests {
         h.tap_journal();
         h.run(&["SET", "a", "1"]);
         assert_eq!(h.effects(), ["SELECT 0", "SET a 1"]);
-        h.core.journal.detach();
+        h.untap_journal();
         h.run(&["SET", "b", "1"]);
         h.tap_journal();
         h.run(&["SET", "c", "1"]);

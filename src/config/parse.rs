@@ -41,6 +41,18 @@ pub fn is_c_space(b: u8) -> bool {
 /// (saturated) value when the whole string was consumed. Leading blanks and a sign are allowed,
 /// and an empty string parses as 0, as in C.
 pub fn strtoll_full(s: &[u8], base: u32) -> Option<i64> {
+    let (v, end) = strtoll(s, base);
+    if end == 0 {
+        // No digits: strtoll consumed nothing, so `end` points at the start of the string.
+        return if s.is_empty() { Some(0) } else { None };
+    }
+    (end == s.len()).then_some(v)
+}
+
+/// C's `strtoll` (and `atoi`/`atoll`, which ignore what follows the number): the (saturated)
+/// value of the longest prefix that reads as one, and where it ends (0 when there are no digits:
+/// the value is then 0).
+pub fn strtoll(s: &[u8], base: u32) -> (i64, usize) {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
@@ -63,14 +75,10 @@ pub fn strtoll_full(s: &[u8], base: u32) -> Option<i64> {
         i += 1;
     }
     if i == digits_start {
-        // No digits: strtoll consumed nothing, so `end` points at the start of the string.
-        return if s.is_empty() { Some(0) } else { None };
-    }
-    if i != s.len() {
-        return None;
+        return (0, 0);
     }
     let v = if neg { -v } else { v };
-    Some(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    (v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64, i)
 }
 
 /// Redis's `memtoull`: digits followed by an optional unit (`b`, `k`, `kb`, `m`, `mb`, `g`,

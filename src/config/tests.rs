@@ -236,8 +236,7 @@ fn args_become_numbered_lines() {
 #[test]
 fn unbuilt_features_refuse_to_start() {
     for a in [
-        &["--appendonly", "yes"][..],
-        &["--replicaof", "127.0.0.1 6380"],
+        &["--replicaof", "127.0.0.1 6380"][..],
         &["--cluster-enabled", "yes"],
         &["--tls-port", "6380"],
         &["--aclfile", "/etc/users.acl"],

@@ -165,8 +165,11 @@ pub struct Core {
     pub lazyfree: LazyFree,
     /// Save and load figures (INFO persistence).
     pub persist: crate::server::persist::PersistStats,
-    /// The background save in progress.
+    /// The background save in progress (BGSAVE, or an AOF rewrite's snapshot).
     pub bgsave: Option<crate::server::persist::Bgsave>,
+    /// The append-only file, when on (`server::aof`).
+    pub aof: Option<crate::server::aof::Aof>,
+    pub aof_stats: crate::server::aof::AofStats,
 }
 
 /// Redis's LRU clock resolution is one second and it wraps at 24 bits.
@@ -222,6 +225,8 @@ impl Core {
             lazyfree: LazyFree::new(),
             persist: Default::default(),
             bgsave: None,
+            aof: None,
+            aof_stats: Default::default(),
         };
         core.update_time();
         core

@@ -160,6 +160,7 @@ impl Server {
         }
         self.close_timed_out_clients();
         self.start_scheduled_bgsave();
+        super::aof::cron(&mut self.core);
     }
 
     /// Start a background save when one is due: asked for inside a transaction, or a `save` point

@@ -5,6 +5,7 @@
 //! re-run clients released from a block, flush output produced for other clients, then run the cron when
 //! due. See docs/architecture.md.
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod core;
@@ -114,6 +115,9 @@ impl Server {
                 shard.after_command();
             }
             let signalled = shard.serve_pending();
+            // What this iteration's writes put in the journal reaches the AOF (and, with `always`,
+            // the disk) before any client hears of them.
+            aof::flush(shard.core, false);
             shard.flush_pending_writes();
             if signalled {
                 self.handle_signals();
@@ -135,6 +139,7 @@ impl Server {
                 || !self.core.tracking.pending.is_empty()
                 || self.core.tracking.has_broadcasts()
             {
+                aof::flush(&mut self.core, false);
                 self.shard().deliver_before_sleep();
             }
             if let Some(req) = self.core.shutdown {
@@ -244,6 +249,7 @@ pub fn prepare_shutdown(core: &mut Core, mut req: ShutdownRequest) -> bool {
     if !req.announced {
         crate::log_warning!("User requested shutdown...");
     }
+    aof::on_shutdown(core);
     if !core.config.pidfile.is_empty() {
         crate::log_notice!("Removing the pid file.");
         let _ = std::fs::remove_file(&core.config.pidfile);

@@ -19,7 +19,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendE
 use std::time::{Duration, Instant};
 
 use super::core::Core;
+use crate::persistence::aof;
 use crate::persistence::rdb::{self, value::LoadLimits, Aux, LoadError, Loaded, Target, Writer};
+use crate::storage::EntryWriter;
 
 /// Persistence figures for INFO.
 #[derive(Debug, Clone)]
@@ -123,14 +125,21 @@ fn aux(core: &Core) -> Aux {
 }
 
 fn write_snapshot(core: &Core, file: File) -> std::io::Result<File> {
-    let mut w = Writer::new(file, &aux(core), core.config.rdbcompression, core.config.rdbchecksum);
+    Ok(write_rdb(core, file, false)?.0)
+}
+
+/// The dataset as an RDB file into `file` (`aof_base`: the base of an AOF). Returns the file and
+/// its size.
+pub fn write_rdb(core: &Core, file: File, aof_base: bool) -> std::io::Result<(File, u64)> {
+    let aux = Aux { aof_base, ..aux(core) };
+    let mut w = Writer::new(file, &aux, core.config.rdbcompression, core.config.rdbchecksum);
     for lib in core.functions.libraries() {
         w.function(&lib.code)?;
     }
     for (i, db) in core.dbs.iter().enumerate() {
         w.database(i, db, core.now_ms)?;
     }
-    Ok(w.finish()?.0)
+    w.finish()
 }
 
 /// fsync a directory, so a rename inside it survives a crash.
@@ -150,6 +159,16 @@ fn os_error_text(e: &std::io::Error) -> String {
 /// Load `path` into the dataset (empty, unless `merge` lets loaded keys and libraries replace those
 /// present). `Ok(None)` when there is no file.
 pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>, LoadError> {
+    load_rdb(core, path, merge, !core.is_replica)
+}
+
+/// Load an AOF's RDB base file: keys already expired are kept (the AOF's later commands may refer to
+/// them, and they expire as usual), as Redis loads a preamble.
+pub fn load_preamble(core: &mut Core, path: &Path) -> Result<Option<Loaded>, LoadError> {
+    load_rdb(core, path, false, false)
+}
+
+fn load_rdb(core: &mut Core, path: &Path, merge: bool, drop_expired: bool) -> Result<Option<Loaded>, LoadError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -164,7 +183,6 @@ pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>,
     core.loading = true;
     let limits = LoadLimits::from_config(&core.config);
     let (now_ms, lru_clock) = (core.clock_now_us() / 1000, core.lru_clock);
-    let drop_expired = !core.is_replica;
     let verify_checksum = core.config.rdbchecksum;
     let Core { dbs, functions, .. } = core;
     let mut on_function = |code: &[u8]| functions.load(code, merge).map(|_| ()).map_err(|e| e.to_string());
@@ -225,6 +243,10 @@ enum Msg {
 
 /// A background save in progress.
 pub struct Bgsave {
+    pub purpose: Purpose,
+    format: Format,
+    /// The temp file being written (removed by the writer if it fails).
+    pub tmp: PathBuf,
     started: Instant,
     /// `stats.dirty` at the cut.
     dirty_at_cut: u64,
@@ -242,9 +264,43 @@ pub struct Bgsave {
 }
 
 impl Bgsave {
+    pub fn is_rdb(&self) -> bool {
+        self.purpose == Purpose::Rdb
+    }
+
     pub fn elapsed_secs(&self) -> i64 {
         self.started.elapsed().as_secs() as i64
     }
+}
+
+/// What a background walk produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An RDB file: opcodes, then EOF and the checksum at the end.
+    Rdb { checksum: bool },
+    /// Commands (an AOF base file without the RDB preamble).
+    Commands,
+}
+
+/// Why a background walk runs, which decides what its end does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// BGSAVE, `save` points: the file replaces `dbfilename`.
+    Rdb,
+    /// BGREWRITEAOF: the file becomes the AOF's new base (`server::aof::rewrite_done`).
+    AofRewrite,
+}
+
+/// A background walk to start: the open temp file and where it goes.
+pub struct WalkJob {
+    pub purpose: Purpose,
+    pub format: Format,
+    pub file: File,
+    pub tmp: PathBuf,
+    /// Where the writer renames the finished file (`None`: the finishing code places it).
+    pub target: Option<PathBuf>,
+    /// What comes before the keys (the RDB header and functions, or FUNCTION LOADs).
+    pub header: Vec<u8>,
 }
 
 /// Start a background save: the cut happens now. Errors are Redis's texts.
@@ -254,29 +310,65 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
     }
     core.persist.last_bgsave_try_ms = core.now_ms;
     let dir = core.config.dir.clone();
-    let target = rdb_path(core);
     let (file, tmp) = create_temp(&dir).inspect_err(|msg| {
         crate::log_warning!("{msg}");
         core.persist.last_save_ok = false;
     })?;
-    let (compress, checksum, now_ms) = (core.config.rdbcompression, core.config.rdbchecksum, core.now_ms);
-    let mut header = Writer::new(Vec::new(), &aux(core), compress, false);
+    let job = WalkJob {
+        purpose: Purpose::Rdb,
+        format: Format::Rdb {
+            checksum: core.config.rdbchecksum,
+        },
+        file,
+        tmp,
+        target: Some(rdb_path(core)),
+        header: rdb_header(core, false),
+    };
+    start_walk(core, job)?;
+    core.persist.rdb_saves += 1;
+    crate::log_notice!("Background saving started");
+    Ok(())
+}
+
+/// An RDB file's header and function libraries (`aof_base`: the file is an AOF's base).
+pub fn rdb_header(core: &Core, aof_base: bool) -> Vec<u8> {
+    let aux = Aux { aof_base, ..aux(core) };
+    let mut header = Writer::new(Vec::new(), &aux, core.config.rdbcompression, false);
     for lib in core.functions.libraries() {
         // Writing to memory cannot fail.
         let _ = header.function(&lib.code);
     }
-    let header = header.into_head();
+    header.into_head()
+}
+
+/// Cut every database now and start walking them into `job`'s file.
+pub fn start_walk(core: &mut Core, job: WalkJob) -> Result<(), String> {
+    let (compress, now_ms) = (core.config.rdbcompression, core.now_ms);
     for (i, db) in core.dbs.iter_mut().enumerate() {
-        db.begin_snapshot(i, Box::new(move |e, out| rdb::write_entry(out, e, now_ms, compress)));
+        let write: EntryWriter = match job.format {
+            Format::Rdb { .. } => Box::new(move |e, out| rdb::write_entry(out, e, now_ms, compress)),
+            Format::Commands => Box::new(move |e, out| aof::rewrite::write_entry(out, e, now_ms)),
+        };
+        db.begin_snapshot(i, write);
     }
     let (tx, rx) = sync_channel::<Msg>(CHANNEL_CHUNKS);
     let (result_tx, result) = sync_channel(1);
+    let WalkJob {
+        purpose,
+        format,
+        file,
+        tmp,
+        target,
+        header,
+    } = job;
+    let tmp_for_writer = tmp.clone();
+    let dir = core.config.dir.clone();
     let spawned = std::thread::Builder::new()
         .name("ferrite-bgsave".into())
         .spawn(move || {
-            let r = write_background(file, rx, checksum, &tmp, &target, &dir);
+            let r = write_background(file, rx, format, &tmp_for_writer, target.as_deref(), &dir);
             if r.is_err() {
-                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(&tmp_for_writer);
             }
             let _ = result_tx.send(r);
         });
@@ -284,11 +376,13 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
         for db in &mut core.dbs {
             db.end_snapshot();
         }
+        let _ = std::fs::remove_file(&tmp);
         return Err(format!("Can't save in background: {e}"));
     }
-    core.persist.rdb_saves += 1;
-    crate::log_notice!("Background saving started");
     core.bgsave = Some(Bgsave {
+        purpose,
+        format,
+        tmp,
         started: Instant::now(),
         dirty_at_cut: core.stats.dirty,
         tx: Some(tx),
@@ -302,16 +396,18 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
     Ok(())
 }
 
-/// The writer thread: chunks to the file with the checksum, then EOF, checksum, fsync, rename and
-/// the directory's fsync. A closed channel before `Finish` means the save was abandoned.
+/// The writer thread: chunks to the file (an RDB with its checksum, then EOF and the checksum),
+/// fsync, and the rename to `target` with the directory's fsync. A closed channel before `Finish`
+/// means the save was abandoned. Returns the file's size.
 fn write_background(
     file: File,
     rx: Receiver<Msg>,
-    checksum: bool,
+    format: Format,
     tmp: &Path,
-    target: &Path,
+    target: Option<&Path>,
     dir: &Path,
 ) -> Result<u64, String> {
+    let checksum = matches!(format, Format::Rdb { checksum: true });
     let mut w = rdb::RawWriter::new(file, checksum);
     loop {
         match rx.recv() {
@@ -320,8 +416,14 @@ fn write_background(
             Err(_) => return Err("Background saving aborted".into()),
         }
     }
-    let (file, bytes) = w.finish().map_err(write_error)?;
-    put_in_place(&file, tmp, target, dir).map_err(write_error)?;
+    let (file, bytes) = match format {
+        Format::Rdb { .. } => w.finish().map_err(write_error)?,
+        Format::Commands => w.into_inner(),
+    };
+    match target {
+        Some(target) => put_in_place(&file, tmp, target, dir).map_err(write_error)?,
+        None => file.sync_all().map_err(write_error)?,
+    }
     Ok(bytes)
 }
 
@@ -372,7 +474,10 @@ pub fn bgsave_busy(core: &Core) -> bool {
 
 fn select(bg: &mut Bgsave, index: usize) {
     if bg.selected != Some(index) {
-        rdb::write_select(&mut bg.buf, index);
+        match bg.format {
+            Format::Rdb { .. } => rdb::write_select(&mut bg.buf, index),
+            Format::Commands => aof::rewrite::write_select(&mut bg.buf, index),
+        }
         bg.selected = Some(index);
     }
 }
@@ -440,6 +545,10 @@ fn finish_bgsave(core: &mut Core, bg: Bgsave, outcome: Result<u64, String>) {
     for db in &mut core.dbs {
         db.end_snapshot();
     }
+    if bg.purpose == Purpose::AofRewrite {
+        super::aof::rewrite_done(core, &bg, outcome);
+        return;
+    }
     core.persist.last_bgsave_secs = bg.elapsed_secs();
     match outcome {
         Ok(_) => {
@@ -467,7 +576,10 @@ pub fn abort_bgsave(core: &mut Core) {
         drop(bg.tx);
         // Wait for the writer to let go of the temp file (it stops at the closed channel).
         let _ = bg.result.recv_timeout(Duration::from_secs(5));
-        crate::log_warning!("Background saving aborted");
+        match bg.purpose {
+            Purpose::Rdb => crate::log_warning!("Background saving aborted"),
+            Purpose::AofRewrite => crate::log_notice!("Killing running AOF rewrite"),
+        }
     }
 }
 

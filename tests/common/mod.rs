@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod cases;
+pub mod dataset;
 pub mod diff;
 pub mod scenario;
 
@@ -159,6 +160,18 @@ impl Server {
         self.child.id()
     }
 
+    /// Wait until the server has loaded its files (it answers PING with `-LOADING` meanwhile, which
+    /// start-up counts as ready). Returns the server for chaining.
+    pub fn loaded(self) -> Server {
+        let mut c = self.raw();
+        let done = eventually(
+            Duration::from_secs(60),
+            || !matches!(c.cmd(&["PING"]), Value::Error(e) if e.starts_with(b"LOADING")),
+        );
+        assert!(done, "the server finishes loading");
+        self
+    }
+
     /// Wait for the process to exit by itself (after SHUTDOWN or a signal).
     pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + within;
@@ -218,6 +231,11 @@ impl Raw {
 
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         self.stream.write_all(&Self::encode(args)).expect("write");
+    }
+
+    /// Send a command; false if the connection is gone (a server killed on purpose).
+    pub fn try_send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> bool {
+        self.stream.write_all(&Self::encode(args)).is_ok()
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {

@@ -88,8 +88,11 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdRes
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
     let lazy = flush_is_async(ctx, args)?;
-    // As Redis kills its saving child: an image of what is being flushed is of no use.
-    crate::server::persist::abort_bgsave(ctx.core);
+    // As Redis kills its saving child: an image of what is being flushed is of no use. An AOF
+    // rewrite goes on (its new incr file holds this FLUSHALL after the old dataset).
+    if ctx.core.bgsave.as_ref().is_some_and(|b| b.is_rdb()) {
+        crate::server::persist::abort_bgsave(ctx.core);
+    }
     let mut removed = 0;
     for index in 0..ctx.core.dbs.len() {
         removed += empty_db(ctx.core, index, lazy);

@@ -81,6 +81,11 @@ impl<W: Write> RawWriter<W> {
     }
 
     /// EOF and the checksum. Returns the output and the bytes written.
+    /// The output and the bytes written, without ending the RDB (for files of another format).
+    pub fn into_inner(self) -> (W, u64) {
+        (self.out, self.written)
+    }
+
     pub fn finish(mut self) -> std::io::Result<(W, u64)> {
         self.write(&[opcode::EOF])?;
         let crc = if self.checksum { self.crc.finalize() } else { 0 };
