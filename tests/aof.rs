@@ -5,7 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::dataset::{digest, dir_arg, populate, shape, stop};
 use common::{redis_available, simple, Raw, Server, Value};
@@ -449,14 +451,79 @@ fn aof_directories_move_between_ferrite_and_redis() {
     }
 }
 
+/// Clients that INCR their own counter as fast as the server answers, remembering the last value
+/// acknowledged (and when), until told to stop or the connection breaks.
+struct Writers {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<Vec<(Instant, i64)>>>,
+}
+
+impl Writers {
+    fn start(port: u16, acked: &Arc<Vec<AtomicI64>>) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..acked.len())
+            .map(|t| {
+                let (stop, acked) = (Arc::clone(&stop), Arc::clone(acked));
+                std::thread::spawn(move || {
+                    let mut history = vec![];
+                    let mut w = Raw::connect(port);
+                    while !stop.load(Ordering::SeqCst) {
+                        if !w.try_send(&["INCR", &format!("counter:{t}")]) {
+                            break;
+                        }
+                        match w.try_read() {
+                            Some(Value::Int(n)) => {
+                                acked[t].store(n, Ordering::SeqCst);
+                                history.push((Instant::now(), n));
+                            }
+                            _ => break,
+                        }
+                    }
+                    history
+                })
+            })
+            .collect();
+        Writers { stop, threads }
+    }
+
+    /// Stop (after the server was killed) and return each writer's (time, acknowledged value) history.
+    fn join(self) -> Vec<Vec<(Instant, i64)>> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.threads.into_iter().map(|t| t.join().expect("writer")).collect()
+    }
+
+    /// Check the restarted server against what was acknowledged: every acknowledged INCR is there,
+    /// at most the one in flight at the kill is extra; then continue from what it has.
+    fn check(acked: &[AtomicI64], c: &mut Raw, context: &str) -> Vec<i64> {
+        acked
+            .iter()
+            .enumerate()
+            .map(|(t, a)| {
+                let have = counter(c, t);
+                let want = a.load(Ordering::SeqCst);
+                assert!(
+                    have == want || have == want + 1,
+                    "{context}, writer {t}: {have} vs acked {want}"
+                );
+                a.store(have, Ordering::SeqCst);
+                have
+            })
+            .collect()
+    }
+}
+
+fn counter(c: &mut Raw, t: usize) -> i64 {
+    match c.cmd(&["GET", &format!("counter:{t}")]) {
+        Value::Bulk(b) => String::from_utf8_lossy(&b).parse::<i64>().expect("number"),
+        _ => 0,
+    }
+}
+
 /// `appendfsync always`: kill -9 at random moments under concurrent writers, 20 times; after every
 /// restart each acknowledged write is there. Every other cycle a rewrite runs when the kill comes,
 /// so a crash in the middle of one leaves the previous files loadable.
 #[test]
 fn kill_9_loses_no_acknowledged_write_with_appendfsync_always() {
-    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-    use std::sync::Arc;
-    const WRITERS: usize = 3;
     let dir = tempfile::tempdir().expect("dir");
     let args = [
         "--appendonly",
@@ -466,66 +533,131 @@ fn kill_9_loses_no_acknowledged_write_with_appendfsync_always() {
         "--dir",
         &dir_arg(dir.path()),
     ];
-    let acked: Arc<Vec<AtomicI64>> = Arc::new((0..WRITERS).map(|_| AtomicI64::new(0)).collect());
-    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
+    let acked: Arc<Vec<AtomicI64>> = Arc::new((0..3).map(|_| AtomicI64::new(0)).collect());
+    let mut next = xorshift();
     for cycle in 0..20 {
         let f = Server::ferrite(&args);
         let mut c = f.raw();
-        for (t, a) in acked.iter().enumerate() {
-            let have = match c.cmd(&["GET", &format!("counter:{t}")]) {
-                Value::Bulk(b) => String::from_utf8_lossy(&b).parse::<i64>().expect("number"),
-                _ => 0,
-            };
-            let want = a.load(Ordering::SeqCst);
-            // Every acknowledged INCR is there; at most the one in flight at the kill is extra.
-            assert!(
-                have == want || have == want + 1,
-                "cycle {cycle}, writer {t}: {have} vs acked {want}"
-            );
-            a.store(have, Ordering::SeqCst);
-        }
+        Writers::check(&acked, &mut c, &format!("cycle {cycle}"));
         if cycle == 0 {
-            for i in 0..100_000 {
-                c.send(&["SET", &format!("filler:{i}"), "some value to rewrite"]);
-            }
-            for _ in 0..100_000 {
-                c.read();
-            }
+            fill(&mut c, 100_000);
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|t| {
-                let (stop, acked, port) = (Arc::clone(&stop), Arc::clone(&acked), f.port);
-                std::thread::spawn(move || {
-                    let mut w = Raw::connect(port);
-                    while !stop.load(Ordering::SeqCst) {
-                        if !w.try_send(&["INCR", &format!("counter:{t}")]) {
-                            return;
-                        }
-                        match w.try_read() {
-                            Some(Value::Int(n)) => acked[t].store(n, Ordering::SeqCst),
-                            _ => return,
-                        }
-                    }
-                })
-            })
-            .collect();
+        let writers = Writers::start(f.port, &acked);
         std::thread::sleep(Duration::from_millis(50 + next(150)));
         if cycle % 2 == 1 {
             c.cmd(&["BGREWRITEAOF"]);
             std::thread::sleep(Duration::from_millis(next(40)));
         }
         f.signal(9);
-        stop.store(true, Ordering::SeqCst);
-        for w in writers {
-            w.join().expect("writer");
+        writers.join();
+    }
+}
+
+fn xorshift() -> impl FnMut(u64) -> u64 {
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    }
+}
+
+fn fill(c: &mut Raw, n: usize) {
+    for i in 0..n {
+        c.send(&["SET", &format!("filler:{i}"), "some value to rewrite"]);
+    }
+    for _ in 0..n {
+        c.read();
+    }
+}
+
+/// A simulated power loss: every incr file is cut back to the size its last fsync covered (the server
+/// logs them under `FERRITE_TEST_DURABLE_LOG`), dropping exactly the writes that were only in the
+/// page cache.
+fn power_loss(dir: &Path, log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut durable = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some((name, size)) = line.rsplit_once(' ') {
+            durable.insert(name.to_string(), size.parse::<u64>().expect("size"));
         }
-        drop(f);
+    }
+    for name in aof_files(dir) {
+        if name.contains(".incr") {
+            let path = dir.join("appendonlydir").join(&name);
+            let keep = durable.get(&name).copied().unwrap_or(0);
+            let file = std::fs::OpenOptions::new().write(true).open(&path).expect("incr");
+            if file.metadata().expect("meta").len() > keep {
+                file.set_len(keep).expect("cut");
+            }
+        }
+    }
+}
+
+/// Power loss, simulated: `always` loses no acknowledged write; `everysec` loses at most the writes of
+/// the last two seconds (one second between fsyncs, and Redis's rule that lets a write wait up to two
+/// seconds behind a slow fsync); `no` keeps nothing the kernel was not asked to write back.
+#[test]
+fn a_power_loss_keeps_what_appendfsync_promised() {
+    for (fsync, cycles, run_ms) in [("always", 5, 300), ("everysec", 2, 3500), ("no", 1, 300)] {
+        let dir = tempfile::tempdir().expect("dir");
+        let log = dir.path().join("durable.log");
+        let env = [("FERRITE_TEST_DURABLE_LOG", log.to_str().expect("utf8"))];
+        let args = [
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            fsync,
+            "--dir",
+            &dir_arg(dir.path()),
+        ];
+        let acked: Arc<Vec<AtomicI64>> = Arc::new((0..2).map(|_| AtomicI64::new(0)).collect());
+        for cycle in 0..cycles {
+            let f = Server::ferrite_env(&args, &env);
+            let mut c = f.raw();
+            if fsync == "always" {
+                Writers::check(&acked, &mut c, &format!("{fsync} cycle {cycle}"));
+            }
+            let start: Vec<i64> = (0..acked.len()).map(|t| counter(&mut c, t)).collect();
+            for (a, s) in acked.iter().zip(&start) {
+                a.store(*s, Ordering::SeqCst);
+            }
+            let writers = Writers::start(f.port, &acked);
+            std::thread::sleep(Duration::from_millis(run_ms));
+            f.signal(9);
+            let killed = Instant::now();
+            let histories = writers.join();
+            drop(f);
+            power_loss(dir.path(), &log);
+            if fsync == "no" {
+                // Nothing was fsynced: the simulation drops every write (what makes it a test).
+                let g = Server::ferrite_env(&args, &env);
+                let mut c = g.raw();
+                for (t, h) in histories.iter().enumerate() {
+                    assert!(h.len() > 10, "writes were acknowledged");
+                    assert_eq!(counter(&mut c, t), 0, "no: the unsynced writes are gone");
+                }
+            }
+            if fsync == "everysec" {
+                let g = Server::ferrite_env(&args, &env);
+                let mut c = g.raw();
+                for (t, h) in histories.iter().enumerate() {
+                    let have = counter(&mut c, t);
+                    let last = h.last().map_or(start[t], |x| x.1);
+                    // What was acknowledged more than 2.5 s before the power went is there.
+                    let old = h
+                        .iter()
+                        .rev()
+                        .find(|(at, _)| killed.duration_since(*at) > Duration::from_millis(2500))
+                        .map_or(start[t], |x| x.1);
+                    assert!(have >= old && have <= last + 1, "{fsync}: {have} not in {old}..={last}");
+                }
+            }
+        }
+        if fsync == "always" {
+            let g = Server::ferrite_env(&args, &env);
+            Writers::check(&acked, &mut g.raw(), "always, after the last power loss");
+        }
     }
 }

@@ -94,6 +94,8 @@ pub struct Aof {
     pub state: State,
     manifest: Manifest,
     file: File,
+    /// The incr file being written (its name in `appenddirname`).
+    file_name: String,
     consumer: ConsumerId,
     /// Bytes to write before the journal's at the next flush (a new file's SELECT, a timestamp).
     prefix: Vec<u8>,
@@ -121,7 +123,7 @@ impl Aof {
         core: &mut Core,
         state: State,
         manifest: Manifest,
-        file: File,
+        (file, file_name): (File, String),
         sizes: (u64, u64, u64),
     ) -> Result<Aof, String> {
         let background = Background::start().map_err(|e| format!("Can't start the AOF thread: {e}"))?;
@@ -130,6 +132,7 @@ impl Aof {
             state,
             manifest,
             file,
+            file_name,
             consumer: core.journal.attach(),
             prefix: Vec::new(),
             current_size,
@@ -163,7 +166,8 @@ impl Aof {
 // ---- the background thread: fsyncs, closes, unlinks ----
 
 enum Job {
-    Fsync(File),
+    /// Fsync the current incr file; the name and size it had are what becomes durable.
+    Fsync(File, String, u64),
     /// Fsync then drop (the incr file a rewrite stopped writing).
     FsyncClose(File),
     Unlink(PathBuf),
@@ -186,8 +190,11 @@ impl Background {
         std::thread::Builder::new().name("ferrite-aof".into()).spawn(move || {
             while let Ok(job) = rx.recv() {
                 match job {
-                    Job::Fsync(f) => {
+                    Job::Fsync(f, name, size) => {
                         let r = f.sync_data();
+                        if r.is_ok() {
+                            durable::record(&name, size);
+                        }
                         if let Ok(mut slot) = e.lock() {
                             match r {
                                 Ok(()) => *slot = None,
@@ -211,10 +218,10 @@ impl Background {
         Ok(Background { tx, syncs, error })
     }
 
-    fn fsync(&self, f: &File) {
+    fn fsync(&self, f: &File, name: &str, size: u64) {
         if let Ok(clone) = f.try_clone() {
             self.syncs.fetch_add(1, Ordering::AcqRel);
-            if self.tx.send(Job::Fsync(clone)).is_err() {
+            if self.tx.send(Job::Fsync(clone, name.to_string(), size)).is_err() {
                 self.syncs.fetch_sub(1, Ordering::AcqRel);
             }
         }
@@ -534,7 +541,7 @@ pub fn open_on_start(core: &mut Core, found: OnDisk) -> Result<(), Logged> {
     } else {
         crate::log_notice!("Creating AOF incr file {incr} on server start");
     }
-    let aof = Aof::new(core, State::On, manifest, file, (total, base_size, incr_size)).map_err(warn)?;
+    let aof = Aof::new(core, State::On, manifest, (file, incr), (total, base_size, incr_size)).map_err(warn)?;
     core.aof = Some(aof);
     Ok(())
 }
@@ -665,12 +672,13 @@ fn try_fsync(a: &mut Aof, policy: AppendFsync, now_s: i64, skip: bool) {
                 );
                 std::process::exit(1);
             }
+            durable::record(&a.file_name, a.last_incr_size);
             a.fsync_offset = a.current_size;
             a.last_fsync_s = now_s;
         }
         AppendFsync::Everysec if now_s > a.last_fsync_s => {
             if !a.background.in_progress() {
-                a.background.fsync(&a.file);
+                a.background.fsync(&a.file, &a.file_name, a.last_incr_size);
                 a.fsync_offset = a.current_size;
             }
             a.last_fsync_s = now_s;
@@ -776,6 +784,7 @@ fn open_new_incr(core: &mut Core, dir: &Path) -> Result<(), Logged> {
     crate::log_notice!("Creating AOF incr file {name} on background rewrite");
     let Some(a) = core.aof.as_mut() else { return Err(Logged) };
     let old = std::mem::replace(&mut a.file, file);
+    a.file_name = name;
     let _ = a.background.tx.send(Job::FsyncClose(old));
     if a.state == State::On {
         a.manifest = manifest;
@@ -961,7 +970,7 @@ fn start(core: &mut Core) -> Result<(), String> {
     };
     // A placeholder until the rewrite's cut opens the temp incr file (open_new_incr replaces it).
     let file = File::open("/dev/null").map_err(|e| fail(os_error_text(&e)))?;
-    let aof = Aof::new(core, State::WaitRewrite, manifest, file, (0, 0, 0)).map_err(fail)?;
+    let aof = Aof::new(core, State::WaitRewrite, manifest, (file, String::new()), (0, 0, 0)).map_err(fail)?;
     core.aof = Some(aof);
     if core.bgsave.as_ref().is_some_and(|b| b.purpose == Purpose::AofRewrite) {
         persist::abort_bgsave(core);
@@ -1000,8 +1009,9 @@ pub fn stop(core: &mut Core) {
         let _ = std::fs::remove_file(aof_dir(core).join(format!("temp-{}.incr", core.config.appendfilename)));
     }
     if let Some(a) = core.aof.take() {
-        if let Err(e) = a.file.sync_data() {
-            crate::log_warning!("Fail to fsync the AOF file: {}", os_error_text(&e));
+        match a.file.sync_data() {
+            Ok(()) => durable::record(&a.file_name, a.last_incr_size),
+            Err(e) => crate::log_warning!("Fail to fsync the AOF file: {}", os_error_text(&e)),
         }
         core.journal.detach(a.consumer);
     }
@@ -1019,6 +1029,36 @@ pub fn on_shutdown(core: &mut Core) {
     crate::log_notice!("Calling fsync() on the AOF file.");
     flush(core, true);
     if let Some(a) = core.aof.as_ref() {
-        let _ = a.file.sync_data();
+        if a.file.sync_data().is_ok() {
+            durable::record(&a.file_name, a.last_incr_size);
+        }
+    }
+}
+
+/// Test-only: a record of what each fsync of an incr file made durable, so a test can simulate a
+/// power loss (kill -9 keeps the page cache, so it cannot tell `always` from `everysec`). When the
+/// environment variable `FERRITE_TEST_DURABLE_LOG` names a file, each successful fsync appends
+/// `<incr file name> <size>` to it; the test then cuts every incr file back to its last durable size,
+/// which drops exactly the writes no fsync covered. Unset (always, outside tests), nothing happens.
+mod durable {
+    use std::fs::{File, OpenOptions};
+    use std::io::Write;
+    use std::sync::{Mutex, OnceLock};
+
+    static LOG: OnceLock<Option<Mutex<File>>> = OnceLock::new();
+
+    pub fn record(name: &str, size: u64) {
+        let log = LOG.get_or_init(|| {
+            let path = std::env::var_os("FERRITE_TEST_DURABLE_LOG")?;
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+                .map(Mutex::new)
+        });
+        if let Some(Ok(mut f)) = log.as_ref().map(Mutex::lock) {
+            let _ = writeln!(f, "{name} {size}");
+        }
     }
 }

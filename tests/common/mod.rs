@@ -91,16 +91,26 @@ impl Server {
         Self::spawn_with("redis-server", extra, "redis-server", false)
     }
 
+    /// `ferrite` with these environment variables set for the server process.
+    pub fn ferrite_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_env(env!("CARGO_BIN_EXE_ferrite-server"), extra, "ferrite-server", true, env)
+    }
+
     fn spawn(bin: &str, extra: &[&str], what: &str) -> Server {
         Self::spawn_with(bin, extra, what, true)
     }
 
     fn spawn_with(bin: &str, extra: &[&str], what: &str, test_defaults: bool) -> Server {
+        Self::spawn_env(bin, extra, what, test_defaults, &[])
+    }
+
+    fn spawn_env(bin: &str, extra: &[&str], what: &str, test_defaults: bool, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         for _attempt in 0..5 {
             let port = free_port();
             let mut child = Command::new(bin)
                 .current_dir(dir.path())
+                .envs(env.iter().copied())
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
                 .args(if test_defaults {
                     &["--enable-debug-command", "yes", "--logfile", "server.log"][..]
