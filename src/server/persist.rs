@@ -179,6 +179,7 @@ pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>,
             lru_clock,
             verify_checksum,
             allow_duplicates: merge,
+            key_load_delay_us: 0,
         },
     );
     core.loading = false;
