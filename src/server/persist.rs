@@ -1,5 +1,6 @@
-//! The dataset to and from an RDB file: SAVE, BGSAVE, SHUTDOWN's final save, DEBUG RELOAD and the
-//! load at start-up (formats in `persistence::rdb`).
+//! The dataset to and from an RDB file: SAVE, BGSAVE, SHUTDOWN's final save and DEBUG RELOAD's
+//! load (formats in `persistence::rdb`; the load at start-up is a job stepped by the event loop,
+//! `server::load`).
 //!
 //! A save writes `temp-<pid>.rdb` in `dir`, fsyncs it, renames it over `dbfilename` and fsyncs the
 //! directory, so a crash at any point leaves either the previous file or the new one, whole.
@@ -19,7 +20,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendE
 use std::time::{Duration, Instant};
 
 use super::core::Core;
-use crate::persistence::rdb::{self, value::LoadLimits, Aux, LoadError, Loaded, Target, Writer};
+use crate::persistence::rdb::{self, Aux, LoadError, Loaded, Writer};
 
 /// Persistence figures for INFO.
 #[derive(Debug, Clone)]
@@ -139,7 +140,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// An I/O error as `strerror` words it (no " (os error N)" suffix).
-fn os_error_text(e: &std::io::Error) -> String {
+pub(crate) fn os_error_text(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(i) => text[..i].to_string(),
@@ -147,64 +148,14 @@ fn os_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// Load `path` into the dataset (empty, unless `merge` lets loaded keys and libraries replace those
-/// present). `Ok(None)` when there is no file.
+/// Load `path` into the dataset here, to the end (empty, unless `merge` lets loaded keys and
+/// libraries replace those present). `Ok(None)` when there is no file. The start-up load is stepped
+/// by the event loop instead (`server::load`).
 pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>, LoadError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(LoadError {
-                offset: 0,
-                reason: format!("Fatal error loading the DB: {}. Exiting.", os_error_text(&e)),
-            })
-        }
-    };
-    let started = Instant::now();
-    core.loading = true;
-    let limits = LoadLimits::from_config(&core.config);
-    let (now_ms, lru_clock) = (core.clock_now_us() / 1000, core.lru_clock);
-    let drop_expired = !core.is_replica;
-    let verify_checksum = core.config.rdbchecksum;
-    let Core { dbs, functions, .. } = core;
-    let mut on_function = |code: &[u8]| functions.load(code, merge).map(|_| ()).map_err(|e| e.to_string());
-    let result = rdb::load(
-        &bytes,
-        &mut Target {
-            dbs,
-            function: &mut on_function,
-            limits,
-            now_ms,
-            drop_expired,
-            lru_clock,
-            verify_checksum,
-            allow_duplicates: merge,
-            key_load_delay_us: 0,
-        },
-    );
-    core.loading = false;
-    let loaded = result?;
-    if !loaded.checksum_checked && loaded.version >= 5 {
-        crate::log_notice!("RDB file was saved with checksum disabled: no check performed.");
+    match super::load::open_rdb(path, merge)? {
+        Some(kind) => super::load::run_to_end(core, kind).map(Some),
+        None => Ok(None),
     }
-    if loaded.empty_skipped > 0 {
-        crate::log_notice!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            loaded.keys,
-            loaded.expired_skipped,
-            loaded.empty_skipped
-        );
-    } else {
-        crate::log_notice!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            loaded.keys,
-            loaded.expired_skipped
-        );
-    }
-    crate::log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
-    core.persist.last_load_keys_loaded = loaded.keys;
-    core.persist.last_load_keys_expired = loaded.expired_skipped;
-    Ok(Some(loaded))
 }
 
 // ---- BGSAVE ----
