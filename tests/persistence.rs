@@ -820,3 +820,24 @@ fn values_larger_than_the_window_load() {
     assert_eq!(digest(&mut c), before);
     assert_eq!(c.cmd(&["STRLEN", "big:0"]), Value::Int(9_000_000));
 }
+
+/// BGSAVE's file announces each database's sizes at the cut (RESIZEDB after its SELECTDB), as
+/// Redis's files do, so a loader sizes its table at once.
+#[test]
+fn bgsave_writes_the_sizes_of_each_database() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    for k in ["a", "b", "c"] {
+        c.cmd(&["SET", k, "v"]);
+    }
+    c.cmd(&["SELECT", "5"]);
+    c.cmd(&["SET", "d", "v"]);
+    c.cmd(&["SET", "e", "v", "EX", "1000"]);
+    assert_eq!(c.cmd(&["BGSAVE"]), simple("Background saving started"));
+    wait_bgsave(&mut c);
+    let file = std::fs::read(f.dir().join("dump.rdb")).expect("file");
+    let has = |needle: &[u8]| file.windows(needle.len()).any(|w| w == needle);
+    // SELECTDB 0, RESIZEDB 3 0; SELECTDB 5, RESIZEDB 2 1.
+    assert!(has(&[0xFE, 0, 0xFB, 3, 0]), "{file:?}");
+    assert!(has(&[0xFE, 5, 0xFB, 2, 1]), "{file:?}");
+}

@@ -188,6 +188,9 @@ pub struct Bgsave {
     pending: Option<Vec<u8>>,
     /// The database index the image is switched to.
     selected: Option<usize>,
+    /// Per snapshot index, the sizes at the cut (keys, keys with a TTL) not written yet: RESIZEDB
+    /// follows a database's first SELECTDB, as in Redis's files, so a loader sizes its table at once.
+    resize: Vec<Option<(u64, u64)>>,
     /// The snapshot index being walked (0..databases).
     walking: usize,
     walk_done: bool,
@@ -218,6 +221,11 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
         let _ = header.function(&lib.code);
     }
     let header = header.into_head();
+    let resize = core
+        .dbs
+        .iter()
+        .map(|db| (!db.is_empty()).then(|| (db.len() as u64, db.volatile_len() as u64)))
+        .collect();
     for (i, db) in core.dbs.iter_mut().enumerate() {
         db.begin_snapshot(i, Box::new(move |e, out| rdb::write_entry(out, e, now_ms, compress)));
     }
@@ -248,6 +256,7 @@ pub fn start_bgsave(core: &mut Core) -> Result<(), String> {
         buf: header,
         pending: None,
         selected: None,
+        resize,
         walking: 0,
         walk_done: false,
     });
@@ -325,6 +334,9 @@ pub fn bgsave_busy(core: &Core) -> bool {
 fn select(bg: &mut Bgsave, index: usize) {
     if bg.selected != Some(index) {
         rdb::write_select(&mut bg.buf, index);
+        if let Some((keys, volatile)) = bg.resize.get_mut(index).and_then(Option::take) {
+            rdb::write_resize(&mut bg.buf, keys, volatile);
+        }
         bg.selected = Some(index);
     }
 }

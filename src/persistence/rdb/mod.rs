@@ -140,9 +140,7 @@ impl<W: Write> Writer<W> {
             return Ok(());
         }
         write_select(&mut self.buf, index);
-        self.buf.push(opcode::RESIZEDB);
-        write_len(&mut self.buf, db.len() as u64);
-        write_len(&mut self.buf, db.volatile_len() as u64);
+        write_resize(&mut self.buf, db.len() as u64, db.volatile_len() as u64);
         let mut result = Ok(());
         db.for_each(|e| {
             if result.is_ok() {
@@ -196,6 +194,13 @@ pub fn write_entry(out: &mut Vec<u8>, e: EntryRef<'_>, now_ms: i64, compress: bo
     out.push(0);
     write_string(out, e.key(), compress);
     out[type_at] = write_value(out, e.value(), compress);
+}
+
+/// Append a database's sizes (keys, keys with a TTL), so a loader can size its tables at once.
+pub fn write_resize(out: &mut Vec<u8>, keys: u64, volatile: u64) {
+    out.push(opcode::RESIZEDB);
+    write_len(out, keys);
+    write_len(out, volatile);
 }
 
 /// Append a database switch (an image may switch back and forth: a loader just follows).
