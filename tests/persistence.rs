@@ -438,3 +438,293 @@ fn sigterm_saves_when_save_points_are_set() {
     let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
     assert_eq!(g.raw().cmd(&["GET", "k"]), Value::Bulk(b"v".to_vec()));
 }
+
+// ---- loading while answering ----
+
+const LOADING: &str = "LOADING Redis is loading the dataset in memory";
+
+/// A saved dataset of every type plus `keys` small keys, in a fresh directory; returns the server
+/// (stopped), the dataset's digest and how many keys it holds.
+fn saved_dataset(keys: usize) -> (Server, Value, usize) {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    populate(&mut c);
+    c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", "16"]);
+    let before = digest(&mut c);
+    let mut total = 0;
+    for db in ["0", "3", "15"] {
+        c.cmd(&["SELECT", db]);
+        let Value::Int(n) = c.cmd(&["DBSIZE"]) else {
+            panic!("dbsize")
+        };
+        total += n as usize;
+    }
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    stop(&mut f);
+    (f, before, total)
+}
+
+/// Start-up options that make a load of a few thousand keys last seconds, processing events every
+/// 1024 bytes (Redis's hidden `key-load-delay` and `loading-process-events-interval-bytes`).
+fn slow_load(dir: &str) -> Vec<&str> {
+    vec![
+        "--dir",
+        dir,
+        "--key-load-delay",
+        "100",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ]
+}
+
+/// The log of the last server started in `dir` (a server started with `--dir` logs there, after
+/// the lines of those before it).
+fn last_log(dir: &std::path::Path) -> String {
+    let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    match log.rfind("oO0OoO0OoO0Oo Ferrite is starting") {
+        Some(at) => log[at..].to_string(),
+        None => log,
+    }
+}
+
+fn info_text(c: &mut Raw, section: &str) -> String {
+    match c.cmd(&["INFO", section]) {
+        Value::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO {section}: {other:?}"),
+    }
+}
+
+/// A client connected during the load gets `-LOADING` for key commands (and PING, as in Redis),
+/// while INFO, CONFIG, CLIENT and SELECT answer and INFO's loading fields progress; then everything
+/// answers and the dataset is whole.
+#[test]
+fn clients_get_loading_during_the_load_then_the_whole_dataset() {
+    let (f, before, keys) = saved_dataset(20_000);
+    let dir = dir_arg(f.dir());
+    let file_size = std::fs::metadata(f.dir().join("dump.rdb")).expect("file").len();
+    let g = Server::ferrite_loading(&slow_load(&dir));
+    let mut c = g.raw();
+    assert_eq!(c.cmd(&["GET", "key:1"]), common::err(LOADING));
+    assert_eq!(c.cmd(&["PING"]), common::err(LOADING));
+    assert_eq!(c.cmd(&["DBSIZE"]), common::err(LOADING));
+    assert_eq!(c.cmd(&["SELECT", "3"]), simple("OK"));
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "dbfilename"]),
+        Value::Array(vec![common::bulk("dbfilename"), common::bulk("dump.rdb")])
+    );
+    assert!(matches!(c.cmd(&["CLIENT", "LIST"]), Value::Bulk(_)));
+    let info = info_text(&mut c, "persistence");
+    let field = |info: &str, name: &str| -> String {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {name} in {info}"))
+    };
+    assert_eq!(field(&info, "loading"), "1");
+    assert_eq!(field(&info, "async_loading"), "0");
+    assert_eq!(field(&info, "loading_total_bytes"), file_size.to_string());
+    assert!(field(&info, "loading_rdb_used_mem").parse::<u64>().expect("number") > 0);
+    let start: i64 = field(&info, "loading_start_time").parse().expect("number");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!((now - start).abs() < 30, "start {start}, now {now}");
+    // The fields come last, in Redis's order.
+    let tail: Vec<&str> = info
+        .lines()
+        .rev()
+        .take(6)
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "loading_eta_seconds",
+            "loading_loaded_perc",
+            "loading_loaded_bytes",
+            "loading_rdb_used_mem",
+            "loading_total_bytes",
+            "loading_start_time"
+        ]
+    );
+    // Progress: the loaded bytes grow (and stay under the total) while the load goes on.
+    let first: u64 = field(&info, "loading_loaded_bytes").parse().expect("number");
+    assert!(first < file_size);
+    let mut progressed = false;
+    assert!(common::eventually(Duration::from_secs(60), || {
+        let info = info_text(&mut c, "persistence");
+        if field(&info, "loading") == "0" {
+            return true;
+        }
+        let now: u64 = field(&info, "loading_loaded_bytes").parse().expect("number");
+        let perc: f64 = field(&info, "loading_loaded_perc").parse().expect("number");
+        assert!((0.0..=100.0).contains(&perc), "{perc}");
+        progressed |= now > first;
+        false
+    }));
+    assert!(progressed, "loading_loaded_bytes grew during the load");
+    // Done: everything answers, the dataset is whole, the loading fields are gone.
+    assert!(!info_text(&mut c, "persistence").contains("loading_total_bytes"));
+    c.cmd(&["SELECT", "0"]);
+    assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), keys.to_string());
+    let log = last_log(f.dir());
+    let order = [
+        "Loading RDB produced by version 7.0.15",
+        "RDB age ",
+        "RDB memory usage when created ",
+        "Done loading RDB, keys loaded: ",
+        "DB loaded from disk: ",
+        "Ready to accept connections",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|l| log.find(l).unwrap_or_else(|| panic!("no {l:?} in {log}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{log}");
+}
+
+/// During a load Ferrite answers what redis-server 7.0 answers (same file, same commands).
+#[test]
+fn replies_during_a_load_match_redis() {
+    if !redis_available("replies_during_a_load_match_redis") {
+        return;
+    }
+    let (f, _, _) = saved_dataset(20_000);
+    let script: Vec<Vec<&str>> = vec![
+        vec!["GET", "key:1"],
+        vec!["SET", "a", "b"],
+        vec!["PING"],
+        vec!["DBSIZE"],
+        vec!["ECHO", "hi"],
+        vec!["SELECT", "1"],
+        vec!["CONFIG", "GET", "maxmemory"],
+        vec!["CLIENT", "SETNAME", "probe"],
+        vec!["CLIENT", "GETNAME"],
+        vec!["PUBLISH", "ch", "m"],
+        vec!["FLUSHALL"],
+        vec!["BGSAVE"],
+        vec!["SAVE"],
+        vec!["SCRIPT", "FLUSH"],
+        vec!["EVAL", "return 1", "0"],
+        vec!["FUNCTION", "LIST"],
+        vec!["KEYS"],
+        vec!["GET"],
+        vec!["NOSUCHCOMMAND"],
+        vec!["MULTI"],
+        vec!["GET", "key:1"],
+        vec!["EXEC"],
+        vec!["SLOWLOG", "LEN"],
+        vec!["OBJECT", "ENCODING", "key:1"],
+        vec!["MEMORY", "USAGE", "key:1"],
+    ];
+    let run = |s: &Server| -> Vec<Value> {
+        let mut c = s.raw();
+        let replies = script.iter().map(|cmd| c.cmd(cmd)).collect();
+        assert_eq!(info_field(&mut c, "loading"), "1", "the script ran during the load");
+        replies
+    };
+    let dir = dir_arg(f.dir());
+    let ferrite = run(&Server::ferrite_loading(&slow_load(&dir)));
+    let redis = run(&Server::redis_loading(&slow_load(&dir)));
+    for ((cmd, a), b) in script.iter().zip(&ferrite).zip(&redis) {
+        assert_eq!(a, b, "{cmd:?}");
+    }
+}
+
+/// A file that turns out damaged after the load has served clients for a while still stops the
+/// server with exit code 1 and the reason in the log.
+#[test]
+fn a_load_that_fails_midway_exits_1() {
+    let (f, _, _) = saved_dataset(20_000);
+    let path = f.dir().join("dump.rdb");
+    let good = std::fs::read(&path).expect("file");
+    std::fs::write(&path, &good[..good.len() * 3 / 4]).expect("write");
+    let dir = dir_arg(f.dir());
+    let mut g = Server::ferrite_loading(&slow_load(&dir));
+    assert_eq!(g.raw().cmd(&["GET", "key:1"]), common::err(LOADING));
+    let status = g.wait_exit(Duration::from_secs(60)).expect("exits");
+    assert_eq!(status.code(), Some(1));
+    let log = last_log(f.dir());
+    let line = log
+        .lines()
+        .find(|l| l.contains("Fatal error loading the DB from "))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains("dump.rdb: ") && line.contains("(at byte ") && line.ends_with(". Exiting."),
+        "{line}"
+    );
+    assert!(!log.contains("Ready to accept connections"), "{log}");
+}
+
+/// SHUTDOWN and SIGTERM during a load exit at once without saving, even with `save` points set
+/// (Redis's prepareForShutdown skips the save while loading); the file is left as it was.
+#[test]
+fn shutdown_during_the_load_does_not_save() {
+    let (f, _, _) = saved_dataset(20_000);
+    let path = f.dir().join("dump.rdb");
+    let good = std::fs::read(&path).expect("file");
+    let dir = dir_arg(f.dir());
+    let mut opts = slow_load(&dir);
+    opts.extend(["--save", "3600 1"]);
+    let mut g = Server::ferrite_loading(&opts);
+    g.signal(libc::SIGTERM);
+    let status = g.wait_exit(Duration::from_secs(20)).expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let log = last_log(f.dir());
+    assert!(
+        log.contains("Received shutdown signal during loading, scheduling shutdown."),
+        "{log}"
+    );
+    assert!(!log.contains("Saving the final RDB snapshot"), "{log}");
+    assert_eq!(std::fs::read(&path).expect("file"), good);
+
+    let mut h = Server::ferrite_loading(&opts);
+    h.raw().send(&["SHUTDOWN"]);
+    let status = h.wait_exit(Duration::from_secs(20)).expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let log = last_log(f.dir());
+    assert!(log.contains("User requested shutdown..."), "{log}");
+    assert!(!log.contains("Saving the final RDB snapshot"), "{log}");
+    assert_eq!(std::fs::read(&path).expect("file"), good);
+}
+
+/// Values larger than the loader's window (4 MB) load whole: the window grows for them.
+#[test]
+fn values_larger_than_the_window_load() {
+    let mut f = Server::ferrite(&["--rdbcompression", "no"]);
+    let mut c = f.raw();
+    c.cmd(&["DEBUG", "POPULATE", "3", "big", "9000000"]);
+    c.cmd(&["SET", "small", "v"]);
+    c.cmd(&["RPUSH", "list", "a", "b"]);
+    let before = digest(&mut c);
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    stop(&mut f);
+    assert!(std::fs::metadata(f.dir().join("dump.rdb")).expect("file").len() > 27_000_000);
+    let g = Server::ferrite(&["--dir", &dir_arg(f.dir())]);
+    let mut c = g.raw();
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(c.cmd(&["STRLEN", "big:0"]), Value::Int(9_000_000));
+}
+
+/// BGSAVE's file announces each database's sizes at the cut (RESIZEDB after its SELECTDB), as
+/// Redis's files do, so a loader sizes its table at once.
+#[test]
+fn bgsave_writes_the_sizes_of_each_database() {
+    let f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    for k in ["a", "b", "c"] {
+        c.cmd(&["SET", k, "v"]);
+    }
+    c.cmd(&["SELECT", "5"]);
+    c.cmd(&["SET", "d", "v"]);
+    c.cmd(&["SET", "e", "v", "EX", "1000"]);
+    assert_eq!(c.cmd(&["BGSAVE"]), simple("Background saving started"));
+    wait_bgsave(&mut c);
+    let file = std::fs::read(f.dir().join("dump.rdb")).expect("file");
+    let has = |needle: &[u8]| file.windows(needle.len()).any(|w| w == needle);
+    // SELECTDB 0, RESIZEDB 3 0; SELECTDB 5, RESIZEDB 2 1.
+    assert!(has(&[0xFE, 0, 0xFB, 3, 0]), "{file:?}");
+    assert!(has(&[0xFE, 5, 0xFB, 2, 1]), "{file:?}");
+}

@@ -3,12 +3,13 @@
 //! Start-up follows Redis's order: parse the configuration (fatal errors go to stderr, exit 1), check
 //! what Redis checks after loading (the log file opens, `rename-command` names exist), daemonize
 //! (fork, the parent exits, the child starts a session and drops the terminal), write the pid file,
-//! raise the open-files limit for `maxclients`, bind, and log Redis's start-up lines.
+//! raise the open-files limit for `maxclients`, bind, log Redis's start-up lines, then load the dataset
+//! while the event loop runs (clients get `-LOADING` meanwhile).
 
 use std::process::ExitCode;
 
 use ferrite::config::{Config, ConfigError, REDIS_VERSION};
-use ferrite::server::{log, Server};
+use ferrite::server::{load, log, Exit, Server};
 use ferrite::{log_notice, log_warning};
 
 #[global_allocator]
@@ -108,7 +109,8 @@ fn main() -> ExitCode {
     }
     log_warning!("Server initialized");
     if config.appendonly {
-        // The AOF wins over the RDB file when it is on, even when it does not exist yet.
+        // The AOF wins over the RDB file when it is on, even when it does not exist yet. It is
+        // loaded before the loop starts (the load job does not replay AOF files yet).
         use ferrite::server::aof;
         let opened = aof::read_manifest(&server.core).and_then(|found| {
             if let aof::OnDisk::Found(m) = &found {
@@ -119,16 +121,25 @@ fn main() -> ExitCode {
         if opened.is_err() {
             return ExitCode::from(1);
         }
+        log_notice!("Ready to accept connections");
     } else {
+        // As Redis, the server listens before it loads: clients connected meanwhile get -LOADING, and
+        // the event loop steps the load (server::load), logging "Ready to accept connections" at its
+        // end.
         let path = ferrite::server::persist::rdb_path(&server.core);
-        if let Err(e) = ferrite::server::persist::load(&mut server.core, &path, false) {
-            log_warning!("Fatal error loading the DB from {}: {e}. Exiting.", path.display());
-            return ExitCode::from(1);
+        match load::open_rdb(&path, false) {
+            Ok(Some(job)) => load::begin(&mut server.core, job, load::Origin::Startup),
+            Ok(None) => log_notice!("Ready to accept connections"),
+            Err(e) => {
+                log_warning!("Fatal error loading the DB from {}: {e}. Exiting.", path.display());
+                return ExitCode::from(1);
+            }
         }
     }
-    log_notice!("Ready to accept connections");
-    server.run();
-    ExitCode::SUCCESS
+    match server.run() {
+        Exit::Shutdown => ExitCode::SUCCESS,
+        Exit::LoadFailed => ExitCode::from(1),
+    }
 }
 
 /// What Redis checks once the configuration is read: the log file must open, and every

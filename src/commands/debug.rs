@@ -201,6 +201,10 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>, out: &mut ReplyBuf) -> CmdResult {
             ));
         }
     }
+    // DEBUG is flagged `loading`, but a reload cannot start while another load fills the tables.
+    if ctx.core.load_job.is_some() {
+        return Err(CmdError::Loading);
+    }
     persist::abort_bgsave(ctx.core);
     if save && persist::save(ctx.core).is_err() {
         return Err(CmdError::Coded("ERR".into()));

@@ -394,6 +394,33 @@ fn persistence(s: &mut String, core: &Core) {
         line!(s, "aof_pending_bio_fsync", "{}", a.fsync_pending());
         line!(s, "aof_delayed_fsync", "{}", a.delayed_fsync);
     }
+    if let Some(job) = &core.load_job {
+        loading_fields(s, core, job);
+    }
+}
+
+/// Redis's fields while loading, with its figures: the ETA extrapolates the bytes per second so
+/// far, and is a fake 1 in the first second.
+fn loading_fields(s: &mut String, core: &Core, job: &crate::server::load::LoadJob) {
+    let p = job.progress();
+    let (perc, remaining) = match p.total_bytes {
+        0 => (0.0, 1),
+        total => (
+            p.loaded_bytes as f64 / total as f64 * 100.0,
+            total.saturating_sub(p.loaded_bytes),
+        ),
+    };
+    let elapsed = (core.clock_now_us() / 1_000_000 - job.start_time_s()).max(0) as u64;
+    let eta = match elapsed {
+        0 => 1,
+        e => e.saturating_mul(remaining) / (p.loaded_bytes + 1),
+    };
+    line!(s, "loading_start_time", "{}", job.start_time_s());
+    line!(s, "loading_total_bytes", "{}", p.total_bytes);
+    line!(s, "loading_rdb_used_mem", "{}", p.rdb_used_mem);
+    line!(s, "loading_loaded_bytes", "{}", p.loaded_bytes);
+    line!(s, "loading_loaded_perc", "{perc:.2}");
+    line!(s, "loading_eta_seconds", "{eta}");
 }
 
 fn stats(s: &mut String, core: &Core, net: &NetStats) {

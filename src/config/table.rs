@@ -504,7 +504,7 @@ fn build() -> Vec<Directive> {
         int!("repl-ping-replica-period", Some("repl-ping-slave-period"), NONE, Inert, 1, I32, 10, repl_ping_replica_period),
         int!("list-compress-depth", None, NONE, Built, 0, I32, 0, list_compress_depth),
         int!("rdb-key-save-delay", None, HIDDEN, Inert, i32::MIN, I32, 0, rdb_key_save_delay),
-        int!("key-load-delay", None, HIDDEN, Inert, i32::MIN, I32, 0, key_load_delay),
+        int!("key-load-delay", None, HIDDEN, Built, i32::MIN, I32, 0, key_load_delay),
         int!("active-expire-effort", None, NONE, Built, 1, 10, 1, active_expire_effort),
         int!("min-replicas-to-write", Some("min-slaves-to-write"), NONE, MIN_REPLICAS, 0, I32, 0, min_replicas_to_write),
         int!("min-replicas-max-lag", Some("min-slaves-max-lag"), NONE, Inert, 0, I32, 10, min_replicas_max_lag),
@@ -548,7 +548,7 @@ fn build() -> Vec<Directive> {
         int!("tls-port", None, NONE, TLS_PORT, 0, 65535, 0, tls_port),
         int!("tls-session-cache-size", None, NONE, Inert, 0, I32, 20 * 1024, tls_session_cache_size),
         int!("tls-session-cache-timeout", None, NONE, Inert, 0, I32, 300, tls_session_cache_timeout),
-        int!("loading-process-events-interval-bytes", None, HIDDEN, Inert, 1024, I32, 2 * 1024 * 1024, loading_process_events_interval_bytes),
+        int!("loading-process-events-interval-bytes", None, HIDDEN, Built, 1024, I32, 2 * 1024 * 1024, loading_process_events_interval_bytes),
         int!("hz", None, NONE, Built, 0, I32, 10, hz),
 
         // Directives with their own syntax.

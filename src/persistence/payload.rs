@@ -7,6 +7,8 @@
 //! `rdbSaveRawString`: strings of digits that round-trip as integers are written as integers; longer
 //! than 20 bytes, LZF when it saves at least 4 bytes (with `rdbcompression yes`); else raw.
 
+use std::borrow::Cow;
+
 use crc::{Crc, CRC_64_REDIS};
 
 /// The RDB version Ferrite writes (Redis 7.0's), and the newest it reads.
@@ -83,14 +85,34 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
 }
 
 /// A reader over RDB-encoded bytes.
+///
+/// It remembers whether a read failed for want of bytes ([`Reader::ran_short`]): a streaming
+/// loader reading a window of a file then knows that more of the file may make the read succeed,
+/// where any other failure is final.
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    short: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            short: false,
+        }
+    }
+
+    /// Whether a read wanted more bytes than the buffer holds (also set by [`Reader::mark_short`]).
+    pub fn ran_short(&self) -> bool {
+        self.short
+    }
+
+    /// Record that a check against the bytes left failed (a count larger than what remains): with
+    /// more bytes the same check could pass.
+    pub fn mark_short(&mut self) {
+        self.short = true;
     }
 
     pub fn at_end(&self) -> bool {
@@ -108,14 +130,20 @@ impl<'a> Reader<'a> {
     }
 
     pub fn byte(&mut self) -> Result<u8, PayloadError> {
-        let b = *self.buf.get(self.pos).ok_or(PayloadError::Corrupt)?;
+        let Some(&b) = self.buf.get(self.pos) else {
+            self.short = true;
+            return Err(PayloadError::Corrupt);
+        };
         self.pos += 1;
         Ok(b)
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
         let end = self.pos.checked_add(n).ok_or(PayloadError::Corrupt)?;
-        let s = self.buf.get(self.pos..end).ok_or(PayloadError::Corrupt)?;
+        let Some(s) = self.buf.get(self.pos..end) else {
+            self.short = true;
+            return Err(PayloadError::Corrupt);
+        };
         self.pos = end;
         Ok(s)
     }
@@ -170,14 +198,25 @@ impl<'a> Reader<'a> {
 
     /// An RDB string, decoded. `max` bounds what a compressed string may claim to expand to.
     pub fn string(&mut self, max: u64) -> Result<Vec<u8>, PayloadError> {
+        self.string_ref(max).map(Cow::into_owned)
+    }
+
+    /// An RDB string: borrowed from the input when stored plain, decoded otherwise (integer and LZF
+    /// forms), so the common case allocates nothing.
+    pub fn string_ref(&mut self, max: u64) -> Result<Cow<'a, [u8]>, PayloadError> {
         let (n, encoded) = self.len_or_encoding()?;
         if !encoded {
             if n > max {
                 return Err(PayloadError::Corrupt);
             }
-            return Ok(self.take(n as usize)?.to_vec());
+            return Ok(Cow::Borrowed(self.take(n as usize)?));
         }
-        match n as u8 {
+        self.encoded_string(n, max).map(Cow::Owned)
+    }
+
+    /// The integer and LZF forms of a string (`form` is the encoding byte's low bits).
+    fn encoded_string(&mut self, form: u64, max: u64) -> Result<Vec<u8>, PayloadError> {
+        match form as u8 {
             ENC_INT8 => Ok((self.byte()? as i8).to_string().into_bytes()),
             ENC_INT16 => Ok(i16::from_le_bytes(self.fixed()?).to_string().into_bytes()),
             ENC_INT32 => Ok(i32::from_le_bytes(self.fixed()?).to_string().into_bytes()),

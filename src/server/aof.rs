@@ -406,7 +406,10 @@ fn load_file(core: &mut Core, client: &mut Client, dir: &Path, name: &str) -> Re
     let _ = f.rewind();
     if is_rdb {
         crate::log_notice!("Reading RDB base file on AOF loading...");
-        return match persist::load_preamble(core, &path) {
+        let loaded = persist::load_preamble(core, &path);
+        // The RDB load ends its own loading state; the AOF's files are not all loaded yet.
+        core.loading = true;
+        return match loaded {
             Ok(_) => Ok(FileLoad::Ok),
             Err(e) => {
                 crate::log_warning!("{}", e.reason);

@@ -128,7 +128,10 @@ pub struct Core {
     pub instantaneous: Instantaneous,
     pub pause: Option<Pause>,
     pub is_replica: bool,
+    /// The dataset is being loaded: true while `load_job` exists, or while a synchronous load runs.
     pub loading: bool,
+    /// The load in progress, stepped by the event loop (`server::load`).
+    pub load_job: Option<crate::server::load::LoadJob>,
     pub active_expire_enabled: bool,
     /// `DEBUG PAUSE-CRON 1`: the periodic cron does nothing until resumed (Redis's `pause_cron`).
     pub cron_paused: bool,
@@ -206,6 +209,7 @@ impl Core {
             pause: None,
             is_replica: false,
             loading: false,
+            load_job: None,
             active_expire_enabled: true,
             cron_paused: false,
             introspection: Default::default(),

@@ -145,6 +145,12 @@ impl Server {
             let now = self.core.monotonic_us();
             self.core.locks.sweep(now);
         }
+        self.close_timed_out_clients();
+        // A half-loaded dataset is left alone (as Redis, which runs no serverCron while loading):
+        // a table sized for the whole file must not shrink, nothing expires, nothing is saved.
+        if self.core.loading {
+            return;
+        }
         let mut st = self.expire_state;
         active_expire(&mut self.core, &mut st, CycleKind::Slow);
         self.expire_state = st;
@@ -158,7 +164,6 @@ impl Server {
         for db in &mut self.core.dbs {
             db.try_shrink();
         }
-        self.close_timed_out_clients();
         self.start_scheduled_bgsave();
         super::aof::cron(&mut self.core);
     }

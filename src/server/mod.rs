@@ -12,6 +12,7 @@ pub mod core;
 pub mod cron;
 pub mod lazyfree;
 pub mod listen;
+pub mod load;
 pub mod log;
 pub mod net;
 pub mod notify;
@@ -56,6 +57,8 @@ pub struct Server {
 #[derive(Debug)]
 pub enum Exit {
     Shutdown,
+    /// The load at start-up failed (logged); the process exits with code 1.
+    LoadFailed,
 }
 
 impl Server {
@@ -128,6 +131,17 @@ impl Server {
             if self.core.bgsave.is_some() {
                 persist::bgsave_step(&mut self.core);
             }
+            // A load in progress takes one budget per iteration; the events that arrived meanwhile
+            // are served next time round (`server::load`).
+            if self.core.load_job.is_some() {
+                if let load::Outcome::Failed {
+                    origin: load::Origin::Startup,
+                    ..
+                } = load::step(&mut self.core)
+                {
+                    return Exit::LoadFailed;
+                }
+            }
             if self.core.now_ms >= self.next_cron_ms {
                 self.cron();
                 let hz = self.core.config.hz.clamp(1, 500) as i64;
@@ -167,7 +181,7 @@ impl Server {
     }
 
     fn poll_timeout(&self) -> Duration {
-        if !self.net.pending.is_empty() {
+        if !self.net.pending.is_empty() || self.core.load_job.is_some() {
             return Duration::ZERO;
         }
         // A background save walks a slice per iteration: keep iterating while it has work.
@@ -192,7 +206,11 @@ impl Server {
                 crate::log_warning!("You insist... exiting now.");
                 std::process::exit(1);
             }
-            crate::log_warning!("Received {name} scheduling shutdown...");
+            if self.core.loading {
+                crate::log_warning!("Received shutdown signal during loading, scheduling shutdown.");
+            } else {
+                crate::log_warning!("Received {name} scheduling shutdown...");
+            }
             self.core.shutdown = Some(ShutdownRequest {
                 signal: Some(sig),
                 ..ShutdownRequest::default()

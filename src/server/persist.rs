@@ -1,5 +1,6 @@
-//! The dataset to and from an RDB file: SAVE, BGSAVE, SHUTDOWN's final save, DEBUG RELOAD and the
-//! load at start-up (formats in `persistence::rdb`).
+//! The dataset to and from an RDB file: SAVE, BGSAVE, SHUTDOWN's final save and DEBUG RELOAD's
+//! load (formats in `persistence::rdb`; the load at start-up is a job stepped by the event loop,
+//! `server::load`).
 //!
 //! A save writes `temp-<pid>.rdb` in `dir`, fsyncs it, renames it over `dbfilename` and fsyncs the
 //! directory, so a crash at any point leaves either the previous file or the new one, whole.
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use super::core::Core;
 use crate::persistence::aof;
-use crate::persistence::rdb::{self, value::LoadLimits, Aux, LoadError, Loaded, Target, Writer};
+use crate::persistence::rdb::{self, Aux, LoadError, Loaded, Writer};
 use crate::storage::EntryWriter;
 
 /// Persistence figures for INFO.
@@ -148,7 +149,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// An I/O error as `strerror` words it (no " (os error N)" suffix).
-fn os_error_text(e: &std::io::Error) -> String {
+pub(crate) fn os_error_text(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(i) => text[..i].to_string(),
@@ -156,72 +157,23 @@ fn os_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// Load `path` into the dataset (empty, unless `merge` lets loaded keys and libraries replace those
-/// present). `Ok(None)` when there is no file.
+/// Load `path` into the dataset here, to the end (empty, unless `merge` lets loaded keys and
+/// libraries replace those present). `Ok(None)` when there is no file. The start-up load is stepped
+/// by the event loop instead (`server::load`).
 pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>, LoadError> {
-    load_rdb(core, path, merge, !core.is_replica)
+    match super::load::open_rdb(path, merge)? {
+        Some(kind) => super::load::run_to_end(core, kind).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Load an AOF's RDB base file: keys already expired are kept (the AOF's later commands may refer to
 /// them, and they expire as usual), as Redis loads a preamble.
 pub fn load_preamble(core: &mut Core, path: &Path) -> Result<Option<Loaded>, LoadError> {
-    load_rdb(core, path, false, false)
-}
-
-fn load_rdb(core: &mut Core, path: &Path, merge: bool, drop_expired: bool) -> Result<Option<Loaded>, LoadError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(LoadError {
-                offset: 0,
-                reason: format!("Fatal error loading the DB: {}. Exiting.", os_error_text(&e)),
-            })
-        }
-    };
-    let started = Instant::now();
-    core.loading = true;
-    let limits = LoadLimits::from_config(&core.config);
-    let (now_ms, lru_clock) = (core.clock_now_us() / 1000, core.lru_clock);
-    let verify_checksum = core.config.rdbchecksum;
-    let Core { dbs, functions, .. } = core;
-    let mut on_function = |code: &[u8]| functions.load(code, merge).map(|_| ()).map_err(|e| e.to_string());
-    let result = rdb::load(
-        &bytes,
-        &mut Target {
-            dbs,
-            function: &mut on_function,
-            limits,
-            now_ms,
-            drop_expired,
-            lru_clock,
-            verify_checksum,
-            allow_duplicates: merge,
-        },
-    );
-    core.loading = false;
-    let loaded = result?;
-    if !loaded.checksum_checked && loaded.version >= 5 {
-        crate::log_notice!("RDB file was saved with checksum disabled: no check performed.");
+    match super::load::open_rdb_preamble(path)? {
+        Some(kind) => super::load::run_to_end(core, kind).map(Some),
+        None => Ok(None),
     }
-    if loaded.empty_skipped > 0 {
-        crate::log_notice!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            loaded.keys,
-            loaded.expired_skipped,
-            loaded.empty_skipped
-        );
-    } else {
-        crate::log_notice!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            loaded.keys,
-            loaded.expired_skipped
-        );
-    }
-    crate::log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
-    core.persist.last_load_keys_loaded = loaded.keys;
-    core.persist.last_load_keys_expired = loaded.expired_skipped;
-    Ok(Some(loaded))
 }
 
 // ---- BGSAVE ----
@@ -258,6 +210,9 @@ pub struct Bgsave {
     pending: Option<Vec<u8>>,
     /// The database index the image is switched to.
     selected: Option<usize>,
+    /// Per snapshot index, the sizes at the cut (keys, keys with a TTL) not written yet: RESIZEDB
+    /// follows a database's first SELECTDB, as in Redis's files, so a loader sizes its table at once.
+    resize: Vec<Option<(u64, u64)>>,
     /// The snapshot index being walked (0..databases).
     walking: usize,
     walk_done: bool,
@@ -344,6 +299,12 @@ pub fn rdb_header(core: &Core, aof_base: bool) -> Vec<u8> {
 /// Cut every database now and start walking them into `job`'s file.
 pub fn start_walk(core: &mut Core, job: WalkJob) -> Result<(), String> {
     let (compress, now_ms) = (core.config.rdbcompression, core.now_ms);
+    // Each non-empty database's sizes at the cut, for its RESIZEDB (an RDB image only).
+    let resize = core
+        .dbs
+        .iter()
+        .map(|db| (!db.is_empty()).then(|| (db.len() as u64, db.volatile_len() as u64)))
+        .collect();
     for (i, db) in core.dbs.iter_mut().enumerate() {
         let write: EntryWriter = match job.format {
             Format::Rdb { .. } => Box::new(move |e, out| rdb::write_entry(out, e, now_ms, compress)),
@@ -390,6 +351,7 @@ pub fn start_walk(core: &mut Core, job: WalkJob) -> Result<(), String> {
         buf: header,
         pending: None,
         selected: None,
+        resize,
         walking: 0,
         walk_done: false,
     });
@@ -475,7 +437,12 @@ pub fn bgsave_busy(core: &Core) -> bool {
 fn select(bg: &mut Bgsave, index: usize) {
     if bg.selected != Some(index) {
         match bg.format {
-            Format::Rdb { .. } => rdb::write_select(&mut bg.buf, index),
+            Format::Rdb { .. } => {
+                rdb::write_select(&mut bg.buf, index);
+                if let Some((keys, volatile)) = bg.resize.get_mut(index).and_then(Option::take) {
+                    rdb::write_resize(&mut bg.buf, keys, volatile);
+                }
+            }
             Format::Commands => aof::rewrite::write_select(&mut bg.buf, index),
         }
         bg.selected = Some(index);

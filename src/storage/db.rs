@@ -136,6 +136,12 @@ impl Db {
         self.upsert(key, value, expire_at, lru, true)
     }
 
+    /// Size an empty table for `keys` keys at once (a loader announced them: RDB's RESIZEDB), so
+    /// that filling it never rehashes. Does nothing to a table in use.
+    pub fn reserve(&mut self, keys: usize) {
+        self.table.reserve(keys);
+    }
+
     /// Like `insert`, but drops the previous value in place (no copy of an old embstr is made
     /// just to be dropped). Returns whether the key existed.
     pub fn put(&mut self, key: &[u8], value: NewValue<'_>, expire_at: Option<i64>, lru: u32) -> bool {

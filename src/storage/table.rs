@@ -334,6 +334,16 @@ impl Table {
         self.used[table] += 1;
     }
 
+    /// Size an empty, unused table for `keys` entries (Redis's dictExpand on RESIZEDB): the smallest
+    /// power of two holding them, so inserting them never resizes. The bucket segments are allocated
+    /// as they are first written (buckets.rs), so an overestimate costs only the segment directory.
+    pub(crate) fn reserve(&mut self, keys: usize) {
+        if self.len() > 0 || self.rehash_idx.is_some() || self.snap.is_some() || keys <= self.ht[0].len() {
+            return;
+        }
+        self.ht[0] = Buckets::new(keys.max(MIN_BUCKETS).next_power_of_two());
+    }
+
     fn expand_if_needed(&mut self) {
         // A snapshot freezes the arrays (chains grow longer meanwhile).
         if self.rehash_idx.is_some() || (self.snap.is_some() && !self.ht[0].is_empty()) {

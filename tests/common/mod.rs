@@ -41,12 +41,24 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Wait until the server answers a PING (any reply: `+PONG`, `-NOAUTH`, `-LOADING` …). A bare connect
-/// is not enough: the listener accepts before the event loop runs, so the last start-up log lines may
-/// not be written yet.
-fn wait_for_port(port: u16, child: &mut Child, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !answers_ping(port) {
+/// When a freshly started server counts as up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    /// It answers a PING with anything (`+PONG`, `-NOAUTH`, `-LOADING` …).
+    Answers,
+    /// It answers, and not `-LOADING`: the dataset is loaded (what a test of the data wants).
+    Loaded,
+}
+
+/// Wait until the server is `ready`. A bare connect is not enough: the listener accepts before the
+/// event loop runs, so the last start-up log lines may not be written yet.
+fn wait_for_port(port: u16, child: &mut Child, what: &str, ready: Ready) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match ping_reply(port) {
+            Some(line) if ready == Ready::Answers || !line.starts_with("-LOADING") => return,
+            _ => {}
+        }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited during start-up: {status}");
         }
@@ -55,15 +67,18 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     }
 }
 
-fn answers_ping(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    if s.set_read_timeout(Some(Duration::from_secs(5))).is_err() || s.write_all(b"PING\r\n").is_err() {
-        return false;
+/// The first line of the reply to a PING (a status or an error), if one came.
+fn ping_reply(port: u16) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"PING\r\n").ok()?;
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 256 && s.read(&mut byte).ok()? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
     }
-    let mut first = [0u8; 1];
-    matches!(s.read(&mut first), Ok(1) if first[0] == b'+' || first[0] == b'-')
+    let line = String::from_utf8_lossy(&line).into_owned();
+    (line.starts_with('+') || line.starts_with('-')).then_some(line)
 }
 
 /// A server process (Ferrite or Redis) on a free loopback port, killed on drop.
@@ -93,7 +108,30 @@ impl Server {
 
     /// `ferrite` with these environment variables set for the server process.
     pub fn ferrite_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
-        Self::spawn_env(env!("CARGO_BIN_EXE_ferrite-server"), extra, "ferrite-server", true, env)
+        Self::spawn_ready(
+            env!("CARGO_BIN_EXE_ferrite-server"),
+            extra,
+            "ferrite-server",
+            true,
+            (Ready::Loaded, env),
+        )
+    }
+
+    /// Start `ferrite-server` like `ferrite`, returning as soon as it answers, `-LOADING` included
+    /// (tests of what happens while the dataset loads).
+    pub fn ferrite_loading(extra: &[&str]) -> Server {
+        Self::spawn_ready(
+            env!("CARGO_BIN_EXE_ferrite-server"),
+            extra,
+            "ferrite-server",
+            true,
+            (Ready::Answers, &[]),
+        )
+    }
+
+    /// Start a real `redis-server` like `redis`, returning as soon as it answers, `-LOADING` included.
+    pub fn redis_loading(extra: &[&str]) -> Server {
+        Self::spawn_ready("redis-server", extra, "redis-server", true, (Ready::Answers, &[]))
     }
 
     fn spawn(bin: &str, extra: &[&str], what: &str) -> Server {
@@ -101,10 +139,17 @@ impl Server {
     }
 
     fn spawn_with(bin: &str, extra: &[&str], what: &str, test_defaults: bool) -> Server {
-        Self::spawn_env(bin, extra, what, test_defaults, &[])
+        Self::spawn_ready(bin, extra, what, test_defaults, (Ready::Loaded, &[]))
     }
 
-    fn spawn_env(bin: &str, extra: &[&str], what: &str, test_defaults: bool, env: &[(&str, &str)]) -> Server {
+    /// Spawn and wait until `ready`, with `env` set for the server process.
+    fn spawn_ready(
+        bin: &str,
+        extra: &[&str],
+        what: &str,
+        test_defaults: bool,
+        (ready, env): (Ready, &[(&str, &str)]),
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         for _attempt in 0..5 {
             let port = free_port();
@@ -135,7 +180,7 @@ impl Server {
                 }
                 continue;
             }
-            wait_for_port(port, &mut child, what);
+            wait_for_port(port, &mut child, what, ready);
             return Server { child, port, dir };
         }
         panic!("{what}: could not find a free port");

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use super::super::payload::Reader;
 use super::value::{read_value, types, write_value, LoadLimits, ValueError};
 use super::*;
 use crate::commands::debug::digest::dataset_digest;
@@ -143,25 +144,52 @@ fn save(dbs: &[Db], libs: &[&[u8]], compress: bool) -> Vec<u8> {
 type LoadedInto = (Vec<Db>, Vec<Vec<u8>>, Loaded);
 
 fn load_into(bytes: &[u8]) -> Result<LoadedInto, LoadError> {
+    stream_into(bytes, usize::MAX, WINDOW, u64::MAX)
+}
+
+/// Where the tests load: a master's settings at `now_ms` 1,000,000, checksums verified.
+fn test_target<'a>(dbs: &'a mut [Db], function: &'a mut dyn FnMut(&[u8]) -> Result<(), String>) -> Target<'a> {
+    Target {
+        dbs,
+        function,
+        limits: limits(),
+        now_ms: 1_000_000,
+        drop_expired: true,
+        lru_clock: 0,
+        verify_checksum: true,
+        allow_duplicates: false,
+        key_load_delay_us: 0,
+    }
+}
+
+/// A source that hands out at most `chunk` bytes per read, as a pipe or a slow disk may.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    chunk: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.chunk).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Load through a `Loader` with a `window`-byte window, reads of at most `chunk` bytes and steps of
+/// `budget` bytes.
+fn stream_into(bytes: &[u8], chunk: usize, window: usize, budget: u64) -> Result<LoadedInto, LoadError> {
     let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
     let mut libs = vec![];
     let mut on_function = |code: &[u8]| -> Result<(), String> {
         libs.push(code.to_vec());
         Ok(())
     };
-    let loaded = load(
-        bytes,
-        &mut Target {
-            dbs: &mut dbs,
-            function: &mut on_function,
-            limits: limits(),
-            now_ms: 1_000_000,
-            drop_expired: true,
-            lru_clock: 0,
-            verify_checksum: true,
-            allow_duplicates: false,
-        },
-    )?;
+    let mut target = test_target(&mut dbs, &mut on_function);
+    let mut loader = Loader::with_window(Trickle { bytes, chunk }, Some(bytes.len() as u64), window);
+    while loader.step(&mut target, budget)? == Step::More {}
+    let (loaded, _, _) = loader.into_rest();
     Ok((dbs, libs, loaded))
 }
 
@@ -175,15 +203,21 @@ fn encoding_of(dbs: &[Db], key: &str) -> Option<&'static str> {
     })
 }
 
+/// A function library for the sample files.
+const LIB: &[u8] = b"#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+
+/// The samples and `LIB` saved to a file.
+fn samples_file(compress: bool) -> Vec<u8> {
+    save(&dbs_with_samples(), &[LIB], compress)
+}
+
 #[test]
 fn every_type_and_encoding_round_trips() {
-    let dbs = dbs_with_samples();
-    let lib = b"#!lua name=lib\nredis.register_function('f', function() return 1 end)";
     for compress in [false, true] {
-        let bytes = save(&dbs, &[lib], compress);
+        let bytes = samples_file(compress);
         assert_eq!(&bytes[..9], b"REDIS0010");
         let (back, libs, loaded) = load_into(&bytes).expect("loads");
-        assert_eq!(libs, vec![lib.to_vec()]);
+        assert_eq!(libs, vec![LIB.to_vec()]);
         assert_eq!(loaded.version, 10);
         assert!(loaded.checksum_checked);
         assert_eq!(loaded.keys, samples().len() as u64);
@@ -348,30 +382,127 @@ fn a_stream_consumer_pel_must_match_its_group() {
     let _ = Arc::<[u8]>::from(&b""[..]);
 }
 
+#[test]
+fn a_small_window_loads_values_larger_than_itself() {
+    // The samples hold a 5000-byte string, a 2000-element list and a stream: with a 64-byte window,
+    // reads of 7 bytes and steps of 100 bytes every big record grows the window and is parsed again.
+    for compress in [false, true] {
+        let bytes = samples_file(compress);
+        let (whole, whole_libs, whole_loaded) = load_into(&bytes).expect("loads");
+        for (chunk, window, budget) in [
+            (7, 64, 100),
+            (1, 16, 1),
+            (4096, 256, u64::MAX),
+            (usize::MAX, 1000, 3000),
+        ] {
+            let (back, libs, loaded) = stream_into(&bytes, chunk, window, budget).expect("loads");
+            assert_eq!(
+                dataset_digest(&back).hex(),
+                dataset_digest(&whole).hex(),
+                "{chunk}/{window}"
+            );
+            assert_eq!(libs, whole_libs);
+            assert_eq!(loaded.keys, whole_loaded.keys);
+            assert!(loaded.checksum_checked);
+            assert_eq!(loaded.end_offset, bytes.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn bytes_after_the_rdb_are_left_for_the_caller() {
+    // An RDB preamble followed by an AOF's commands: the load stops after the checksum and says where.
+    let dbs = dbs_with_samples();
+    let rdb = save(&dbs, &[], false);
+    let tail = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n".repeat(50);
+    let mut file = rdb.clone();
+    file.extend_from_slice(&tail);
+    let (_, _, loaded) = load_into(&file).expect("trailing bytes are not an error");
+    assert_eq!(loaded.end_offset, rdb.len() as u64);
+    for window in [16, 100, 4096] {
+        let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
+        let mut on_function = |_: &[u8]| -> Result<(), String> { Ok(()) };
+        let mut target = test_target(&mut dbs, &mut on_function);
+        let mut loader = Loader::with_window(&file[..], Some(file.len() as u64), window);
+        while loader.step(&mut target, 10).expect("loads") == Step::More {}
+        let (loaded, mut src, buffered) = loader.into_rest();
+        assert_eq!(loaded.end_offset, rdb.len() as u64);
+        // What the window read past the end, then the rest of the source: exactly the tail.
+        let mut rest = buffered;
+        std::io::Read::read_to_end(&mut src, &mut rest).expect("in memory");
+        assert_eq!(rest, tail, "window {window}");
+    }
+}
+
+#[test]
+fn resizedb_sizes_the_table_without_trusting_a_damaged_count() {
+    let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
+    for i in 0..1000 {
+        dbs[0].put(format!("k{i}").as_bytes(), NewValue::Str(b"v"), None, 0);
+    }
+    let bytes = save(&dbs, &[], false);
+    let (back, _, _) = load_into(&bytes).expect("loads");
+    // 1000 keys announced: 1024 buckets from the start, so the load never rehashed.
+    assert_eq!(back[0].buckets(), (1024, 0));
+    // A RESIZEDB claiming 2^40 keys in a tiny file reserves no more than the file can hold.
+    let mut forged = b"REDIS0010".to_vec();
+    forged.push(opcode::SELECTDB);
+    forged.push(0);
+    forged.push(opcode::RESIZEDB);
+    super::super::payload::write_len(&mut forged, 1 << 40);
+    forged.push(0);
+    forged.push(opcode::EOF);
+    forged.extend_from_slice(&[0; 8]);
+    let (back, _, _) = load_into(&forged).expect("loads");
+    assert!(back[0].buckets().0 <= 16, "{:?}", back[0].buckets());
+}
+
+/// The samples' file with bytes flipped (`(at, xor)`), then cut at `cut`.
+fn damaged(cut: usize, flips: &[(usize, u8)]) -> Vec<u8> {
+    let mut bytes = save(&dbs_with_samples(), &[], false);
+    for &(at, x) in flips {
+        let n = bytes.len();
+        bytes[at % n] ^= x;
+    }
+    bytes.truncate(cut.min(bytes.len()));
+    bytes
+}
+
+/// The outcome of a load, comparable across ways of reading the same bytes.
+fn outcome(r: Result<LoadedInto, LoadError>) -> Result<(String, u64, u64), LoadError> {
+    r.map(|(dbs, _, loaded)| (dataset_digest(&dbs).hex(), loaded.keys, loaded.end_offset))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Reading a damaged file through any window, in any read sizes and steps, ends exactly as
+    /// reading it whole: the same dataset, or the same error at the same offset.
+    #[test]
+    fn streaming_matches_a_whole_read(
+        cut in 0usize..4000,
+        flips in prop::collection::vec((0usize..4000, any::<u8>()), 0..3),
+        chunk in 1usize..300,
+        window in 16usize..600,
+        budget in 1u64..2000,
+    ) {
+        let bytes = damaged(cut, &flips);
+        let whole = outcome(load_into(&bytes));
+        let streamed = outcome(stream_into(&bytes, chunk, window, budget));
+        prop_assert_eq!(whole, streamed);
+    }
 
     /// Truncated or byte-flipped files never panic: they load or they are refused.
     #[test]
     fn damaged_files_never_panic(cut in 0usize..4000, flips in prop::collection::vec((0usize..4000, any::<u8>()), 0..4)) {
-        let dbs = dbs_with_samples();
-        let mut bytes = save(&dbs, &[], false);
-        for (at, x) in flips {
-            let n = bytes.len();
-            bytes[at % n] ^= x;
-        }
-        bytes.truncate(cut.min(bytes.len()));
+        let bytes = damaged(cut, &flips);
         let mut dbs: Vec<Db> = (0..16).map(|_| Db::new()).collect();
         let mut on_function = |_: &[u8]| -> Result<(), String> { Ok(()) };
         let _ = load(&bytes, &mut Target {
-            dbs: &mut dbs,
-            function: &mut on_function,
-            limits: limits(),
             now_ms: 0,
             drop_expired: false,
-            lru_clock: 0,
             verify_checksum: false,
-            allow_duplicates: false,
+            ..test_target(&mut dbs, &mut on_function)
         });
     }
 }

@@ -11,6 +11,7 @@
 //! Redis does on load. Nothing here panics or allocates more than the input justifies: counts are
 //! checked against the bytes left before anything is reserved.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::super::legacy;
@@ -226,26 +227,31 @@ impl From<PayloadError> for ValueError {
 fn count(r: &mut Reader<'_>, min_bytes: usize) -> Result<usize, ValueError> {
     let n = r.length()?;
     if n > (r.remaining() / min_bytes.max(1)) as u64 {
+        r.mark_short();
         return Err(ValueError::Corrupt("a count larger than the data"));
     }
     Ok(n as usize)
 }
 
-/// A string value, in the encoding Redis gives it on load (`tryObjectEncoding`).
-fn string_value(s: Vec<u8>) -> NewValue<'static> {
+/// A string value, in the encoding Redis gives it on load (`tryObjectEncoding`). A plain string
+/// stays borrowed from the input: the keyspace copies it once, into the entry.
+fn string_value(s: Cow<'_, [u8]>) -> NewValue<'_> {
     if s.len() <= 20 {
         if let Some(i) = resp::request::parse_i64_strict(&s) {
             return NewValue::Int(i);
         }
     }
-    NewValue::StrOwned(s)
+    match s {
+        Cow::Borrowed(b) => NewValue::Str(b),
+        Cow::Owned(v) => NewValue::StrOwned(v),
+    }
 }
 
-/// Read a value of type `t`.
-pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &LoadLimits) -> Result<NewValue<'static>, ValueError> {
+/// Read a value of type `t` (a string may borrow from the reader's input).
+pub fn read_value<'a>(r: &mut Reader<'a>, t: u8, lim: &LoadLimits) -> Result<NewValue<'a>, ValueError> {
     let max = lim.max_string;
     let obj = match t {
-        types::STRING => return Ok(string_value(r.string(max)?)),
+        types::STRING => return Ok(string_value(r.string_ref(max)?)),
         types::LIST => {
             let n = count(r, 1)?;
             let mut l = List::new(lim.list_fill, lim.list_compress);
