@@ -414,6 +414,17 @@ fn aof_directories_move_between_ferrite_and_redis() {
         c.cmd(&["HSET", "h-small", "late", "field"]);
         let ours = shape(&mut c);
         stop(&mut f);
+        // Redis's own checker accepts the directory.
+        let manifest = f.dir().join("appendonlydir/appendonly.aof.manifest");
+        let check = std::process::Command::new("redis-check-aof")
+            .arg(&manifest)
+            .output()
+            .expect("redis-check-aof");
+        let report = String::from_utf8_lossy(&check.stdout).into_owned();
+        assert!(
+            check.status.success() && report.contains("All AOF files and manifest are valid"),
+            "{report}"
+        );
         // Both servers load the files to the same digest, and to the dataset that was written: key
         // by key (value digest with the TTL mark, encoding, TTL) and database by database.
         let g = Server::ferrite(&[&args[..], &["--dir", &dir_arg(f.dir())]].concat()).loaded();
@@ -660,4 +671,52 @@ fn a_power_loss_keeps_what_appendfsync_promised() {
             Writers::check(&acked, &mut g.raw(), "always, after the last power loss");
         }
     }
+}
+
+/// The AOF loads as the RDB does: a client connected meanwhile gets `-LOADING` for key commands
+/// while INFO shows the progress over all the files, then the dataset is whole.
+#[test]
+fn clients_get_loading_while_the_aof_replays() {
+    let mut f = Server::ferrite(&["--appendonly", "yes"]);
+    let mut c = f.raw();
+    fill(&mut c, 5000);
+    let before = digest(&mut c);
+    stop(&mut f);
+    let size: u64 = aof_files(f.dir())
+        .iter()
+        .filter(|n| !n.ends_with(".manifest"))
+        .map(|n| {
+            std::fs::metadata(f.dir().join("appendonlydir").join(n))
+                .expect("meta")
+                .len()
+        })
+        .sum();
+    let slow = [
+        "--appendonly",
+        "yes",
+        "--dir",
+        &dir_arg(f.dir()),
+        "--key-load-delay",
+        "200",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ];
+    let g = Server::ferrite_loading(&slow);
+    let mut c = g.raw();
+    assert_eq!(
+        c.cmd(&["GET", "filler:1"]),
+        common::err("LOADING Redis is loading the dataset in memory")
+    );
+    assert_eq!(info_field(&mut c, "loading"), "1");
+    assert_eq!(info_field(&mut c, "loading_total_bytes"), size.to_string());
+    assert!(
+        common::eventually(Duration::from_secs(60), || info_field(&mut c, "loading") == "0"),
+        "the load ends"
+    );
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(info_field(&mut c, "aof_enabled"), "1");
+    // Writes after the load reach the AOF.
+    c.cmd(&["SET", "after", "1"]);
+    let incr = std::fs::read(f.dir().join("appendonlydir/appendonly.aof.1.incr.aof")).expect("incr");
+    assert!(incr.ends_with(b"$5\r\nafter\r\n$1\r\n1\r\n"));
 }

@@ -109,19 +109,14 @@ fn main() -> ExitCode {
     }
     log_warning!("Server initialized");
     if config.appendonly {
-        // The AOF wins over the RDB file when it is on, even when it does not exist yet. It is
-        // loaded before the loop starts (the load job does not replay AOF files yet).
+        // The AOF wins over the RDB file when it is on, even when it does not exist yet; it loads as
+        // the RDB does, while the server answers -LOADING.
         use ferrite::server::aof;
-        let opened = aof::read_manifest(&server.core).and_then(|found| {
-            if let aof::OnDisk::Found(m) = &found {
-                aof::load(&mut server.core, m)?;
-            }
-            aof::open_on_start(&mut server.core, found)
-        });
-        if opened.is_err() {
-            return ExitCode::from(1);
+        match aof::begin_load(&mut server.core) {
+            Ok(Some(job)) => load::begin(&mut server.core, load::LoadKind::Aof(job), load::Origin::Startup),
+            Ok(None) => log_notice!("Ready to accept connections"),
+            Err(_) => return ExitCode::from(1),
         }
-        log_notice!("Ready to accept connections");
     } else {
         // As Redis, the server listens before it loads: clients connected meanwhile get -LOADING, and
         // the event loop steps the load (server::load), logging "Ready to accept connections" at its

@@ -13,8 +13,10 @@
 //!   `aof-use-rdb-preamble`, else commands); the manifest then names the new base and the incr files
 //!   written since the cut, and what they replace becomes history, deleted in the background.
 //! - **Loading** at start-up replays the base and the incr files in order through the dispatcher, as
-//!   Redis's fake AOF client does. A truncated last file is cut at its last whole command when
-//!   `aof-load-truncated` allows (a transaction without its EXEC counts as truncated).
+//!   Redis's fake AOF client does, a budget per event-loop iteration (`AofLoad`, a kind of
+//!   `server::load` job: clients get `-LOADING` meanwhile). A truncated last file is cut at its last
+//!   whole command when `aof-load-truncated` allows (a transaction without its EXEC counts as
+//!   truncated). The AOF is opened for writing when the load ends.
 //!
 //! Invariants: the manifest on disk always names files that exist and hold a loadable dataset (a new
 //! incr file is created before the manifest names it; a new base is renamed into place before the
@@ -33,13 +35,15 @@ use resp::ReplyBuf;
 
 use super::client::Client;
 use super::core::Core;
+use super::load::{LoadKind, Progress};
 use super::persist::{self, Bgsave, Format, Purpose, WalkJob};
 use crate::commands::dispatch;
 use crate::commands::OwnedArgs;
 use crate::config::AppendFsync;
 use crate::journal::ConsumerId;
-use crate::persistence::aof::manifest::{Manifest, ManifestError};
+use crate::persistence::aof::manifest::{FileType, Manifest, ManifestError};
 use crate::persistence::aof::reader::{CommandReader, ReadError};
+use crate::persistence::rdb::{LoadError, Loaded, Step};
 
 /// A failure whose reason was already logged with Redis's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,162 +321,284 @@ pub fn read_manifest(core: &Core) -> Result<OnDisk, Logged> {
     }
 }
 
-/// How loading one file ended.
-enum FileLoad {
-    Ok,
-    Empty,
-    Truncated,
+/// The AOF being loaded at start-up, a kind of load job (`server::load`): the base file (an RDB,
+/// stepped by the RDB loader, or commands) and the incr files, replayed in order a budget at a time,
+/// then the AOF is opened for writing (`open_on_start`).
+pub struct AofLoad {
+    dir: PathBuf,
+    /// (name, is the base) in load order, and their sizes.
+    files: Vec<(String, bool, u64)>,
+    /// The file being loaded (an index into `files`).
+    index: usize,
+    part: Option<Part>,
+    /// Bytes of the files already loaded.
+    done_bytes: u64,
+    /// Keys the base RDB held (`rdb_last_load_keys_loaded`).
+    base_keys: u64,
+    /// Commands replayed so far (for `key-load-delay`).
+    replayed: u64,
+    file_started: Instant,
+    client: Box<Client>,
+    args: OwnedArgs,
+    out: ReplyBuf,
+    /// What the manifest said, for opening the AOF once loaded.
+    found: Option<OnDisk>,
 }
 
-/// Load the files the manifest names into the (empty) dataset. `Err` is fatal; the reason was logged.
-pub fn load(core: &mut Core, m: &Manifest) -> Result<(), Logged> {
+/// The file being loaded.
+enum Part {
+    Rdb(Box<LoadKind>),
+    Commands {
+        reader: CommandReader<BufReader<File>>,
+        valid_up_to: u64,
+        valid_before_multi: u64,
+    },
+}
+
+/// Prepare the load at start-up. `Ok(None)` when there is nothing to load (no manifest, or files
+/// that are all empty): the caller opens the AOF at once. `Err` is fatal; the reason was logged.
+pub fn begin_load(core: &mut Core) -> Result<Option<AofLoad>, Logged> {
+    let found = read_manifest(core)?;
     let dir = aof_dir(core);
-    let files: Vec<(String, bool)> = m
-        .data_files()
-        .map(|f| {
-            (
-                f.name.clone(),
-                f.kind == crate::persistence::aof::manifest::FileType::Base,
-            )
-        })
-        .collect();
-    if files.is_empty() {
-        return Ok(());
-    }
-    let mut total = 0u64;
-    for (name, _) in &files {
-        match std::fs::metadata(dir.join(name)) {
-            Ok(md) => total += md.len(),
-            Err(e) => {
-                crate::log_warning!(
-                    "Fatal error: can't open the append log file {name} for reading: {}",
-                    os_error_text(&e)
-                );
-                return Err(Logged);
+    let mut files = vec![];
+    if let OnDisk::Found(m) = &found {
+        for f in m.data_files() {
+            match std::fs::metadata(dir.join(&f.name)) {
+                Ok(md) => files.push((f.name.clone(), f.kind == FileType::Base, md.len())),
+                Err(e) => {
+                    return Err(warn(format!(
+                        "Fatal error: can't open the append log file {} for reading: {}",
+                        f.name,
+                        os_error_text(&e)
+                    )))
+                }
             }
         }
     }
-    if total == 0 {
-        return Ok(());
+    if files.iter().all(|f| f.2 == 0) {
+        open_on_start(core, found)?;
+        return Ok(None);
     }
-    let started = Instant::now();
-    core.loading = true;
-    let mut client = Client::new(u64::MAX, usize::MAX, None, core.now_ms);
+    let mut client = Box::new(Client::new(u64::MAX, usize::MAX, None, core.now_ms));
     client.authenticated = true;
-    let count = files.len();
-    let mut result = Ok(());
-    for (i, (name, is_base)) in files.iter().enumerate() {
-        let last = i + 1 == count;
-        let t = Instant::now();
-        let outcome = load_file(core, &mut client, &dir, name);
-        if matches!(outcome, Ok(FileLoad::Ok)) || (matches!(outcome, Ok(FileLoad::Truncated)) && last) {
-            let kind = if *is_base { "base" } else { "incr" };
-            crate::log_notice!(
-                "DB loaded from {kind} file {name}: {:.3} seconds",
-                t.elapsed().as_secs_f64()
-            );
-        }
-        // Only the last file may end early: an earlier one would lose what follows it.
-        if outcome.is_err() || (matches!(outcome, Ok(FileLoad::Truncated)) && !last) {
-            result = Err(Logged);
-            break;
-        }
-    }
-    core.loading = false;
-    result?;
-    crate::log_notice!(
-        "DB loaded from append only file: {:.3} seconds",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    Ok(Some(AofLoad {
+        dir,
+        files,
+        index: 0,
+        part: None,
+        done_bytes: 0,
+        base_keys: 0,
+        replayed: 0,
+        file_started: Instant::now(),
+        client,
+        args: OwnedArgs::default(),
+        out: ReplyBuf::new(resp::Protocol::Resp2),
+        found: Some(found),
+    }))
 }
 
-/// Load one AOF file: an RDB (a base written with the preamble) or commands, replayed. Fatal errors
-/// are logged here with Redis's texts.
-fn load_file(core: &mut Core, client: &mut Client, dir: &Path, name: &str) -> Result<FileLoad, Logged> {
-    let path = dir.join(name);
-    let mut f = File::open(&path).map_err(|e| {
-        crate::log_warning!(
-            "Fatal error: can't open the append log file {name} for reading: {}",
-            os_error_text(&e)
-        );
-    })?;
-    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if size == 0 {
-        return Ok(FileLoad::Empty);
+/// A load failure whose Redis lines were logged already.
+fn failed(reason: &str) -> LoadError {
+    LoadError {
+        offset: 0,
+        reason: reason.to_string(),
     }
-    let mut sig = [0u8; 5];
-    let is_rdb = f.read_exact(&mut sig).is_ok() && &sig == b"REDIS";
-    let _ = f.rewind();
-    if is_rdb {
-        crate::log_notice!("Reading RDB base file on AOF loading...");
-        let loaded = persist::load_preamble(core, &path);
-        // The RDB load ends its own loading state; the AOF's files are not all loaded yet.
-        core.loading = true;
-        return match loaded {
-            Ok(_) => Ok(FileLoad::Ok),
-            Err(e) => {
-                crate::log_warning!("{}", e.reason);
-                crate::log_warning!("Error reading the RDB base file {name}, AOF loading aborted");
-                Err(Logged)
+}
+
+impl AofLoad {
+    /// Advance by about `budget` bytes.
+    pub fn step(&mut self, core: &mut Core, budget: u64) -> Result<Step, LoadError> {
+        let mut left = budget;
+        loop {
+            if self.part.is_none() {
+                let Some((name, _, size)) = self.files.get(self.index).cloned() else {
+                    return Ok(Step::Done);
+                };
+                if size == 0 {
+                    self.index += 1;
+                    continue;
+                }
+                self.part = Some(self.open(&name)?);
+                self.file_started = Instant::now();
+            }
+            let done = match self.part.as_mut() {
+                Some(Part::Rdb(kind)) => match kind.step(core, left)? {
+                    Step::More => return Ok(Step::More),
+                    Step::Done => {
+                        let Some(Part::Rdb(kind)) = self.part.take() else {
+                            unreachable!()
+                        };
+                        let loaded = kind.finish(core, self.file_started)?;
+                        self.base_keys = loaded.keys;
+                        // The RDB load ended its own loading state; the AOF is not whole yet.
+                        core.loading = true;
+                        true
+                    }
+                },
+                Some(Part::Commands { .. }) => self.replay(core, &mut left)?,
+                None => false,
+            };
+            if !done {
+                return Ok(Step::More);
+            }
+            self.file_done();
+        }
+    }
+
+    fn open(&mut self, name: &str) -> Result<Part, LoadError> {
+        let path = self.dir.join(name);
+        let mut f = File::open(&path).map_err(|e| {
+            crate::log_warning!(
+                "Fatal error: can't open the append log file {name} for reading: {}",
+                os_error_text(&e)
+            );
+            failed("can't open an AOF file")
+        })?;
+        let mut sig = [0u8; 5];
+        let is_rdb = f.read_exact(&mut sig).is_ok() && &sig == b"REDIS";
+        if is_rdb {
+            crate::log_notice!("Reading RDB base file on AOF loading...");
+            return match super::load::open_rdb_preamble(&path) {
+                Ok(Some(kind)) => Ok(Part::Rdb(Box::new(kind))),
+                Ok(None) | Err(_) => Err(self.base_error(name)),
+            };
+        }
+        f.rewind().map_err(|_| failed("can't read an AOF file"))?;
+        let size = self.files[self.index].2;
+        Ok(Part::Commands {
+            reader: CommandReader::new(BufReader::with_capacity(1 << 20, f), 0, size),
+            valid_up_to: 0,
+            valid_before_multi: 0,
+        })
+    }
+
+    fn base_error(&self, name: &str) -> LoadError {
+        crate::log_warning!("Error reading the RDB base file {name}, AOF loading aborted");
+        failed("the RDB base file is damaged")
+    }
+
+    /// Replay commands until `left` bytes are used or the file ends (then true).
+    fn replay(&mut self, core: &mut Core, left: &mut u64) -> Result<bool, LoadError> {
+        let (name, _, _) = self.files[self.index].clone();
+        let last = self.index + 1 == self.files.len();
+        let Some(Part::Commands {
+            reader,
+            valid_up_to,
+            valid_before_multi,
+        }) = self.part.as_mut()
+        else {
+            return Ok(true);
+        };
+        let start = reader.position();
+        let outcome = loop {
+            if reader.position() - start >= *left {
+                *left = 0;
+                return Ok(false);
+            }
+            match reader.next_command(&mut self.args) {
+                Ok(true) => {
+                    let view = self.args.view();
+                    if view.get(0).eq_ignore_ascii_case(b"multi") {
+                        *valid_before_multi = *valid_up_to;
+                    }
+                    self.out.buf.clear();
+                    if dispatch::replay(core, &mut self.client, &view, &mut self.out).is_err() {
+                        crate::log_warning!(
+                            "Unknown command '{}' reading the append only file {name}",
+                            String::from_utf8_lossy(view.get(0))
+                        );
+                        return Err(failed("unknown command in the AOF"));
+                    }
+                    *valid_up_to = reader.position();
+                    self.replayed += 1;
+                    crate::persistence::rdb::load::key_load_delay(core.config.key_load_delay, self.replayed);
+                }
+                Ok(false) if self.client.multi.is_some() => {
+                    crate::log_warning!("Revert incomplete MULTI/EXEC transaction in AOF file {name}");
+                    break *valid_before_multi;
+                }
+                Ok(false) => {
+                    *left -= (reader.position() - start).min(*left);
+                    return Ok(true);
+                }
+                Err(ReadError::Truncated) => break *valid_up_to,
+                Err(ReadError::Format) => {
+                    crate::log_warning!(
+                        "Bad file format reading the append only file {name}: make a backup of your AOF file, then \
+                         use ./redis-check-aof --fix <filename.manifest>"
+                    );
+                    return Err(failed("bad file format in the AOF"));
+                }
+                Err(ReadError::Io(e)) => {
+                    crate::log_warning!(
+                        "Unrecoverable error reading the append only file {name}: {}",
+                        os_error_text(&e)
+                    );
+                    return Err(failed("can't read an AOF file"));
+                }
             }
         };
-    }
-    let mut reader = CommandReader::new(BufReader::with_capacity(1 << 20, f), 0, size);
-    let mut out = ReplyBuf::new(resp::Protocol::Resp2);
-    let mut valid_up_to = 0u64;
-    let mut valid_before_multi = 0u64;
-    let mut owned = OwnedArgs::default();
-    loop {
-        match reader.next_command(&mut owned) {
-            Ok(true) => {
-                let view = owned.view();
-                if view.get(0).eq_ignore_ascii_case(b"multi") {
-                    valid_before_multi = valid_up_to;
-                }
-                out.buf.clear();
-                if dispatch::replay(core, client, &view, &mut out).is_err() {
-                    crate::log_warning!(
-                        "Unknown command '{}' reading the append only file {name}",
-                        String::from_utf8_lossy(view.get(0))
-                    );
-                    return Err(Logged);
-                }
-                valid_up_to = reader.position();
-            }
-            Ok(false) => break,
-            Err(ReadError::Truncated) => return truncated(core, client, &path, name, valid_up_to),
-            Err(ReadError::Format) => {
-                crate::log_warning!(
-                    "Bad file format reading the append only file {name}: make a backup of your AOF file, then use \
-                     ./redis-check-aof --fix <filename.manifest>"
-                );
-                return Err(Logged);
-            }
-            Err(ReadError::Io(e)) => {
-                crate::log_warning!(
-                    "Unrecoverable error reading the append only file {name}: {}",
-                    os_error_text(&e)
-                );
-                return Err(Logged);
-            }
+        // The file ends inside a command or a transaction.
+        *left -= (reader.position() - start).min(*left);
+        let path = self.dir.join(&name);
+        match truncated(core, &mut self.client, &path, &name, outcome) {
+            // Only the last file may end early: an earlier one would lose what follows it.
+            Ok(()) if last => Ok(true),
+            _ => Err(failed("the AOF ends early")),
         }
     }
-    if client.multi.is_some() {
-        crate::log_warning!("Revert incomplete MULTI/EXEC transaction in AOF file {name}");
-        return truncated(core, client, &path, name, valid_before_multi);
+
+    fn file_done(&mut self) {
+        let (name, is_base, size) = &self.files[self.index];
+        let kind = if *is_base { "base" } else { "incr" };
+        crate::log_notice!(
+            "DB loaded from {kind} file {name}: {:.3} seconds",
+            self.file_started.elapsed().as_secs_f64()
+        );
+        self.done_bytes += size;
+        self.part = None;
+        self.index += 1;
     }
-    Ok(FileLoad::Ok)
+
+    pub fn progress(&self) -> Progress {
+        let current = match &self.part {
+            Some(Part::Rdb(kind)) => kind.progress().loaded_bytes,
+            Some(Part::Commands { reader, .. }) => reader.position(),
+            None => 0,
+        };
+        let keys = match &self.part {
+            Some(Part::Rdb(kind)) => kind.progress().keys_loaded,
+            _ => self.base_keys,
+        };
+        Progress {
+            total_bytes: self.files.iter().map(|f| f.2).sum(),
+            loaded_bytes: self.done_bytes + current,
+            rdb_used_mem: 0,
+            keys_loaded: keys,
+        }
+    }
+
+    /// The load is whole: Redis's closing line, then the AOF is opened for writing.
+    pub fn finish(mut self, core: &mut Core, started: Instant) -> Result<Loaded, LoadError> {
+        crate::log_notice!(
+            "DB loaded from append only file: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        );
+        let found = self.found.take().unwrap_or(OnDisk::Missing);
+        open_on_start(core, found).map_err(|Logged| failed("can't open the AOF"))?;
+        Ok(Loaded {
+            keys: self.base_keys,
+            ..Loaded::default()
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
 }
 
 /// The file ends inside a command (or a transaction): cut it there when `aof-load-truncated` allows.
-fn truncated(
-    core: &mut Core,
-    client: &mut Client,
-    path: &Path,
-    name: &str,
-    valid_up_to: u64,
-) -> Result<FileLoad, Logged> {
+fn truncated(core: &mut Core, client: &mut Client, path: &Path, name: &str, valid_up_to: u64) -> Result<(), Logged> {
     client.multi = None;
     if core.config.aof_load_truncated {
         crate::log_warning!("!!! Warning: short read while loading the AOF file {name}!!!");
@@ -484,7 +610,7 @@ fn truncated(
         match cut {
             Ok(()) => {
                 crate::log_warning!("AOF {name} loaded anyway because aof-load-truncated is enabled");
-                return Ok(FileLoad::Truncated);
+                return Ok(());
             }
             Err(e) => crate::log_warning!("Error truncating the AOF file {name}: {}", os_error_text(&e)),
         }

@@ -55,9 +55,13 @@ pub struct LoadJob {
     start_time_s: i64,
 }
 
-/// What is being loaded.
+/// What is being loaded. (One job exists at a time, so the variants' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum LoadKind {
     Rdb(RdbLoad),
+    /// The AOF's base and incr files, replayed in order (`server::aof::AofLoad`); it logs its own
+    /// failures with Redis's lines.
+    Aof(super::aof::AofLoad),
 }
 
 /// An RDB file being loaded.
@@ -94,18 +98,20 @@ impl LoadJob {
 
 impl LoadKind {
     /// Advance by about `budget` bytes of input.
-    fn step(&mut self, core: &mut Core, budget: u64) -> Result<Step, LoadError> {
+    pub(crate) fn step(&mut self, core: &mut Core, budget: u64) -> Result<Step, LoadError> {
         match self {
             LoadKind::Rdb(job) => {
                 let step = rdb_step(core, job, budget);
                 log_aux(core, job);
                 step
             }
+            LoadKind::Aof(job) => job.step(core, budget),
         }
     }
 
-    fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         match self {
+            LoadKind::Aof(job) => job.progress(),
             LoadKind::Rdb(job) => {
                 let loaded = job.loader.loaded();
                 Progress {
@@ -119,15 +125,16 @@ impl LoadKind {
     }
 
     /// Redis's closing lines and statistics for a load that completed.
-    fn finish(self, core: &mut Core, started: Instant) -> Loaded {
+    pub(crate) fn finish(self, core: &mut Core, started: Instant) -> Result<Loaded, LoadError> {
         match self {
             LoadKind::Rdb(job) => {
                 let (loaded, _, _) = job.loader.into_rest();
                 log_rdb_done(&loaded, started);
                 core.persist.last_load_keys_loaded = loaded.keys;
                 core.persist.last_load_keys_expired = loaded.expired_skipped;
-                loaded
+                Ok(loaded)
             }
+            LoadKind::Aof(job) => job.finish(core, started),
         }
     }
 
@@ -135,6 +142,7 @@ impl LoadKind {
     fn describe(&self) -> String {
         match self {
             LoadKind::Rdb(job) => job.path.display().to_string(),
+            LoadKind::Aof(job) => job.describe(),
         }
     }
 }
@@ -219,15 +227,23 @@ fn step_by(core: &mut Core, budget: u64) -> Outcome {
         }
         Ok(Step::Done) => {
             core.loading = false;
-            let loaded = job.kind.finish(core, job.started);
-            if job.origin == Origin::Startup {
-                crate::log_notice!("Ready to accept connections");
+            match job.kind.finish(core, job.started) {
+                Ok(loaded) => {
+                    if job.origin == Origin::Startup {
+                        crate::log_notice!("Ready to accept connections");
+                    }
+                    Outcome::Done(loaded)
+                }
+                Err(error) => Outcome::Failed {
+                    origin: job.origin,
+                    error,
+                },
             }
-            Outcome::Done(loaded)
         }
         Err(error) => {
             core.loading = false;
-            if job.origin == Origin::Startup {
+            // The AOF logs its failures itself, with Redis's lines.
+            if job.origin == Origin::Startup && !matches!(job.kind, LoadKind::Aof(_)) {
                 crate::log_warning!(
                     "Fatal error loading the DB from {}: {error}. Exiting.",
                     job.kind.describe()

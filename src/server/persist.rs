@@ -167,15 +167,6 @@ pub fn load(core: &mut Core, path: &Path, merge: bool) -> Result<Option<Loaded>,
     }
 }
 
-/// Load an AOF's RDB base file: keys already expired are kept (the AOF's later commands may refer to
-/// them, and they expire as usual), as Redis loads a preamble.
-pub fn load_preamble(core: &mut Core, path: &Path) -> Result<Option<Loaded>, LoadError> {
-    match super::load::open_rdb_preamble(path)? {
-        Some(kind) => super::load::run_to_end(core, kind).map(Some),
-        None => Ok(None),
-    }
-}
-
 // ---- BGSAVE ----
 
 /// Bytes per chunk handed to the writer thread.

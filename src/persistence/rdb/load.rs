@@ -305,7 +305,9 @@ pub fn load(bytes: &[u8], t: &mut Target<'_>) -> Result<Loaded, LoadError> {
     Ok(loader.into_rest().0)
 }
 
-fn key_load_delay(us: i32, keys: u64) {
+/// Redis's `key-load-delay` (a debugging knob): after each key, sleep `us` microseconds, or when
+/// negative, 1 µs every `-us` keys.
+pub(crate) fn key_load_delay(us: i32, keys: u64) {
     let sleep = match us {
         0 => return,
         n if n < 0 => u64::from(keys.is_multiple_of(u64::from(n.unsigned_abs()))),

@@ -19,7 +19,7 @@
 //! Invariant: a load never panics and never allocates more than the input justifies, whatever the
 //! bytes; a file either loads whole or the error says where it stopped.
 
-mod load;
+pub(crate) mod load;
 pub mod value;
 
 use std::io::Write;
