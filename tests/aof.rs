@@ -691,17 +691,8 @@ fn clients_get_loading_while_the_aof_replays() {
                 .len()
         })
         .sum();
-    let slow = [
-        "--appendonly",
-        "yes",
-        "--dir",
-        &dir_arg(f.dir()),
-        "--key-load-delay",
-        "200",
-        "--loading-process-events-interval-bytes",
-        "1024",
-    ];
-    let g = Server::ferrite_loading(&slow);
+    let dir = dir_arg(f.dir());
+    let g = Server::ferrite_loading(&[&["--appendonly", "yes"][..], &slow_load(&dir)].concat());
     let mut c = g.raw();
     assert_eq!(
         c.cmd(&["GET", "filler:1"]),
@@ -719,4 +710,44 @@ fn clients_get_loading_while_the_aof_replays() {
     c.cmd(&["SET", "after", "1"]);
     let incr = std::fs::read(f.dir().join("appendonlydir/appendonly.aof.1.incr.aof")).expect("incr");
     assert!(incr.ends_with(b"$5\r\nafter\r\n$1\r\n1\r\n"));
+}
+
+/// CONFIG SET appendonly yes while the RDB file loads: the first rewrite waits for the load to end
+/// (nothing snapshots a half-loaded dataset), then the AOF holds the whole dataset.
+#[test]
+fn appendonly_turned_on_during_a_load_waits_for_it() {
+    let mut f = Server::ferrite(&[]);
+    let mut c = f.raw();
+    fill(&mut c, 5000);
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    let before = digest(&mut c);
+    stop(&mut f);
+    let dir = dir_arg(f.dir());
+    let mut g = Server::ferrite_loading(&slow_load(&dir));
+    let mut c = g.raw();
+    assert_eq!(info_field(&mut c, "loading"), "1");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), simple("OK"));
+    assert!(
+        common::eventually(Duration::from_secs(60), || info_field(&mut c, "loading") == "0"),
+        "the load ends"
+    );
+    wait_rewrite(&mut c);
+    assert_eq!(info_field(&mut c, "aof_rewrites"), "1");
+    assert_eq!(digest(&mut c), before);
+    stop(&mut g);
+    let h = Server::ferrite(&["--appendonly", "yes", "--dir", &dir_arg(f.dir())]);
+    assert_eq!(digest(&mut h.raw()), before, "the AOF holds the whole dataset");
+}
+
+/// Start-up arguments that make a load of `dir` slow enough to watch (Redis's `key-load-delay`, in
+/// µs per key or command, and small steps).
+fn slow_load(dir: &str) -> [&str; 6] {
+    [
+        "--dir",
+        dir,
+        "--key-load-delay",
+        "200",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ]
 }

@@ -585,7 +585,10 @@ impl AofLoad {
             started.elapsed().as_secs_f64()
         );
         let found = self.found.take().unwrap_or(OnDisk::Missing);
-        open_on_start(core, found).map_err(|Logged| failed("can't open the AOF"))?;
+        // CONFIG SET appendonly no during the load leaves the AOF closed.
+        if core.config.appendonly && core.aof.is_none() {
+            open_on_start(core, found).map_err(|Logged| failed("can't open the AOF"))?;
+        }
         Ok(Loaded {
             keys: self.base_keys,
             ..Loaded::default()
@@ -1041,7 +1044,8 @@ fn install_base(core: &mut Core, bg: &Bgsave, size: u64) -> Result<(), Logged> {
 /// The cron's part (Redis's serverCron): a scheduled rewrite once nothing runs in the background,
 /// and the automatic rewrite when the AOF grew by `auto-aof-rewrite-percentage` over its base.
 pub fn cron(core: &mut Core) {
-    if core.bgsave.is_some() || core.aof.is_none() {
+    // Nothing snapshots a half-loaded dataset: a rewrite asked for meanwhile waits for the load.
+    if core.bgsave.is_some() || core.aof.is_none() || core.loading {
         return;
     }
     if core.aof_stats.rewrite_scheduled {
@@ -1109,6 +1113,10 @@ fn start(core: &mut Core) -> Result<(), String> {
             "AOF was enabled but there is already another background operation. An AOF background was scheduled \
              to start when possible."
         );
+        core.aof_stats.rewrite_scheduled = true;
+        return Ok(());
+    }
+    if core.loading {
         core.aof_stats.rewrite_scheduled = true;
         return Ok(());
     }
