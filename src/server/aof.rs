@@ -36,7 +36,7 @@ use resp::ReplyBuf;
 use super::client::Client;
 use super::core::Core;
 use super::load::{LoadKind, Progress};
-use super::persist::{self, Bgsave, Format, Purpose, WalkJob};
+use super::persist::{self, os_error_text, Bgsave, Format, Purpose, WalkJob};
 use crate::commands::dispatch;
 use crate::commands::OwnedArgs;
 use crate::config::AppendFsync;
@@ -238,10 +238,6 @@ impl Background {
     fn fsync_error(&self) -> Option<String> {
         self.error.lock().ok().and_then(|e| e.clone())
     }
-}
-
-fn os_error_text(e: &std::io::Error) -> String {
-    crate::config::io_strerror(e)
 }
 
 /// `dir`/`appenddirname`.
@@ -678,29 +674,22 @@ pub fn open_on_start(core: &mut Core, found: OnDisk) -> Result<(), Logged> {
     Ok(())
 }
 
-/// Write the dataset as a base file now, synchronously (the base created at start-up). Returns
-/// its size.
+/// Write the base created at start-up when there is no AOF yet, synchronously. Returns its size.
+/// Nothing was loaded then (the AOF wins over dump.rdb), so the dataset is empty: an RDB with its
+/// header, or the commands form's header alone.
 fn write_base_now(core: &Core, path: &Path) -> Result<u64, Logged> {
+    debug_assert!(core.dbs.iter().all(|db| db.is_empty()));
     let write = || -> std::io::Result<u64> {
-        let file = File::create(path)?;
-        let (file, size) = if core.config.aof_use_rdb_preamble {
-            persist::write_rdb(core, file, true)?
+        let mut file = File::create(path)?;
+        let size = if core.config.aof_use_rdb_preamble {
+            let (f, size) = persist::write_rdb(core, file, true)?;
+            file = f;
+            size
         } else {
             let mut out = Vec::new();
             write_commands_header(core, &mut out);
-            for (i, db) in core.dbs.iter().enumerate() {
-                let mut selected = false;
-                db.for_each(|e| {
-                    if !selected {
-                        crate::persistence::aof::rewrite::write_select(&mut out, i);
-                        selected = true;
-                    }
-                    crate::persistence::aof::rewrite::write_entry(&mut out, e, core.now_ms);
-                });
-            }
-            let mut file = file;
             file.write_all(&out)?;
-            (file, out.len() as u64)
+            out.len() as u64
         };
         file.sync_all()?;
         Ok(size)
